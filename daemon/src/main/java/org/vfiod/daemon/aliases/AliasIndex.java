@@ -1,0 +1,293 @@
+package org.vfiod.daemon.aliases;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The {@code vfio_} aliases of the running kernel, held in memory so a lookup costs a few compiled glob
+ * matches instead of a re-read of modules.alias. Immutable: a reload builds a new index.
+ */
+public final class AliasIndex {
+    public static final String VFIO_PREFIX = "vfio_";
+
+    private final List<VfioAlias> aliases;
+    private final Fnmatch[] matchers;
+    private final Set<String> builtinModules;
+    private final Set<String> vfioModules;
+    private final List<Problem> problems;
+    private final int malformedLines;
+
+    /** A line that was skipped, kept so an admin can find it. */
+    public record Problem(Path file, int line, String reason) {
+        @Override
+        public String toString() {
+            return file + ":" + line + ": " + reason;
+        }
+    }
+
+    private AliasIndex(List<VfioAlias> aliases, Set<String> builtinModules, List<Problem> problems, int malformedLines) {
+        this.aliases = List.copyOf(aliases);
+        this.matchers = new Fnmatch[aliases.size()];
+        Set<String> modules = new HashSet<>();
+        for (int i = 0; i < aliases.size(); i++) {
+            matchers[i] = Fnmatch.compile(aliases.get(i).pattern());
+            modules.add(aliases.get(i).module());
+        }
+        this.builtinModules = Set.copyOf(builtinModules);
+        this.vfioModules = Set.copyOf(modules);
+        this.problems = List.copyOf(problems);
+        this.malformedLines = malformedLines;
+    }
+
+    public static AliasIndex load(AliasSources sources) throws AliasSourceException {
+        Loader loader = new Loader();
+        for (Path conf : modprobeConfFiles(sources.modprobeDirs())) loader.readModprobeConf(conf);
+        loader.readModulesAlias(sources.modulesAlias());
+        loader.readBuiltinModinfo(sources.builtinModinfo());
+        return new AliasIndex(loader.aliases, loader.builtin, loader.problems, loader.malformed);
+    }
+
+    /** The best {@code vfio_} alias for a device's modalias (given without the prefix), if any matches. */
+    public Optional<AliasMatch> resolve(String modalias) {
+        String name = normalizeAlias(VFIO_PREFIX + modalias);
+        if (name == null) return Optional.empty();
+        int best = -1, bestStars = Integer.MAX_VALUE;
+        List<String> tied = null;
+        for (int i = 0; i < matchers.length; i++) {
+            Fnmatch m = matchers[i];
+            if (m.stars() > bestStars || !m.matches(name)) continue;
+            if (m.stars() < bestStars) {
+                best = i;
+                bestStars = m.stars();
+                tied = null;
+            } else if (!aliases.get(i).module().equals(aliases.get(best).module())) {
+                if (tied == null) tied = new ArrayList<>(2);
+                if (!tied.contains(aliases.get(i).module())) tied.add(aliases.get(i).module());
+            }
+        }
+        if (best < 0) return Optional.empty();
+        VfioAlias a = aliases.get(best);
+        return Optional.of(new AliasMatch(modalias, a.module(), isBuiltin(a.module()), a.pattern(), bestStars,
+                a.source(), tied == null ? List.of() : tied));
+    }
+
+    public List<VfioAlias> aliases() {
+        return aliases;
+    }
+
+    public int size() {
+        return aliases.size();
+    }
+
+    /** Whether some {@code vfio_} alias names this module: the test for "is this a VFIO driver". */
+    public boolean isVfioModule(String moduleOrDriver) {
+        return vfioModules.contains(normalizeModule(moduleOrDriver));
+    }
+
+    public boolean isBuiltin(String module) {
+        return builtinModules.contains(normalizeModule(module));
+    }
+
+    /** The bus names that have {@code vfio_} aliases, e.g. {@code pci}, {@code platform}. */
+    public Set<String> buses() {
+        Set<String> buses = new HashSet<>();
+        for (VfioAlias a : aliases) {
+            int colon = a.pattern().indexOf(':');
+            if (colon > VFIO_PREFIX.length()) buses.add(a.pattern().substring(VFIO_PREFIX.length(), colon));
+        }
+        return buses;
+    }
+
+    public List<Problem> problems() {
+        return problems;
+    }
+
+    public int malformedLines() {
+        return malformedLines;
+    }
+
+    /** kmod's module-name rule: {@code -} and {@code _} are the same character. */
+    public static String normalizeModule(String module) {
+        return module.replace('-', '_');
+    }
+
+    /** kmod's alias_normalize: {@code -} becomes {@code _} outside brackets; null when brackets do not balance. */
+    static String normalizeAlias(String alias) {
+        if (alias.indexOf('-') < 0 && alias.indexOf(']') < 0) return alias;
+        StringBuilder b = new StringBuilder(alias.length());
+        for (int i = 0; i < alias.length(); i++) {
+            char c = alias.charAt(i);
+            if (c == '-') {
+                b.append('_');
+            } else if (c == ']') {
+                return null;
+            } else if (c == '[') {
+                int close = alias.indexOf(']', i);
+                if (close < 0) return null;
+                b.append(alias, i, close + 1);
+                i = close;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    /** The *.conf files of the modprobe folders, a name in an earlier folder hiding the same name later, sorted by name. */
+    static List<Path> modprobeConfFiles(List<Path> dirs) throws AliasSourceException {
+        TreeMap<String, Path> byName = new TreeMap<>();
+        for (Path dir : dirs) {
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.conf")) {
+                for (Path f : files) byName.putIfAbsent(f.getFileName().toString(), f);
+            } catch (IOException e) {
+                throw new AliasSourceException(dir, e);
+            }
+        }
+        return List.copyOf(byName.values());
+    }
+
+    private static final class Loader {
+        final List<VfioAlias> aliases = new ArrayList<>();
+        final Set<String> builtin = new HashSet<>();
+        final List<Problem> problems = new ArrayList<>();
+        int malformed;
+
+        void problem(Path file, int line, String reason) {
+            malformed++;
+            if (problems.size() < 100) problems.add(new Problem(file, line, reason));
+        }
+
+        void readModprobeConf(Path file) throws AliasSourceException {
+            String text = read(file);
+            String[] lines = text.split("\n", -1);
+            for (int i = 0; i < lines.length; i++) {
+                int lineNo = i + 1;
+                StringBuilder logical = new StringBuilder(lines[i]);
+                // kmod joins a line ending in a backslash with the next one
+                while (endsWithBackslash(logical) && i + 1 < lines.length) {
+                    logical.setLength(logical.length() - 1);
+                    logical.append(lines[++i]);
+                }
+                String line = logical.toString().strip();
+                if (line.isEmpty() || line.charAt(0) == '#') continue;
+                String[] tok = line.split("\\s+");
+                switch (tok[0]) {
+                    case "alias" -> {
+                        if (tok.length != 3) problem(file, lineNo, "alias needs exactly a pattern and a module");
+                        else add(tok[1], tok[2], AliasSource.MODPROBE_CONF, file, lineNo);
+                    }
+                    case "options", "install", "remove", "blacklist", "softdep", "weakdep", "include" -> { }
+                    default -> problem(file, lineNo, "unknown command '" + abbreviate(tok[0]) + "'");
+                }
+            }
+        }
+
+        void readModulesAlias(Path file) throws AliasSourceException {
+            String text = read(file);
+            int lineNo = 0, pos = 0, n = text.length();
+            while (pos < n) {
+                int end = text.indexOf('\n', pos);
+                if (end < 0) end = n;
+                lineNo++;
+                int s = pos;
+                while (s < end && isBlank(text.charAt(s))) s++;
+                pos = end + 1;
+                if (s == end || text.charAt(s) == '#') continue;
+                if (!text.startsWith("alias", s) || s + 5 >= end || !isBlank(text.charAt(s + 5))) {
+                    problem(file, lineNo, "not an alias line");
+                    continue;
+                }
+                int p = s + 5;
+                while (p < end && isBlank(text.charAt(p))) p++;
+                // only vfio_ lines are tokenized in full: they are a handful among tens of thousands
+                if (!text.startsWith(VFIO_PREFIX, p)) {
+                    if (countTokens(text, p, end) != 2) problem(file, lineNo, "alias needs exactly a pattern and a module");
+                    continue;
+                }
+                String[] tok = text.substring(p, end).strip().split("\\s+");
+                if (tok.length != 2) problem(file, lineNo, "alias needs exactly a pattern and a module");
+                else add(tok[0], tok[1], AliasSource.MODULES_ALIAS, file, lineNo);
+            }
+        }
+
+        void readBuiltinModinfo(Path file) throws AliasSourceException {
+            if (!Files.exists(file)) return; // kernels before 5.2 have none; nothing is built in that we can see
+            String text = read(file);
+            int record = 0, pos = 0, n = text.length();
+            while (pos < n) {
+                int end = text.indexOf('\0', pos);
+                if (end < 0) end = n;
+                record++;
+                String rec = text.substring(pos, end);
+                pos = end + 1;
+                if (rec.isEmpty()) continue;
+                int dot = rec.indexOf('.'), eq = rec.indexOf('=');
+                if (dot <= 0 || eq < dot + 2) {
+                    problem(file, record, "not a module.key=value record");
+                    continue;
+                }
+                String module = normalizeModule(rec.substring(0, dot));
+                builtin.add(module);
+                if (rec.startsWith("alias=" + VFIO_PREFIX, dot + 1)) {
+                    add(rec.substring(eq + 1), module, AliasSource.BUILTIN_MODINFO, file, record);
+                }
+            }
+        }
+
+        void add(String pattern, String module, AliasSource source, Path file, int line) {
+            if (!pattern.startsWith(VFIO_PREFIX)) return;
+            String normalized = normalizeAlias(pattern);
+            if (normalized == null) {
+                problem(file, line, "unbalanced brackets in alias pattern");
+                return;
+            }
+            if (!module.matches("[A-Za-z0-9_-]+")) {
+                problem(file, line, "module name '" + abbreviate(module) + "' is not valid");
+                return;
+            }
+            aliases.add(new VfioAlias(normalized, normalizeModule(module), source, file, line, aliases.size()));
+        }
+
+        private static String read(Path file) throws AliasSourceException {
+            try {
+                return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            } catch (IOException e) {
+                throw new AliasSourceException(file, e);
+            }
+        }
+
+        private static boolean endsWithBackslash(CharSequence s) {
+            return s.length() > 0 && s.charAt(s.length() - 1) == '\\';
+        }
+
+        private static boolean isBlank(char c) {
+            return c == ' ' || c == '\t' || c == '\r';
+        }
+
+        private static int countTokens(String s, int from, int to) {
+            int count = 0;
+            boolean in = false;
+            for (int i = from; i < to; i++) {
+                boolean blank = isBlank(s.charAt(i));
+                if (!blank && !in) count++;
+                in = !blank;
+            }
+            return count;
+        }
+
+        private static String abbreviate(String s) {
+            String clean = s.replaceAll("\\p{Cntrl}", "?");
+            return clean.length() > 40 ? clean.substring(0, 40) + "..." : clean;
+        }
+    }
+}

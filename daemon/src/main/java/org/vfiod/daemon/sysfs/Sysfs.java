@@ -1,0 +1,199 @@
+package org.vfiod.daemon.sysfs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The PCI part of sysfs under one root. Every path is built from the root plus constants, a {@link PciAddress}
+ * or a {@link DriverName}, and every link is resolved and checked to stay under the root before it is used.
+ */
+public final class Sysfs {
+    public static final String BUS = "pci";
+
+    private final Path root;
+    private final KernelWriter writer;
+
+    public Sysfs(Path root, KernelWriter writer) throws IOException {
+        this.root = root.toRealPath();
+        this.writer = writer;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    // ---- reading ------------------------------------------------------------------------------------------
+
+    /** The devices the kernel lists on the PCI bus, sorted. Entries that are not addresses are ignored. */
+    public List<PciAddress> pciDevices() throws IOException {
+        Path dir = root.resolve("bus").resolve(BUS).resolve("devices");
+        List<PciAddress> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) PciAddress.parse(e.getFileName().toString()).ifPresent(out::add);
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** The device's folder (links resolved), or empty when the kernel does not have it. */
+    public Optional<Path> deviceDir(PciAddress address) throws IOException {
+        Path link = root.resolve("bus").resolve(BUS).resolve("devices").resolve(address.toString());
+        if (!Files.exists(link)) return Optional.empty();
+        return Optional.of(inside(link));
+    }
+
+    public boolean exists(PciAddress address) throws IOException {
+        return deviceDir(address).isPresent();
+    }
+
+    /** A snapshot of the device, or empty when it is not (or no longer) there. */
+    public Optional<PciDevice> read(PciAddress address) throws IOException {
+        Optional<Path> found = deviceDir(address);
+        if (found.isEmpty()) return Optional.empty();
+        Path dir = found.get();
+        try {
+            OptionalInt group = linkName(dir.resolve("iommu_group")).map(n -> OptionalInt.of(Integer.parseInt(n)))
+                    .orElse(OptionalInt.empty());
+            List<PciAddress> members = group.isPresent() ? groupMembers(group.getAsInt()) : List.of(address);
+            List<PciAddress> virtfns = new ArrayList<>();
+            try (DirectoryStream<Path> vfs = Files.newDirectoryStream(dir, "virtfn*")) {
+                for (Path vf : vfs) linkName(vf).flatMap(PciAddress::parse).ifPresent(virtfns::add);
+            }
+            Collections.sort(virtfns);
+            return Optional.of(new PciDevice(address,
+                    attr(dir, "modalias").orElse(""),
+                    hex(dir, "vendor"), hex(dir, "device"), hex(dir, "class"),
+                    hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device"),
+                    linkName(dir.resolve("driver")),
+                    attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)")),
+                    group, members,
+                    attr(dir, "boot_vga").map("1"::equals).orElse(false),
+                    linkName(dir.resolve("physfn")).flatMap(PciAddress::parse),
+                    virtfns,
+                    Files.isDirectory(dir.resolve("vfio-dev"))));
+        } catch (NoSuchFileException gone) {
+            // the device went away while we read it; the caller sees it as absent
+            if (!Files.exists(dir)) return Optional.empty();
+            throw gone;
+        }
+    }
+
+    /** The devices in an IOMMU group, sorted. */
+    public List<PciAddress> groupMembers(int group) throws IOException {
+        Path dir = root.resolve("kernel").resolve("iommu_groups").resolve(Integer.toString(group)).resolve("devices");
+        List<PciAddress> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) PciAddress.parse(e.getFileName().toString()).ifPresent(out::add);
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** The name of the driver bound to the device now, if any. */
+    public Optional<String> currentDriver(PciAddress address) throws IOException {
+        Optional<Path> dir = deviceDir(address);
+        return dir.isEmpty() ? Optional.empty() : linkName(dir.get().resolve("driver"));
+    }
+
+    public boolean driverLoaded(DriverName driver) {
+        return Files.isDirectory(driverDir(driver));
+    }
+
+    /** Whether the kernel has the module, loaded or built in (built-in modules with parameters or drivers show too). */
+    public boolean moduleLoaded(DriverName module) {
+        return Files.isDirectory(root.resolve("module").resolve(module.value()));
+    }
+
+    /**
+     * The driver a loaded module registered on the PCI bus: {@code module/M/drivers/pci:D}, else a driver folder
+     * spelled like the module with {@code _} or {@code -}.
+     */
+    public Optional<DriverName> driverOfModule(DriverName module) throws IOException {
+        Path drivers = root.resolve("module").resolve(module.value()).resolve("drivers");
+        if (Files.isDirectory(drivers)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(drivers, BUS + ":*")) {
+                for (Path e : entries) {
+                    String name = e.getFileName().toString().substring(BUS.length() + 1);
+                    if (DriverName.isValid(name)) return Optional.of(new DriverName(name));
+                }
+            }
+        }
+        for (String spelling : List.of(module.value(), module.value().replace('_', '-'), module.value().replace('-', '_'))) {
+            DriverName candidate = new DriverName(spelling);
+            if (driverLoaded(candidate)) return Optional.of(candidate);
+        }
+        return Optional.empty();
+    }
+
+    // ---- writing: each is one store to one attribute ------------------------------------------------------
+
+    public void writeDriverOverride(PciAddress address, Optional<DriverName> driver) throws IOException {
+        Path dir = deviceDir(address).orElseThrow(() -> new NoSuchFileException(address.toString()));
+        // a lone newline is how the kernel is told to clear the override
+        write(dir.resolve("driver_override"), driver.map(DriverName::value).orElse("\n"));
+    }
+
+    public void unbind(PciAddress address, DriverName from) throws IOException {
+        write(driverDir(from).resolve("unbind"), address.toString());
+    }
+
+    public void bind(PciAddress address, DriverName to) throws IOException {
+        write(driverDir(to).resolve("bind"), address.toString());
+    }
+
+    public void probe(PciAddress address) throws IOException {
+        write(root.resolve("bus").resolve(BUS).resolve("drivers_probe"), address.toString());
+    }
+
+    private void write(Path attribute, String value) throws IOException {
+        writer.write(inside(attribute), value);
+    }
+
+    private Path driverDir(DriverName driver) {
+        return root.resolve("bus").resolve(BUS).resolve("drivers").resolve(driver.value());
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------
+
+    private Path inside(Path path) throws IOException {
+        Path real = path.toRealPath();
+        if (!real.startsWith(root)) throw new OutsideSysfsException(path, real);
+        return real;
+    }
+
+    /** The last element of where a link points, after checking it points inside the root. */
+    private Optional<String> linkName(Path link) throws IOException {
+        if (!Files.isSymbolicLink(link)) return Optional.empty();
+        Path target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
+        if (!target.startsWith(root)) throw new OutsideSysfsException(link, target);
+        Path name = target.getFileName();
+        return name == null ? Optional.empty() : Optional.of(name.toString());
+    }
+
+    private Optional<String> attr(Path dir, String name) throws IOException {
+        Path p = dir.resolve(name);
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        return Optional.of(new String(Files.readAllBytes(inside(p)), StandardCharsets.US_ASCII).strip());
+    }
+
+    private int hex(Path dir, String name) throws IOException {
+        String v = attr(dir, name).orElse("");
+        if (v.startsWith("0x")) v = v.substring(2);
+        try {
+            return v.isEmpty() ? 0 : Integer.parseUnsignedInt(v, 16);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
