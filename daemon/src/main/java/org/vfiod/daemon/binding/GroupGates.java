@@ -1,0 +1,67 @@
+package org.vfiod.daemon.binding;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gate per IOMMU group: operations on a group run one at a time, different groups in parallel. A gate whose
+ * kernel write hangs stays shut until the write returns, so nothing else is started on that group meanwhile.
+ */
+final class GroupGates {
+    private final ConcurrentHashMap<String, Gate> gates = new ConcurrentHashMap<>();
+
+    final class Gate {
+        private final String name;
+        private final Semaphore permit = new Semaphore(1, true);
+        private volatile String hungWrite;
+
+        Gate(String name) {
+            this.name = name;
+        }
+
+        String name() {
+            return name;
+        }
+
+        void release() {
+            if (hungWrite == null) permit.release();
+        }
+
+        /** Keeps the gate shut until {@code write} completes, whoever held it. */
+        void wedge(String what, CompletableFuture<?> write) {
+            hungWrite = what;
+            write.whenComplete((r, e) -> {
+                hungWrite = null;
+                permit.release();
+            });
+        }
+    }
+
+    Gate enter(String key, Instant deadline) throws BindingException.Busy {
+        Gate gate = gates.computeIfAbsent(key, Gate::new);
+        try {
+            while (true) {
+                String hung = gate.hungWrite;
+                if (hung != null) {
+                    throw new BindingException.Busy(key + " is blocked: " + hung + " has not returned from the kernel");
+                }
+                if (gate.permit.tryAcquire(50, TimeUnit.MILLISECONDS)) return gate;
+                if (Instant.now().isAfter(deadline)) {
+                    throw new BindingException.Busy("another operation on " + key + " is still running");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BindingException.Busy("interrupted while waiting for " + key);
+        }
+    }
+
+    static Duration remaining(Instant deadline) {
+        Duration d = Duration.between(Instant.now(), deadline);
+        return d.isNegative() ? Duration.ZERO : d;
+    }
+}
