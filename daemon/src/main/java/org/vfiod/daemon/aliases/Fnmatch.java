@@ -47,8 +47,13 @@ final class Fnmatch {
                     }
                 }
                 case '\\' -> {
-                    kinds[count] = LITERAL;
-                    literals[count++] = i + 1 < n ? pattern.charAt(++i) : '\\';
+                    if (i + 1 < n) {
+                        kinds[count] = LITERAL;
+                        literals[count++] = pattern.charAt(++i);
+                    } else { // a trailing unescaped backslash: fnmatch (glibc, POSIX) matches nothing
+                        kinds[count] = SET;
+                        sets[count++] = new CharSet(false, new char[0], new char[0]);
+                    }
                 }
                 default -> {
                     kinds[count] = LITERAL;

@@ -73,6 +73,15 @@ public final class RebindEngine implements AutoCloseable {
     // ---- Rebind ---------------------------------------------------------------------------------------------
 
     public BindResult rebind(PciAddress address, BindOptions options) throws BindingException {
+        enter();
+        try {
+            return rebindEntered(address, options);
+        } finally {
+            running.readLock().unlock();
+        }
+    }
+
+    private BindResult rebindEntered(PciAddress address, BindOptions options) throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
         PciDevice device = readOrFail(address);
         AliasIndex aliases = index.get();
@@ -112,19 +121,14 @@ public final class RebindEngine implements AutoCloseable {
         if (options.dryRun()) {
             List<String> steps = new ArrayList<>();
             for (Map.Entry<PciDevice, DriverName> e : plan.entrySet()) steps.addAll(rebindSteps(e.getKey(), e.getValue(), aliases));
-            return new BindResult.Planned(plannedDriver(module), steps);
+            return new BindResult.Planned(plannedDriver(module).startsWith("the ") ? module.value() : plannedDriver(module), steps);
         }
 
-        enter();
+        GroupGates.Gate gate = gates.enter(groupKey(device), deadline);
         try {
-            GroupGates.Gate gate = gates.enter(groupKey(device), deadline);
-            try {
-                return moveToVfio(address, plan, gate, deadline, options.timeout(), aliases);
-            } finally {
-                gate.release();
-            }
+            return moveToVfio(address, plan, gate, deadline, options.timeout(), aliases);
         } finally {
-            running.readLock().unlock();
+            gate.release();
         }
     }
 
@@ -173,6 +177,15 @@ public final class RebindEngine implements AutoCloseable {
     // ---- Restore --------------------------------------------------------------------------------------------
 
     public BindResult restore(PciAddress address, BindOptions options) throws BindingException {
+        enter();
+        try {
+            return restoreEntered(address, options);
+        } finally {
+            running.readLock().unlock();
+        }
+    }
+
+    private BindResult restoreEntered(PciAddress address, BindOptions options) throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
         PciDevice device = readOrFail(address);
         List<PciDevice> targets = new ArrayList<>();
@@ -189,16 +202,11 @@ public final class RebindEngine implements AutoCloseable {
             }
             return new BindResult.Planned(device.driver().orElse(""), steps);
         }
-        enter();
+        GroupGates.Gate gate = gates.enter(groupKey(device), deadline);
         try {
-            GroupGates.Gate gate = gates.enter(groupKey(device), deadline);
-            try {
-                return moveToHost(address, work, gate, deadline, options.timeout());
-            } finally {
-                gate.release();
-            }
+            return moveToHost(address, work, gate, deadline, options.timeout());
         } finally {
-            running.readLock().unlock();
+            gate.release();
         }
     }
 
@@ -453,11 +461,12 @@ public final class RebindEngine implements AutoCloseable {
         }
     }
 
+    /** The driver name when the module is loaded; before that only the module knows it. */
     private String plannedDriver(DriverName module) {
         try {
-            return sysfs.driverOfModule(module).map(DriverName::value).orElse(module.value());
+            return sysfs.driverOfModule(module).map(DriverName::value).orElse("the PCI driver of module " + module);
         } catch (IOException e) {
-            return module.value();
+            return "the PCI driver of module " + module;
         }
     }
 

@@ -19,7 +19,7 @@ import org.vfiod.daemon.sysfs.ModuleLoader;
  * {@code .vfiod-sim/}, so a test, the demo and a daemon in another process all drive the same simulation:
  * <pre>
  * .vfiod-sim/drivers   DRIVER MODULE [vfio] [override-only] [VVVV:DDDD | class:CC ...]
- * .vfiod-sim/faults    probe-fail DRIVER | hang-unbind ADDR | vanish-on-unbind ADDR | modprobe-fail MODULE
+ * .vfiod-sim/faults    probe-fail DRIVER [ADDR] | hang-unbind ADDR | vanish-on-unbind ADDR | modprobe-fail MODULE
  * .vfiod-sim/kernel.log  what the simulated kernel did (probes, binds), like dmesg
  * </pre>
  */
@@ -137,7 +137,8 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
 
     private boolean tryProbe(Path dev, String address, CatalogDriver d) throws IOException {
         log(d.name() + " " + address + ": probe");
-        if (faults().contains("probe-fail " + d.name())) {
+        List<String> faults = faults();
+        if (faults.contains("probe-fail " + d.name()) || faults.contains("probe-fail " + d.name() + " " + address)) {
             log(d.name() + " " + address + ": probe failed with error -5");
             return false;
         }

@@ -1,0 +1,307 @@
+package org.vfiod.daemon.binding;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfiod.daemon.sysfs.PciAddress;
+
+class RebindEngineTest {
+    static final PciAddress NIC = PciAddress.require("0000:03:00.0");
+    static final PciAddress GPU = PciAddress.require("0000:01:00.0");
+    static final PciAddress GPU_AUDIO = PciAddress.require("0000:01:00.1");
+    static final PciAddress IGPU = PciAddress.require("0000:00:02.0");
+
+    @TempDir
+    Path dir;
+    SimulatedMachine m;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        m = new SimulatedMachine(dir, SimulatedMachine.CATCH_ALL);
+    }
+
+    @AfterEach
+    void tearDown() {
+        m.close();
+    }
+
+    private static BindOptions opts() {
+        return BindOptions.defaults().withTimeout(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void rebindLoadsTheModuleAndBindsTheDriverNameNotTheModuleName() throws Exception {
+        assertFalse(m.sysfs.moduleLoaded(new org.vfiod.daemon.sysfs.DriverName("vfio_pci")));
+        BindResult r = m.engine.rebind(NIC, opts());
+        BindResult.Moved moved = assertInstanceOf(BindResult.Moved.class, r);
+        assertEquals("vfio-pci", moved.driver());
+        assertEquals(List.of(NIC), moved.devices());
+        assertEquals("vfio-pci", m.driver("0000:03:00.0"));
+        assertEquals("vfio-pci", m.override("0000:03:00.0"));
+        assertTrue(m.device("0000:03:00.0").vfioDev());
+        assertTrue(m.sim.kernelLog().contains("module vfio_pci loaded"));
+    }
+
+    @Test
+    void rebindOfADeviceAlreadyOnItsVfioDriverWritesNothing() throws Exception {
+        m.engine.rebind(NIC, opts());
+        TreeMap<String, String> before = m.snapshot();
+        String log = m.sim.kernelLog();
+        BindResult r = m.engine.rebind(NIC, opts());
+        assertEquals(new BindResult.Unchanged("vfio-pci"), r);
+        assertEquals(before, m.snapshot());
+        assertEquals(log, m.sim.kernelLog());
+    }
+
+    @Test
+    void restorePutsTheHostDriverBackAndClearsTheOverride() throws Exception {
+        m.engine.rebind(NIC, opts());
+        BindResult r = m.engine.restore(NIC, opts());
+        assertEquals("e1000e", r.driver());
+        assertEquals("e1000e", m.driver("0000:03:00.0"));
+        assertEquals("", m.override("0000:03:00.0"));
+        assertFalse(m.device("0000:03:00.0").vfioDev());
+    }
+
+    @Test
+    void restoreOfADeviceThatNoHostDriverMatchesReportsItDriverless() throws Exception {
+        // the NIC's host driver is gone (say, blacklisted): the kernel leaves the device without a driver
+        m.engine.rebind(NIC, opts());
+        Files.writeString(m.sim.root().resolve(".vfiod-sim/drivers"),
+                Files.readString(m.sim.root().resolve(".vfiod-sim/drivers")).replace("e1000e e1000e 8086:10d3", "e1000e e1000e 8086:ffff"));
+        BindResult.Moved r = assertInstanceOf(BindResult.Moved.class, m.engine.restore(NIC, opts()));
+        assertEquals("", r.driver());
+        assertTrue(r.steps().get(0).contains("no driver"), r.steps().toString());
+        assertEquals("", m.driver("0000:03:00.0"));
+        assertEquals("", m.override("0000:03:00.0"));
+    }
+
+    @Test
+    void restoreOfADeviceOnItsHostDriverIsUnchanged() throws Exception {
+        TreeMap<String, String> before = m.snapshot();
+        assertEquals(new BindResult.Unchanged("e1000e"), m.engine.restore(NIC, opts()));
+        assertEquals(before, m.snapshot());
+    }
+
+    @Test
+    void failedProbeRollsBackToTheOldDriverAndNamesTheStep() throws Exception {
+        m.sim.fault("probe-fail vfio-pci");
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(NIC, opts()));
+        assertTrue(e.getMessage().startsWith("bind 0000:03:00.0 to vfio-pci failed: vfio-pci did not bind it"), e.getMessage());
+        assertTrue(e.getMessage().contains("rolled back: 0000:03:00.0 on e1000e"), e.getMessage());
+        assertEquals("e1000e", m.driver("0000:03:00.0"));
+        assertEquals("", m.override("0000:03:00.0"));
+        TreeMap<String, String> after = m.snapshot();
+        // loading the module is the one thing a rollback leaves: unloading could hurt other users of it
+        after.keySet().removeIf(k -> k.startsWith("module/vfio_pci") || k.startsWith("bus/pci/drivers/vfio-pci"));
+        assertEquals(before, after);
+    }
+
+    @Test
+    void whenTheRollbackFailsTooBothErrorsAreReported() throws Exception {
+        m.sim.fault("probe-fail vfio-pci").fault("probe-fail e1000e");
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(NIC, opts()));
+        assertTrue(e.getMessage().contains("vfio-pci did not bind it"), e.getMessage());
+        assertTrue(e.getMessage().contains("rollback failed too"), e.getMessage());
+        assertTrue(e.getMessage().contains("0000:03:00.0"), e.getMessage());
+    }
+
+    @Test
+    void aGroupWithAnotherEndpointOnAHostDriverIsNotViable() throws Exception {
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.GroupNotViable e = assertThrows(BindingException.GroupNotViable.class, () -> m.engine.rebind(GPU, opts()));
+        assertTrue(e.getMessage().contains("0000:01:00.1 (snd_hda_intel)"), e.getMessage());
+        assertFalse(e.getMessage().contains("0000:00:01.0"), "the bridge is not an endpoint: " + e.getMessage());
+        assertEquals(before, m.snapshot());
+    }
+
+    @Test
+    void groupMovesEveryEndpointButNotTheBridgeAndRestoresThemTogether() throws Exception {
+        BindResult.Moved r = assertInstanceOf(BindResult.Moved.class, m.engine.rebind(GPU, opts().withGroup(true)));
+        assertEquals(List.of(GPU, GPU_AUDIO), r.devices());
+        assertEquals("vfio-pci", m.driver("0000:01:00.0"));
+        assertEquals("vfio-pci", m.driver("0000:01:00.1"));
+        assertEquals("pcieport", m.driver("0000:00:01.0"));
+        m.engine.restore(GPU, opts().withGroup(true));
+        assertEquals("amdgpu", m.driver("0000:01:00.0"));
+        assertEquals("snd_hda_intel", m.driver("0000:01:00.1"));
+    }
+
+    @Test
+    void aFailureOnTheSecondEndpointRollsBackTheWholeGroup() throws Exception {
+        m.sim.fault("probe-fail vfio-pci 0000:01:00.1");
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(GPU, opts().withGroup(true)));
+        assertTrue(e.getMessage().startsWith("bind 0000:01:00.1 to vfio-pci failed"), e.getMessage());
+        assertEquals("amdgpu", m.driver("0000:01:00.0"));
+        assertEquals("snd_hda_intel", m.driver("0000:01:00.1"));
+        assertEquals("", m.override("0000:01:00.0"));
+        assertEquals("", m.override("0000:01:00.1"));
+    }
+
+    @Test
+    void anotherEndpointAlreadyOnVfioKeepsTheGroupViable() throws Exception {
+        m.engine.rebind(GPU, opts().withGroup(true));
+        m.engine.restore(GPU, opts());
+        // the audio function stays on vfio-pci, so the GPU alone may move again
+        assertEquals("vfio-pci", m.driver("0000:01:00.1"));
+        assertInstanceOf(BindResult.Moved.class, m.engine.rebind(GPU, opts()));
+    }
+
+    @Test
+    void theBootVgaDeviceNeedsForce() throws Exception {
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(IGPU, opts()));
+        assertTrue(e.getMessage().contains("boot VGA"), e.getMessage());
+        assertEquals(before, m.snapshot());
+        assertEquals("vfio-pci", m.engine.rebind(IGPU, opts().withForce(true)).driver());
+    }
+
+    @Test
+    void dryRunPlansAndWritesNothing() throws Exception {
+        TreeMap<String, String> before = m.snapshot();
+        BindResult.Planned p = assertInstanceOf(BindResult.Planned.class, m.engine.rebind(GPU, opts().withGroup(true).withDryRun(true)));
+        String drv = "the PCI driver of module vfio_pci";
+        assertEquals(List.of("load module vfio_pci", "set driver_override of 0000:01:00.0 to " + drv,
+                "unbind 0000:01:00.0 from amdgpu", "probe 0000:01:00.0 and check that " + drv + " bound it",
+                "load module vfio_pci", "set driver_override of 0000:01:00.1 to " + drv,
+                "unbind 0000:01:00.1 from snd_hda_intel", "probe 0000:01:00.1 and check that " + drv + " bound it"), p.steps());
+        assertEquals("vfio_pci", p.driver());
+        assertEquals(before, m.snapshot());
+        assertEquals("", m.sim.kernelLog());
+    }
+
+    @Test
+    void aHangingUnbindTimesOutBlocksItsGroupButNotOthers() throws Exception {
+        m.sim.fault("hang-unbind 0000:01:00.0");
+        BindOptions quick = opts().withGroup(true).withTimeout(Duration.ofMillis(300));
+        BindingException.Timeout t = assertThrows(BindingException.Timeout.class, () -> m.engine.rebind(GPU, quick));
+        assertTrue(t.getMessage().contains("unbind 0000:01:00.0 from amdgpu did not return"), t.getMessage());
+        assertTrue(t.getMessage().contains("IOMMU group 1"), t.getMessage());
+        // the same group is refused while the write hangs ...
+        BindingException.Busy busy = assertThrows(BindingException.Busy.class, () -> m.engine.restore(GPU_AUDIO, quick));
+        assertTrue(busy.getMessage().contains("IOMMU group 1 is blocked"), busy.getMessage());
+        // ... while another group proceeds
+        assertEquals("vfio-pci", m.engine.rebind(NIC, opts()).driver());
+        // once the kernel returns, the group opens again
+        m.sim.clearFaults();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        BindResult r = null;
+        while (r == null && System.nanoTime() < until) {
+            try {
+                r = m.engine.rebind(GPU, opts().withGroup(true));
+            } catch (BindingException.Busy stillBlocked) {
+                Thread.sleep(20);
+            }
+        }
+        assertEquals("vfio-pci", r.driver());
+        assertEquals("vfio-pci", m.driver("0000:01:00.0"));
+    }
+
+    @Test
+    void operationsOnOneGroupAreSerialized() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0");
+        CompletableFuture<BindResult> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return m.engine.rebind(NIC, opts());
+            } catch (BindingException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        while (!m.sim.kernelLog().contains("module vfio_pci loaded")) Thread.sleep(5);
+        Thread.sleep(50);
+        // the second caller waits for the group instead of interleaving its writes
+        BindingException.Busy busy = assertThrows(BindingException.Busy.class,
+                () -> m.engine.restore(NIC, opts().withTimeout(Duration.ofMillis(200))));
+        assertTrue(busy.getMessage().contains("still running"), busy.getMessage());
+        m.sim.clearFaults();
+        assertEquals("vfio-pci", first.get(5, TimeUnit.SECONDS).driver());
+    }
+
+    @Test
+    void aDeviceThatVanishesHalfWayIsReportedWithTheFailedRollback() throws Exception {
+        m.sim.fault("vanish-on-unbind 0000:03:00.0");
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(NIC, opts()));
+        assertTrue(e.getMessage().startsWith("probe 0000:03:00.0 failed"), e.getMessage());
+        assertTrue(e.getMessage().contains("no longer present"), e.getMessage());
+        assertFalse(m.sysfs.exists(NIC));
+    }
+
+    @Test
+    void aRequestedDriverMustBeAVfioDriver() throws Exception {
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.InvalidArgument e = assertThrows(BindingException.InvalidArgument.class,
+                () -> m.engine.rebind(NIC, opts().withDriver("e1000e")));
+        assertTrue(e.getMessage().contains("not a vfio driver"), e.getMessage());
+        assertThrows(BindingException.InvalidArgument.class, () -> m.engine.rebind(NIC, opts().withDriver("../../x")));
+        assertEquals(before, m.snapshot());
+        assertEquals("vfio-pci", m.engine.rebind(NIC, opts().withDriver("vfio-pci")).driver());
+    }
+
+    @Test
+    void withoutAnyVfioAliasThereIsNoVfioDriver(@TempDir Path other) throws Exception {
+        try (SimulatedMachine bare = new SimulatedMachine(other, "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n")) {
+            BindingException.NoVfioDriver e = assertThrows(BindingException.NoVfioDriver.class, () -> bare.engine.rebind(NIC, opts()));
+            assertTrue(e.getMessage().contains("0000:03:00.0"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnknownAddressIsNoSuchDevice() {
+        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.rebind(PciAddress.require("0000:09:00.0"), opts()));
+        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.restore(PciAddress.require("09:00.0"), opts()));
+    }
+
+    @Test
+    void aModuleThatFailsToLoadChangesNothing() throws Exception {
+        m.sim.fault("modprobe-fail vfio_pci");
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(NIC, opts()));
+        assertTrue(e.getMessage().startsWith("load module vfio_pci failed"), e.getMessage());
+        assertEquals(before, m.snapshot());
+    }
+
+    @Test
+    void aVariantDriverWinsOverTheCatchAll(@TempDir Path other) throws Exception {
+        String aliases = SimulatedMachine.CATCH_ALL + "alias vfio_pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_vfio_pci\n";
+        try (SimulatedMachine v = new SimulatedMachine(other, aliases)) {
+            v.sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101d");
+            assertEquals("mlx5_vfio_pci", v.engine.rebind(PciAddress.require("0000:04:00.0"), opts()).driver());
+            assertEquals("mlx5_vfio_pci", v.driver("0000:04:00.0"));
+            assertTrue(v.sim.kernelLog().contains("module mlx5_vfio_pci loaded"));
+        }
+    }
+
+    @Test
+    void drainWaitsForTheOperationInFlightAndRefusesNewOnes() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0");
+        CompletableFuture<BindResult> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return m.engine.rebind(NIC, opts());
+            } catch (BindingException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        while (!m.sim.kernelLog().contains("module vfio_pci loaded")) Thread.sleep(5);
+        Thread.sleep(50);
+        assertFalse(m.engine.drain(Duration.ofMillis(100)), "an operation is still in flight");
+        assertThrows(BindingException.Busy.class, () -> m.engine.rebind(GPU, opts()));
+        m.sim.clearFaults();
+        assertTrue(m.engine.drain(Duration.ofSeconds(5)));
+        assertEquals("vfio-pci", inFlight.get().driver());
+    }
+}
