@@ -13,7 +13,22 @@ public final class Main {
         if (!args.isEmpty() && args.get(0).equals("resolve")) {
             System.exit(ResolveCommand.run(args.subList(1, args.size()), System.out, System.err));
         }
-        System.err.println("usage: vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR ...] MODALIAS...");
-        System.exit(64);
+        if (!args.isEmpty() && (args.get(0).equals("-h") || args.get(0).equals("--help"))) {
+            System.out.println(DaemonOptions.USAGE);
+            System.exit(0);
+        }
+        List<String> runArgs = !args.isEmpty() && args.get(0).equals("run") ? args.subList(1, args.size()) : args;
+        DaemonOptions options;
+        try {
+            options = DaemonOptions.parse(runArgs);
+        } catch (DaemonOptions.UsageException e) {
+            System.err.println("vfiod: " + e.getMessage());
+            System.err.println(DaemonOptions.USAGE);
+            System.exit(Daemon.EXIT_USAGE);
+            return;
+        }
+        // must be set before the first logger exists
+        System.setProperty("vfiod.log.level", options.logLevel().toUpperCase(java.util.Locale.ROOT));
+        System.exit(Daemon.run(options));
     }
 }

@@ -1,0 +1,39 @@
+package org.vfiod1;
+
+import java.util.Map;
+import org.freedesktop.dbus.annotations.DBusInterfaceName;
+import org.freedesktop.dbus.annotations.DBusProperty;
+import org.freedesktop.dbus.annotations.DBusProperty.Access;
+import org.freedesktop.dbus.interfaces.DBusInterface;
+import org.freedesktop.dbus.types.UInt16;
+import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.Variant;
+
+/**
+ * {@code org.vfiod1.Device} at {@code /org/vfiod/devices/pci_0000_01_00_0}. Every property change is announced
+ * with {@code org.freedesktop.DBus.Properties.PropertiesChanged}.
+ */
+@DBusInterfaceName(Device.INTERFACE)
+@DBusProperty(name = "Address", type = String.class, access = Access.READ)
+@DBusProperty(name = "Subsystem", type = String.class, access = Access.READ)
+@DBusProperty(name = "Modalias", type = String.class, access = Access.READ)
+@DBusProperty(name = "VendorId", type = UInt16.class, access = Access.READ)
+@DBusProperty(name = "DeviceId", type = UInt16.class, access = Access.READ)
+@DBusProperty(name = "Class", type = UInt32.class, access = Access.READ)
+@DBusProperty(name = "Vendor", type = String.class, access = Access.READ)
+@DBusProperty(name = "Product", type = String.class, access = Access.READ)
+@DBusProperty(name = "Driver", type = String.class, access = Access.READ)
+@DBusProperty(name = "DriverOverride", type = String.class, access = Access.READ)
+@DBusProperty(name = "VfioDriver", type = String.class, access = Access.READ)
+@DBusProperty(name = "IommuGroup", type = Integer.class, access = Access.READ)
+@DBusProperty(name = "GroupDevices", type = Manager.PathList.class, access = Access.READ)
+@DBusProperty(name = "BootVga", type = Boolean.class, access = Access.READ)
+@DBusProperty(name = "Persistent", type = Boolean.class, access = Access.READ)
+@DBusProperty(name = "State", type = String.class, access = Access.READ)
+public interface Device extends DBusInterface {
+    String INTERFACE = "org.vfiod1.Device";
+
+    String Rebind(Map<String, Variant<?>> options);
+
+    String Restore(Map<String, Variant<?>> options);
+}

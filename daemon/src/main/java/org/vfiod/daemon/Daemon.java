@@ -1,0 +1,193 @@
+package org.vfiod.daemon;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.freedesktop.dbus.connections.IDisconnectCallback;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.interfaces.DBus;
+import org.freedesktop.dbus.types.UInt32;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasSourceException;
+import org.vfiod.daemon.aliases.AliasSources;
+import org.vfiod.daemon.auth.PolkitAuthorizer;
+import org.vfiod.daemon.binding.PollingDriverWaiter;
+import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.dbus.BusService;
+import org.vfiod.daemon.sim.SimulatedKernel;
+import org.vfiod.daemon.sim.TreeWatcher;
+import org.vfiod.daemon.sysfs.FileKernelWriter;
+import org.vfiod.daemon.sysfs.KernelWriter;
+import org.vfiod.daemon.sysfs.ModprobeLoader;
+import org.vfiod.daemon.sysfs.ModuleLoader;
+import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod1.Manager;
+
+/** Wires the daemon by hand: aliases, sysfs, engine, bus objects, polkit; then serves until stopped or disconnected. */
+final class Daemon {
+    /** Exit codes: systemd restarts on anything but 0. */
+    static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
+    /** Bus threads: enough that slow Rebind calls (at most MAX_SLOW_CALLS) never take the last one from a reader. */
+    static final int METHOD_CALL_THREADS = 24, MAX_SLOW_CALLS = 16;
+
+    private Daemon() {
+    }
+
+    static int run(DaemonOptions o) {
+        Logger log = LoggerFactory.getLogger(Daemon.class);
+        AliasSources sources = AliasSources.forModulesDir(o.modulesDir(), o.modprobeDirs());
+        AtomicReference<AliasIndex> index = new AtomicReference<>();
+        try {
+            index.set(AliasIndex.load(sources));
+        } catch (AliasSourceException e) {
+            log.error("{}", e.getMessage());
+            return EXIT_FAILURE;
+        }
+        AliasIndex first = index.get();
+        if (first.malformedLines() > 0) log.warn("skipped {} malformed alias line(s); first: {}", first.malformedLines(), first.problems().get(0));
+        log.info("{} vfio_ aliases from {}", first.size(), o.modulesDir());
+
+        Sysfs sysfs;
+        KernelWriter writer;
+        ModuleLoader loader;
+        boolean simulated = SimulatedKernel.isSimulated(o.sysfsRoot());
+        try {
+            if (simulated) {
+                SimulatedKernel kernel = new SimulatedKernel(o.sysfsRoot());
+                writer = kernel;
+                loader = kernel;
+                log.warn("{} is a simulated sysfs: kernel writes and module loads are simulated", o.sysfsRoot());
+            } else {
+                writer = new FileKernelWriter();
+                loader = new ModprobeLoader("modprobe");
+            }
+            sysfs = new Sysfs(o.sysfsRoot(), writer);
+        } catch (IOException e) {
+            log.error("cannot use sysfs root {}: {}", o.sysfsRoot(), e.toString());
+            return EXIT_FAILURE;
+        }
+        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, new PollingDriverWaiter(sysfs));
+
+        if (o.busAddress().isEmpty()) {
+            log.error("no bus address: set DBUS_SYSTEM_BUS_ADDRESS or pass --bus-address (the system bus is unix:path=/run/dbus/system_bus_socket)");
+            return EXIT_USAGE;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        AtomicInteger exit = new AtomicInteger(EXIT_OK);
+        DBusConnection connection;
+        try {
+            connection = DBusConnectionBuilder.forAddress(o.busAddress().get())
+                    .withShared(false)
+                    .withDisconnectCallback(new IDisconnectCallback() {
+                        @Override
+                        public void disconnectOnError(IOException e) {
+                            log.error("lost the bus connection: {}", e.toString());
+                            exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
+                            stopped.countDown();
+                        }
+                    })
+                    .receivingThreadConfig().withMethodCallThreadCount(METHOD_CALL_THREADS).connectionConfig()
+                    .build();
+        } catch (DBusException e) {
+            log.error("cannot connect to the bus at {}: {}", o.busAddress().get(), e.getMessage());
+            return EXIT_FAILURE;
+        }
+        ExecutorService authPool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "polkit-check");
+            t.setDaemon(true);
+            return t;
+        });
+        BusService service = new BusService(connection, sysfs, index, () -> {
+            try {
+                return AliasIndex.load(sources);
+            } catch (AliasSourceException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS);
+        TreeWatcher watcher = null;
+        try {
+            service.export();
+            connection.addSigHandler(DBus.NameLost.class, signal -> {
+                if (Manager.BUS_NAME.equals(signal.name)) {
+                    log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
+                    exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
+                    stopped.countDown();
+                }
+            });
+            if (!requestName(connection, o.replace(), log)) {
+                connection.disconnect();
+                return EXIT_NAME_TAKEN;
+            }
+            log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
+            if (simulated) watcher = new TreeWatcher(sysfs.root(), service::rescan);
+        } catch (DBusException | IOException e) {
+            log.error("cannot start the bus service: {}", e.getMessage());
+            connection.disconnect();
+            return EXIT_FAILURE;
+        }
+
+        Thread hook = new Thread(() -> {
+            log.info("stopping: letting the operation in flight finish or roll back");
+            try {
+                if (!engine.drain(Duration.ofSeconds(60))) log.warn("an operation was still in flight after 60 s");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stopped.countDown();
+            // the JVM halts when the hooks return: wait until the name is released and the bus closed
+            try {
+                cleanedUp.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (watcher != null) watcher.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        try {
+            connection.releaseBusName(Manager.BUS_NAME);
+        } catch (Exception ignored) {
+            // the bus may be gone already
+        }
+        connection.disconnect();
+        engine.close();
+        authPool.shutdownNow();
+        log.info("stopped");
+        cleanedUp.countDown();
+        return exit.get();
+    }
+
+    /** RequestName with DO_NOT_QUEUE; with --replace, REPLACE_EXISTING. Every instance allows replacement. */
+    private static boolean requestName(DBusConnection connection, boolean replace, Logger log) throws DBusException {
+        DBus bus = connection.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class);
+        int flags = 0x1 /* ALLOW_REPLACEMENT */ | 0x4 /* DO_NOT_QUEUE */ | (replace ? 0x2 /* REPLACE_EXISTING */ : 0);
+        UInt32 r;
+        try {
+            r = bus.RequestName(Manager.BUS_NAME, new UInt32(flags));
+        } catch (RuntimeException e) {
+            log.error("cannot own {}: {} (is this process allowed to own it by the bus policy?)", Manager.BUS_NAME, e.getMessage());
+            return false;
+        }
+        if (r.intValue() == 1 || r.intValue() == 4) return true;
+        log.error("{} is already owned by another process; pass --replace to take it over", Manager.BUS_NAME);
+        return false;
+    }
+}

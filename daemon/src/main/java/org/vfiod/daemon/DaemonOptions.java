@@ -1,0 +1,61 @@
+package org.vfiod.daemon;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
+record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
+                     Path configDir, Path stateDir, String logLevel, boolean replace) {
+    static final String USAGE = """
+            usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
+                         [--config-dir DIR] [--state-dir DIR] [--log-level error|warn|info|debug] [--replace]
+                   vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
+
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    static DaemonOptions parse(List<String> args) throws UsageException {
+        Optional<String> bus = Optional.ofNullable(System.getenv("DBUS_SYSTEM_BUS_ADDRESS")).filter(s -> !s.isBlank());
+        Path sysfs = Path.of("/sys");
+        Path modules = null;
+        List<Path> modprobe = new ArrayList<>();
+        Path config = Path.of("/etc/vfiod");
+        Path state = Path.of("/var/lib/vfiod");
+        String level = "info";
+        boolean replace = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--bus-address" -> bus = Optional.of(value(args, ++i, a));
+                case "--sysfs-root" -> sysfs = Path.of(value(args, ++i, a));
+                case "--modules-dir" -> modules = Path.of(value(args, ++i, a));
+                case "--modprobe-dir" -> modprobe.add(Path.of(value(args, ++i, a)));
+                case "--config-dir" -> config = Path.of(value(args, ++i, a));
+                case "--state-dir" -> state = Path.of(value(args, ++i, a));
+                case "--log-level" -> {
+                    level = value(args, ++i, a).toLowerCase(java.util.Locale.ROOT);
+                    if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+                        throw new UsageException("--log-level must be error, warn, info, debug or trace");
+                    }
+                }
+                case "--replace" -> replace = true;
+                default -> throw new UsageException("unknown option " + a);
+            }
+        }
+        if (modules == null) modules = Path.of("/lib/modules", Options.kernelRelease());
+        if (modprobe.isEmpty()) modprobe = org.vfiod.daemon.aliases.AliasSources.DEFAULT_MODPROBE_DIRS;
+        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, level, replace);
+    }
+
+    private static String value(List<String> args, int i, String option) throws UsageException {
+        if (i >= args.size()) throw new UsageException(option + " needs a value");
+        return args.get(i);
+    }
+}

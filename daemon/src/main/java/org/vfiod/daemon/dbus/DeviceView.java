@@ -1,0 +1,45 @@
+package org.vfiod.daemon.dbus;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.types.UInt16;
+import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod1.Manager;
+
+/** The org.vfiod1.Device properties of one device, as values with their exact D-Bus types. */
+final class DeviceView {
+    private DeviceView() {
+    }
+
+    static String path(PciAddress address) {
+        return Manager.DEVICES_PATH + "/" + address.objectPathElement();
+    }
+
+    static Map<String, Variant<?>> properties(PciDevice d, String vendor, String product, String vfioDriver,
+                                              boolean onVfio, boolean persistent, boolean busy) {
+        Map<String, Variant<?>> p = new LinkedHashMap<>();
+        p.put("Address", new Variant<>(d.address().toString()));
+        p.put("Subsystem", new Variant<>(d.bus()));
+        p.put("Modalias", new Variant<>(d.modalias()));
+        p.put("VendorId", new Variant<>(new UInt16(d.vendorId() & 0xffff)));
+        p.put("DeviceId", new Variant<>(new UInt16(d.deviceId() & 0xffff)));
+        p.put("Class", new Variant<>(new UInt32(d.classCode())));
+        p.put("Vendor", new Variant<>(vendor));
+        p.put("Product", new Variant<>(product));
+        p.put("Driver", new Variant<>(d.driver().orElse("")));
+        p.put("DriverOverride", new Variant<>(d.driverOverride().orElse("")));
+        p.put("VfioDriver", new Variant<>(vfioDriver));
+        p.put("IommuGroup", new Variant<>(d.iommuGroup().orElse(-1)));
+        List<DBusPath> group = d.groupMembers().stream().map(a -> new DBusPath(path(a))).toList();
+        p.put("GroupDevices", new Variant<>(group, "ao"));
+        p.put("BootVga", new Variant<>(d.bootVga()));
+        p.put("Persistent", new Variant<>(persistent));
+        p.put("State", new Variant<>(busy ? "busy" : onVfio ? "vfio" : d.driver().isEmpty() ? "unbound" : "host"));
+        return p;
+    }
+}

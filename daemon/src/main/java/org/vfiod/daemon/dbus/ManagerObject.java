@@ -1,0 +1,144 @@
+package org.vfiod.daemon.dbus;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.interfaces.ObjectManager;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.Variant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasMatch;
+import org.vfiod.daemon.aliases.AliasSourceException;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod1.Device;
+import org.vfiod1.Error;
+import org.vfiod1.Manager;
+
+/** {@code /org/vfiod}: the manager interface, its properties and the ObjectManager of the device objects. */
+final class ManagerObject extends PropertyHolder implements Manager, ObjectManager {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagerObject.class);
+    public static final int VERSION = 1;
+
+    private final DBusConnection connection;
+    private final DeviceRegistry registry;
+    private final Operations operations;
+    private final AtomicReference<AliasIndex> index;
+    private final Supplier<AliasIndex> loader;
+    private final Sysfs sysfs;
+    private final String kernelRelease;
+
+    /** {@code loader} re-reads the alias sources; it throws {@link AliasSourceException} wrapped in an unchecked one. */
+    ManagerObject(DBusConnection connection, DeviceRegistry registry, Operations operations,
+                  AtomicReference<AliasIndex> index, Supplier<AliasIndex> loader, Sysfs sysfs, String kernelRelease) {
+        super(Manager.INTERFACE, props(kernelRelease, index.get()));
+        this.connection = connection;
+        this.registry = registry;
+        this.operations = operations;
+        this.index = index;
+        this.loader = loader;
+        this.sysfs = sysfs;
+        this.kernelRelease = kernelRelease;
+    }
+
+    private static Map<String, Variant<?>> props(String kernelRelease, AliasIndex index) {
+        Map<String, Variant<?>> p = new LinkedHashMap<>();
+        p.put("Version", new Variant<>(new UInt32(VERSION)));
+        p.put("KernelRelease", new Variant<>(kernelRelease));
+        p.put("AliasCount", new Variant<>(new UInt32(index.size())));
+        return p;
+    }
+
+    @Override
+    public String getObjectPath() {
+        return Manager.PATH;
+    }
+
+    @Override
+    public List<DBusPath> ListDevices() {
+        return registry.paths();
+    }
+
+    @Override
+    public DBusPath DeviceByAddress(String address) {
+        PciAddress a = Operations.address(address);
+        return registry.get(a).map(o -> new DBusPath(o.getObjectPath()))
+                .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
+    }
+
+    @Override
+    public Map<String, Variant<?>> Resolve(String modalias) {
+        if (modalias == null || modalias.isEmpty() || modalias.length() > 512 || !modalias.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new Error.InvalidArgument("'" + CallOptions.printable(modalias) + "' is not a modalias (printable ASCII, no spaces, at most 512 characters)");
+        }
+        AliasMatch m = index.get().resolve(modalias)
+                .orElseThrow(() -> new Error.NoVfioDriver("no vfio_ alias matches " + modalias));
+        Map<String, Variant<?>> out = new LinkedHashMap<>();
+        out.put("module", new Variant<>(m.module()));
+        try {
+            sysfs.driverOfModule(new DriverName(m.module())).ifPresent(d -> out.put("driver", new Variant<>(d.value())));
+        } catch (IOException e) {
+            LOG.debug("driver of {} unknown: {}", m.module(), e.toString());
+        }
+        out.put("pattern", new Variant<>(m.pattern()));
+        out.put("wildcards", new Variant<>(new UInt32(m.wildcards())));
+        out.put("builtin", new Variant<>(m.builtin()));
+        out.put("tie", new Variant<>(m.tiedWith(), "as"));
+        return out;
+    }
+
+    @Override
+    public String Rebind(String address, Map<String, Variant<?>> options) {
+        return operations.rebind(address, options);
+    }
+
+    @Override
+    public String Restore(String address, Map<String, Variant<?>> options) {
+        return operations.restore(address, options);
+    }
+
+    @Override
+    public void Reload() {
+        operations.authorizeReload();
+        AliasIndex fresh;
+        try {
+            fresh = loader.get();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
+            throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
+        }
+        index.set(fresh);
+        LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
+        aliasesChanged();
+    }
+
+    /** Announces a new index: AliasCount here, VfioDriver on the devices. */
+    void aliasesChanged() {
+        Map<String, Variant<?>> changed = update(props(kernelRelease, index.get()));
+        if (!changed.isEmpty()) {
+            try {
+                connection.sendMessage(new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
+            } catch (DBusException e) {
+                LOG.warn("cannot announce AliasCount: {}", e.toString());
+            }
+        }
+        registry.rescan();
+    }
+
+    @Override
+    public Map<DBusPath, Map<String, Map<String, Variant<?>>>> GetManagedObjects() {
+        Map<DBusPath, Map<String, Map<String, Variant<?>>>> out = new LinkedHashMap<>();
+        for (DeviceObject o : registry.all()) out.put(new DBusPath(o.getObjectPath()), Map.of(Device.INTERFACE, o.properties()));
+        return out;
+    }
+}

@@ -1,0 +1,181 @@
+package org.vfiod.daemon.dbus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.freedesktop.DBus.Error.AccessDenied;
+import org.freedesktop.dbus.DBusCallInfo;
+import org.freedesktop.dbus.connections.base.AbstractConnectionBase;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.types.Variant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.auth.Actions;
+import org.vfiod.daemon.auth.AuthResult;
+import org.vfiod.daemon.auth.Authorizer;
+import org.vfiod.daemon.binding.BindResult;
+import org.vfiod.daemon.binding.BindingException;
+import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod1.Error;
+
+/**
+ * The mutating calls, in the order that keeps them safe: validate everything the caller sent, ask polkit (on the
+ * auth pool, never on the bus threads' critical path), then let the engine work, and refresh the objects.
+ */
+final class Operations {
+    private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
+    /** An interactive check waits for a person typing a password; a non-interactive one only for polkitd. */
+    private static final Duration INTERACTIVE_AUTH_LIMIT = Duration.ofMinutes(5);
+    private static final Duration AUTH_LIMIT = Duration.ofSeconds(25);
+
+    private final RebindEngine engine;
+    private final Authorizer authorizer;
+    private final ExecutorService authPool;
+    private final DeviceRegistry registry;
+    /** Slow calls in flight; beyond this they are refused, so read-only calls always find a bus thread free. */
+    private final Semaphore slowCalls;
+
+    Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry, int maxSlowCalls) {
+        this.engine = engine;
+        this.authorizer = authorizer;
+        this.authPool = authPool;
+        this.registry = registry;
+        this.slowCalls = new Semaphore(maxSlowCalls);
+    }
+
+    String rebind(String addressText, Map<String, Variant<?>> options) {
+        return run("Rebind", addressText, options, true);
+    }
+
+    String restore(String addressText, Map<String, Variant<?>> options) {
+        return run("Restore", addressText, options, false);
+    }
+
+    void authorizeReload() {
+        String caller = caller();
+        withSlot(() -> {
+            authorize(caller, Actions.RELOAD, true);
+            return null;
+        });
+    }
+
+    private String run(String method, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
+        // the caller's name lives in a thread-local of the dispatching thread: read it before anything else
+        String caller = caller();
+        PciAddress address = address(addressText);
+        CallOptions parsed = CallOptions.parse(options);
+        if (parsed.persist()) {
+            throw new Error.Failed("option 'persist' is not supported by this version of vfiod yet; nothing was changed");
+        }
+        return withSlot(() -> {
+            if (!parsed.bind().dryRun()) {
+                authorize(caller, Actions.REBIND, parsed.interactive());
+            }
+            List<PciAddress> group = groupOf(address);
+            registry.setBusy(group, true);
+            try {
+                BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
+                LOG.info("{} {} by {}: {}", method, address, caller, describe(r));
+                return r.driver();
+            } catch (BindingException e) {
+                LOG.info("{} {} by {} refused: {}", method, address, caller, e.getMessage());
+                throw toDBus(e);
+            } finally {
+                registry.setBusy(group, false);
+                for (PciAddress a : group) registry.refresh(a);
+            }
+        });
+    }
+
+    private List<PciAddress> groupOf(PciAddress address) {
+        List<PciAddress> out = new ArrayList<>();
+        out.add(address);
+        registry.get(address).ifPresent(o -> {
+            Object g = o.properties().get("GroupDevices").getValue();
+            if (g instanceof List<?> paths) {
+                for (DeviceObject other : registry.all()) {
+                    if (!other.address().equals(address)
+                            && paths.stream().anyMatch(p -> p.toString().equals(other.getObjectPath()))) {
+                        out.add(other.address());
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    private interface SlowCall<T> {
+        T call();
+    }
+
+    private <T> T withSlot(SlowCall<T> call) {
+        if (!slowCalls.tryAcquire()) {
+            throw new Error.Busy("too many Rebind/Restore calls in flight; try again shortly");
+        }
+        try {
+            return call.call();
+        } finally {
+            slowCalls.release();
+        }
+    }
+
+    private void authorize(String caller, String action, boolean interactive) {
+        if (caller == null) throw new AccessDenied("cannot tell who is calling; refusing " + action);
+        CompletableFuture<AuthResult> check = CompletableFuture.supplyAsync(
+                () -> authorizer.check(caller, action, interactive), authPool);
+        AuthResult result;
+        Duration limit = interactive ? INTERACTIVE_AUTH_LIMIT : AUTH_LIMIT;
+        try {
+            result = check.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            check.cancel(true);
+            result = new AuthResult.Unavailable("polkit did not answer within " + limit.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result = new AuthResult.Unavailable("interrupted while asking polkit");
+        } catch (ExecutionException e) {
+            result = new AuthResult.Unavailable("asking polkit failed: " + e.getCause());
+        }
+        if (result instanceof AuthResult.Denied d) {
+            throw new AccessDenied("not authorized: " + d.reason() + "; nothing was changed");
+        }
+        if (result instanceof AuthResult.Unavailable u) {
+            throw new AccessDenied("authorization unavailable, refusing " + action + ": " + u.reason() + "; nothing was changed");
+        }
+    }
+
+    static String caller() {
+        DBusCallInfo info = AbstractConnectionBase.getCallInfo();
+        return info == null ? null : info.getSource();
+    }
+
+    static PciAddress address(String text) {
+        return PciAddress.parse(text).orElseThrow(() -> new Error.InvalidArgument("'" + CallOptions.printable(text)
+                + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
+    }
+
+    static DBusExecutionException toDBus(BindingException e) {
+        String m = e.getMessage();
+        if (e instanceof BindingException.InvalidArgument) return new Error.InvalidArgument(m);
+        if (e instanceof BindingException.NoSuchDevice) return new Error.NoSuchDevice(m);
+        if (e instanceof BindingException.NoVfioDriver) return new Error.NoVfioDriver(m);
+        if (e instanceof BindingException.GroupNotViable) return new Error.GroupNotViable(m);
+        if (e instanceof BindingException.Busy) return new Error.Busy(m);
+        if (e instanceof BindingException.Timeout) return new Error.Timeout(m);
+        return new Error.Failed(m);
+    }
+
+    private static String describe(BindResult r) {
+        if (r instanceof BindResult.Moved m) return "moved " + m.devices() + " " + m.steps();
+        if (r instanceof BindResult.Planned p) return "dry run " + p.steps();
+        return "already on " + (r.driver().isEmpty() ? "no driver" : r.driver());
+    }
+}
