@@ -210,7 +210,7 @@ public final class AliasIndex {
                 int p = s + 5;
                 while (p < end && isBlank(text.charAt(p))) p++;
                 // only vfio_ lines are tokenized in full: they are a handful among tens of thousands
-                if (!text.startsWith(VFIO_PREFIX, p)) {
+                if (!text.startsWith(VFIO_PREFIX, p) && !text.startsWith("vfio-", p)) {
                     if (countTokens(text, p, end) != 2) problem(file, lineNo, "alias needs exactly a pattern and a module");
                     continue;
                 }
@@ -245,12 +245,13 @@ public final class AliasIndex {
         }
 
         void add(String pattern, String module, AliasSource source, Path file, int line) {
-            if (!pattern.startsWith(VFIO_PREFIX)) return;
+            // kmod normalizes before it compares, so "vfio-pci:..." in modprobe.d is a vfio_ alias too
             String normalized = normalizeAlias(pattern);
             if (normalized == null) {
-                problem(file, line, "unbalanced brackets in alias pattern");
+                if (pattern.startsWith(VFIO_PREFIX)) problem(file, line, "unbalanced brackets in alias pattern");
                 return;
             }
+            if (!normalized.startsWith(VFIO_PREFIX)) return;
             if (!module.matches("[A-Za-z0-9_-]+")) {
                 problem(file, line, "module name '" + abbreviate(module) + "' is not valid");
                 return;
