@@ -1,0 +1,42 @@
+package org.vfiod.client;
+
+import java.util.List;
+import java.util.Map;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.types.Variant;
+
+/** A device object's properties at one moment. */
+public record DeviceInfo(String path, String address, String subsystem, String modalias, int vendorId, int deviceId,
+                         long classCode, String vendor, String product, String driver, String driverOverride,
+                         String vfioDriver, int iommuGroup, List<String> groupDevices, boolean bootVga,
+                         boolean persistent, String state) {
+    public DeviceInfo {
+        groupDevices = List.copyOf(groupDevices);
+    }
+
+    static DeviceInfo from(String path, Map<String, Variant<?>> p) {
+        return new DeviceInfo(path, str(p, "Address"), str(p, "Subsystem"), str(p, "Modalias"), num(p, "VendorId"),
+                num(p, "DeviceId"), ((Number) value(p, "Class", 0L)).longValue(), str(p, "Vendor"), str(p, "Product"),
+                str(p, "Driver"), str(p, "DriverOverride"), str(p, "VfioDriver"), num(p, "IommuGroup"), paths(p),
+                (Boolean) value(p, "BootVga", false), (Boolean) value(p, "Persistent", false), str(p, "State"));
+    }
+
+    private static Object value(Map<String, Variant<?>> p, String key, Object fallback) {
+        Variant<?> v = p.get(key);
+        return v == null ? fallback : v.getValue();
+    }
+
+    private static String str(Map<String, Variant<?>> p, String key) {
+        return String.valueOf(value(p, key, ""));
+    }
+
+    private static int num(Map<String, Variant<?>> p, String key) {
+        return ((Number) value(p, key, -1)).intValue();
+    }
+
+    private static List<String> paths(Map<String, Variant<?>> p) {
+        Object v = value(p, "GroupDevices", List.of());
+        if (!(v instanceof List<?> list)) return List.of();
+        return list.stream().map(o -> o instanceof DBusPath d ? d.getPath() : String.valueOf(o)).toList();
+    }
+}
