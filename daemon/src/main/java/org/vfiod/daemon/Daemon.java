@@ -20,11 +20,18 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.auth.PolkitAuthorizer;
-import org.vfiod.daemon.binding.PollingDriverWaiter;
+import java.util.Set;
+import java.util.TreeSet;
+import org.freedesktop.dbus.messages.MethodCall;
+import org.vfiod.daemon.aliases.AliasWatcher;
+import org.vfiod.daemon.binding.EventDriverWaiter;
+import org.vfiod.daemon.dbus.DeviceEvents;
+import org.vfiod.daemon.sim.SimulatedEventSource;
+import org.vfiod.daemon.udev.DeviceEventSource;
+import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.dbus.BusService;
 import org.vfiod.daemon.sim.SimulatedKernel;
-import org.vfiod.daemon.sim.TreeWatcher;
 import org.vfiod.daemon.sysfs.FileKernelWriter;
 import org.vfiod.daemon.sysfs.KernelWriter;
 import org.vfiod.daemon.sysfs.ModprobeLoader;
@@ -75,12 +82,15 @@ final class Daemon {
             log.error("cannot use sysfs root {}: {}", o.sysfsRoot(), e.toString());
             return EXIT_FAILURE;
         }
-        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, new PollingDriverWaiter(sysfs));
+        EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
+        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter);
 
         if (o.busAddress().isEmpty()) {
             log.error("no bus address: set DBUS_SYSTEM_BUS_ADDRESS or pass --bus-address (the system bus is unix:path=/run/dbus/system_bus_socket)");
             return EXIT_USAGE;
         }
+        // polkit may wait minutes for a person to type a password; dbus-java's default reply wait is 20 s
+        MethodCall.setDefaultTimeout(Duration.ofMinutes(5).toMillis());
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch cleanedUp = new CountDownLatch(1);
         AtomicInteger exit = new AtomicInteger(EXIT_OK);
@@ -113,8 +123,11 @@ final class Daemon {
             } catch (AliasSourceException e) {
                 throw new UncheckedIOException(e);
             }
-        }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS);
-        TreeWatcher watcher = null;
+        }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS,
+                HardwareNames.NONE, d -> false);
+        DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged);
+        DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true) : null;
+        AliasWatcher aliasWatcher = null;
         try {
             service.export();
             connection.addSigHandler(DBus.NameLost.class, signal -> {
@@ -128,8 +141,15 @@ final class Daemon {
                 connection.disconnect();
                 return EXIT_NAME_TAKEN;
             }
+            if (source != null) {
+                Set<String> buses = new TreeSet<>(first.buses());
+                buses.add(Sysfs.BUS);
+                source.start(buses, events);
+            } else {
+                log.warn("no device event source: device objects follow vfiod's own changes only");
+            }
+            aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
             log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
-            if (simulated) watcher = new TreeWatcher(sysfs.root(), service::rescan);
         } catch (DBusException | IOException e) {
             log.error("cannot start the bus service: {}", e.getMessage());
             connection.disconnect();
@@ -157,8 +177,10 @@ final class Daemon {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (source != null) source.close();
+        events.close();
         try {
-            if (watcher != null) watcher.close();
+            if (aliasWatcher != null) aliasWatcher.close();
         } catch (IOException ignored) {
             // closing anyway
         }

@@ -40,6 +40,8 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         root.setLevel(Level.toLevel(System.getProperty("vfiod.log.level", "INFO"), Level.INFO));
         root.addAppender(console);
         context.getLogger("org.freedesktop").setLevel(Level.WARN);
+        // dbus-java logs each signal it marshals under the signal class, which lives in our api package
+        context.getLogger("org.vfiod1").setLevel(Level.WARN);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 }

@@ -2,13 +2,16 @@ package org.vfiod.daemon.dbus;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod1.Manager;
 
 /** The objects vfiod puts on the bus, built together because they refer to each other. */
@@ -19,9 +22,9 @@ public final class BusService {
 
     public BusService(DBusConnection connection, Sysfs sysfs, AtomicReference<AliasIndex> index, Supplier<AliasIndex> reload,
                       RebindEngine engine, Authorizer authorizer, ExecutorService authPool, String kernelRelease,
-                      int maxSlowCalls) {
+                      int maxSlowCalls, HardwareNames names, Predicate<PciDevice> persistent) {
         this.connection = connection;
-        this.registry = new DeviceRegistry(connection, sysfs, index::get, engine, DeviceNames.NONE, d -> false);
+        this.registry = new DeviceRegistry(new ConnectionPublisher(connection), sysfs, index::get, engine, names, persistent);
         Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls);
         registry.setOperations(operations);
         this.manager = new ManagerObject(connection, registry, operations, index, reload, sysfs, kernelRelease);
@@ -33,8 +36,13 @@ public final class BusService {
         registry.rescan();
     }
 
-    public void rescan() {
-        registry.rescan();
+    public DeviceRegistry registry() {
+        return registry;
+    }
+
+    /** Re-reads the alias sources' result: AliasCount and every VfioDriver. */
+    public void aliasesChanged() {
+        manager.aliasesChanged();
     }
 
     public int deviceCount() {

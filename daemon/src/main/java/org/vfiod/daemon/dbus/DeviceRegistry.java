@@ -9,14 +9,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.ObjectManager;
 import org.freedesktop.dbus.interfaces.Properties;
-import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -25,29 +25,32 @@ import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod1.Device;
 import org.vfiod1.Manager;
 
 /**
  * The device objects on the bus, kept equal to sysfs: objects appear and vanish with DeviceAdded/DeviceRemoved and
- * the ObjectManager signals, and every property change is announced with PropertiesChanged.
+ * the ObjectManager signals, and every property change is announced with PropertiesChanged. Whatever an event
+ * says, the registry re-reads sysfs for the truth, so events that arrive late, twice or out of order cannot leave
+ * a stale object behind.
  */
-final class DeviceRegistry {
+public final class DeviceRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceRegistry.class);
 
-    private final DBusConnection connection;
+    private final ObjectPublisher publisher;
     private final Sysfs sysfs;
     private final Supplier<AliasIndex> index;
     private final RebindEngine engine;
-    private final DeviceNames names;
+    private final HardwareNames names;
     private final Predicate<PciDevice> persistent;
     private final TreeMap<PciAddress, DeviceObject> objects = new TreeMap<>();
     private final Set<PciAddress> busy = new HashSet<>();
-    private Operations operations;
+    private volatile Operations operations;
 
-    DeviceRegistry(DBusConnection connection, Sysfs sysfs, Supplier<AliasIndex> index, RebindEngine engine,
-                   DeviceNames names, Predicate<PciDevice> persistent) {
-        this.connection = connection;
+    public DeviceRegistry(ObjectPublisher publisher, Sysfs sysfs, Supplier<AliasIndex> index, RebindEngine engine,
+                          HardwareNames names, Predicate<PciDevice> persistent) {
+        this.publisher = publisher;
         this.sysfs = sysfs;
         this.index = index;
         this.engine = engine;
@@ -59,7 +62,7 @@ final class DeviceRegistry {
         this.operations = operations;
     }
 
-    synchronized List<DBusPath> paths() {
+    public synchronized List<DBusPath> paths() {
         return objects.values().stream().map(o -> new DBusPath(o.getObjectPath())).toList();
     }
 
@@ -71,8 +74,15 @@ final class DeviceRegistry {
         return List.copyOf(objects.values());
     }
 
+    /** The properties of every object, for tests and benchmarks that compare the registry with sysfs. */
+    public synchronized Map<PciAddress, Map<String, Variant<?>>> snapshot() {
+        Map<PciAddress, Map<String, Variant<?>>> out = new TreeMap<>();
+        objects.forEach((a, o) -> out.put(a, o.properties()));
+        return out;
+    }
+
     /** Reads every device again: adds the new, removes the gone, announces what changed. */
-    synchronized void rescan() {
+    public synchronized void rescan() {
         List<PciAddress> present;
         try {
             present = sysfs.pciDevices();
@@ -86,8 +96,21 @@ final class DeviceRegistry {
         for (PciAddress a : present) refresh(a);
     }
 
+    /**
+     * Reads a device and the other members of its IOMMU group (before and after, since an add or remove changes
+     * everyone's GroupDevices) and announces the differences.
+     */
+    public synchronized void refreshWithGroup(PciAddress address) {
+        Set<PciAddress> todo = new TreeSet<>();
+        todo.add(address);
+        todo.addAll(groupOf(address));
+        refresh(address);
+        todo.addAll(groupOf(address));
+        for (PciAddress a : todo) if (!a.equals(address)) refresh(a);
+    }
+
     /** Reads one device again and announces the difference (or its arrival or departure). */
-    synchronized void refresh(PciAddress address) {
+    public synchronized void refresh(PciAddress address) {
         Optional<PciDevice> read;
         try {
             read = sysfs.read(address);
@@ -100,44 +123,47 @@ final class DeviceRegistry {
             return;
         }
         PciDevice d = read.get();
-        var props = DeviceView.properties(d, names.vendor(d), names.product(d), vfioDriver(d), engine.onVfioDriver(d),
-                persistent.test(d), busy.contains(address));
+        HardwareNames.Names n = names.lookup(d.modalias());
+        Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
+                vfioDriver(d), engine.onVfioDriver(d), persistent.test(d), busy.contains(address));
         DeviceObject existing = objects.get(address);
         if (existing == null) {
             DeviceObject o = new DeviceObject(address, operations, props);
             try {
-                connection.exportObject(o.getObjectPath(), o);
+                publisher.export(o.getObjectPath(), o);
             } catch (DBusException e) {
                 LOG.error("cannot export {}: {}", o.getObjectPath(), e.toString());
                 return;
             }
             objects.put(address, o);
-            send(() -> new ObjectManager.InterfacesAdded(Manager.PATH, new DBusPath(o.getObjectPath()),
-                    Map.of(Device.INTERFACE, o.properties())));
-            send(() -> new Manager.DeviceAdded(Manager.PATH, new DBusPath(o.getObjectPath())));
+            DBusPath path = new DBusPath(o.getObjectPath());
+            Map<String, Map<String, Variant<?>>> ifaces = Map.of(Device.INTERFACE, o.properties());
+            publisher.signal(() -> new ObjectManager.InterfacesAdded(Manager.PATH, path, ifaces));
+            publisher.signal(() -> new Manager.DeviceAdded(Manager.PATH, path));
             LOG.debug("device {} added", address);
             return;
         }
-        Map<String, org.freedesktop.dbus.types.Variant<?>> changed = existing.update(props);
+        Map<String, Variant<?>> changed = existing.update(props);
         if (!changed.isEmpty()) {
-            send(() -> new Properties.PropertiesChanged(existing.getObjectPath(), Device.INTERFACE, changed, List.of()));
+            String path = existing.getObjectPath();
+            publisher.signal(() -> new Properties.PropertiesChanged(path, Device.INTERFACE, changed, List.of()));
         }
     }
 
-    /** Refreshes a device and the rest of its IOMMU group. */
-    synchronized void refreshGroup(PciAddress address) {
-        Set<PciAddress> todo = new java.util.TreeSet<>();
-        todo.add(address);
+    /** The addresses in the device's IOMMU group as its object knows them (empty when unknown). */
+    synchronized List<PciAddress> groupOf(PciAddress address) {
         DeviceObject o = objects.get(address);
-        if (o != null) {
-            @SuppressWarnings("unchecked")
-            List<DBusPath> group = (List<DBusPath>) o.properties().get("GroupDevices").getValue();
-            for (DBusPath p : group) {
-                objects.values().stream().filter(x -> x.getObjectPath().equals(p.getPath())).findFirst()
-                        .ifPresent(x -> todo.add(x.address()));
+        if (o == null) return List.of();
+        Object g = o.properties().get("GroupDevices").getValue();
+        List<PciAddress> out = new ArrayList<>();
+        if (g instanceof List<?> paths) {
+            for (Object p : paths) {
+                String path = p instanceof DBusPath dp ? dp.getPath() : String.valueOf(p);
+                String element = path.substring(path.lastIndexOf('/') + 1);
+                PciAddress.fromObjectPathElement(element).ifPresent(out::add);
             }
         }
-        for (PciAddress a : todo) refresh(a);
+        return out;
     }
 
     synchronized void setBusy(Collection<PciAddress> addresses, boolean on) {
@@ -151,10 +177,10 @@ final class DeviceRegistry {
     private void remove(PciAddress address) {
         DeviceObject o = objects.remove(address);
         if (o == null) return;
-        connection.unExportObject(o.getObjectPath());
-        send(() -> new ObjectManager.InterfacesRemoved(Manager.PATH, new DBusPath(o.getObjectPath()),
-                List.of(Device.INTERFACE)));
-        send(() -> new Manager.DeviceRemoved(Manager.PATH, new DBusPath(o.getObjectPath())));
+        publisher.unexport(o.getObjectPath());
+        DBusPath path = new DBusPath(o.getObjectPath());
+        publisher.signal(() -> new ObjectManager.InterfacesRemoved(Manager.PATH, path, List.of(Device.INTERFACE)));
+        publisher.signal(() -> new Manager.DeviceRemoved(Manager.PATH, path));
         LOG.debug("device {} removed", address);
     }
 
@@ -162,24 +188,10 @@ final class DeviceRegistry {
     String vfioDriver(PciDevice d) {
         return index.get().resolve(d.modalias()).map(m -> {
             try {
-                DriverName module = new DriverName(m.module());
-                return sysfs.driverOfModule(module).map(DriverName::value).orElse(m.module());
+                return sysfs.driverOfModule(new DriverName(m.module())).map(DriverName::value).orElse(m.module());
             } catch (IOException e) {
                 return m.module();
             }
         }).orElse("");
-    }
-
-    private void send(SignalFactory factory) {
-        try {
-            connection.sendMessage(factory.make());
-        } catch (DBusException | RuntimeException e) {
-            LOG.warn("cannot send a signal: {}", e.toString());
-        }
-    }
-
-    /** Signals are built here; building one can only fail on a malformed path, which our paths never are. */
-    private interface SignalFactory {
-        DBusSignal make() throws DBusException;
     }
 }

@@ -98,17 +98,7 @@ final class Operations {
     private List<PciAddress> groupOf(PciAddress address) {
         List<PciAddress> out = new ArrayList<>();
         out.add(address);
-        registry.get(address).ifPresent(o -> {
-            Object g = o.properties().get("GroupDevices").getValue();
-            if (g instanceof List<?> paths) {
-                for (DeviceObject other : registry.all()) {
-                    if (!other.address().equals(address)
-                            && paths.stream().anyMatch(p -> p.toString().equals(other.getObjectPath()))) {
-                        out.add(other.address());
-                    }
-                }
-            }
-        });
+        for (PciAddress a : registry.groupOf(address)) if (!a.equals(address)) out.add(a);
         return out;
     }
 

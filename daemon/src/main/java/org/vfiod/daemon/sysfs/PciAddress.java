@@ -47,6 +47,13 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
         return "pci_" + toString().replace(':', '_').replace('.', '_');
     }
 
+    /** The inverse of {@link #objectPathElement()}. */
+    public static Optional<PciAddress> fromObjectPathElement(String element) {
+        if (element == null || !element.matches("pci_[0-9a-f]{4}_[0-9a-f]{2}_[0-9a-f]{2}_[0-7]")) return Optional.empty();
+        String s = element.substring(4);
+        return parse(s.substring(0, 4) + ":" + s.substring(5, 7) + ":" + s.substring(8, 10) + "." + s.substring(11));
+    }
+
     @Override
     public int compareTo(PciAddress o) {
         return toString().compareTo(o.toString());

@@ -1,0 +1,130 @@
+package org.vfiod.daemon.dbus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.udev.DeviceEvent;
+import org.vfiod.daemon.udev.DeviceEventSource;
+
+/**
+ * Turns device events into registry refreshes on one thread of its own. Events only mark devices dirty; the
+ * worker refreshes each dirty device once per pass, so a burst of ten thousand events about a few devices costs a
+ * few sysfs reads, and the udev thread never waits for D-Bus.
+ */
+public final class DeviceEvents implements DeviceEventSource.Listener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceEvents.class);
+
+    private final DeviceRegistry registry;
+    private final Consumer<PciAddress> onDeviceEvent;
+    private final LinkedHashSet<PciAddress> dirty = new LinkedHashSet<>();
+    private boolean rescan;
+    private boolean working;
+    private boolean closed;
+    private long received;
+    private final Thread worker;
+
+    /** {@code onDeviceEvent} sees every PCI event at once (the Rebind waiter listens there). */
+    public DeviceEvents(DeviceRegistry registry, Consumer<PciAddress> onDeviceEvent) {
+        this.registry = registry;
+        this.onDeviceEvent = onDeviceEvent;
+        this.worker = new Thread(this::loop, "device-events");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    @Override
+    public void onEnumerated(List<DeviceEvent> present) {
+        synchronized (this) {
+            rescan = true;
+            notifyAll();
+        }
+    }
+
+    @Override
+    public void onEvent(DeviceEvent event) {
+        if (!"pci".equals(event.subsystem())) return;
+        Optional<PciAddress> address = PciAddress.parse(event.sysname());
+        if (address.isEmpty()) {
+            LOG.debug("ignoring event for unparseable PCI name {}", event.sysname());
+            return;
+        }
+        synchronized (this) {
+            received++;
+            dirty.add(address.get());
+            notifyAll();
+        }
+        onDeviceEvent.accept(address.get());
+    }
+
+    @Override
+    public void onOverflow() {
+        LOG.warn("the kernel dropped device events (ENOBUFS); re-reading every device");
+        synchronized (this) {
+            rescan = true;
+            notifyAll();
+        }
+    }
+
+    public synchronized long received() {
+        return received;
+    }
+
+    /** Waits until every event received so far has been applied. True when idle within the limit. */
+    public synchronized boolean awaitIdle(Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (working || rescan || !dirty.isEmpty()) {
+            long left = end - System.nanoTime();
+            if (left <= 0) return false;
+            wait(Math.max(1, left / 1_000_000));
+        }
+        return true;
+    }
+
+    private void loop() {
+        while (true) {
+            boolean full;
+            List<PciAddress> batch;
+            synchronized (this) {
+                while (!closed && !rescan && dirty.isEmpty()) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) return;
+                full = rescan;
+                rescan = false;
+                batch = new ArrayList<>(dirty);
+                dirty.clear();
+                working = true;
+            }
+            try {
+                if (full) registry.rescan();
+                for (PciAddress a : batch) registry.refreshWithGroup(a);
+            } catch (RuntimeException e) {
+                LOG.error("applying device events failed", e);
+            } finally {
+                synchronized (this) {
+                    working = false;
+                    notifyAll();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        worker.interrupt();
+    }
+}
