@@ -23,6 +23,8 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
     private final DeviceRegistry registry;
     private final Consumer<PciAddress> onDeviceEvent;
     private final LinkedHashSet<PciAddress> dirty = new LinkedHashSet<>();
+    /** Devices whose IOMMU group may have changed too: only an add or remove changes group membership. */
+    private final LinkedHashSet<PciAddress> dirtyGroups = new LinkedHashSet<>();
     private boolean rescan;
     private boolean working;
     private boolean closed;
@@ -56,7 +58,9 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
         }
         synchronized (this) {
             received++;
-            dirty.add(address.get());
+            boolean membership = event.action() != DeviceEvent.Action.BIND && event.action() != DeviceEvent.Action.UNBIND
+                    && event.action() != DeviceEvent.Action.CHANGE;
+            (membership ? dirtyGroups : dirty).add(address.get());
             notifyAll();
         }
         onDeviceEvent.accept(address.get());
@@ -78,7 +82,7 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
     /** Waits until every event received so far has been applied. True when idle within the limit. */
     public synchronized boolean awaitIdle(Duration limit) throws InterruptedException {
         long end = System.nanoTime() + limit.toNanos();
-        while (working || rescan || !dirty.isEmpty()) {
+        while (working || rescan || !dirty.isEmpty() || !dirtyGroups.isEmpty()) {
             long left = end - System.nanoTime();
             if (left <= 0) return false;
             wait(Math.max(1, left / 1_000_000));
@@ -90,8 +94,9 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
         while (true) {
             boolean full;
             List<PciAddress> batch;
+            List<PciAddress> groupBatch;
             synchronized (this) {
-                while (!closed && !rescan && dirty.isEmpty()) {
+                while (!closed && !rescan && dirty.isEmpty() && dirtyGroups.isEmpty()) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
@@ -101,13 +106,17 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
                 if (closed) return;
                 full = rescan;
                 rescan = false;
+                groupBatch = new ArrayList<>(dirtyGroups);
+                dirty.removeAll(dirtyGroups);
                 batch = new ArrayList<>(dirty);
                 dirty.clear();
+                dirtyGroups.clear();
                 working = true;
             }
             try {
                 if (full) registry.rescan();
-                for (PciAddress a : batch) registry.refreshWithGroup(a);
+                for (PciAddress a : groupBatch) registry.refreshWithGroup(a);
+                for (PciAddress a : batch) registry.refresh(a);
             } catch (RuntimeException e) {
                 LOG.error("applying device events failed", e);
             } finally {

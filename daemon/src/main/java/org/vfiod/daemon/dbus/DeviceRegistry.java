@@ -46,6 +46,7 @@ public final class DeviceRegistry {
     private final Predicate<PciDevice> persistent;
     private final TreeMap<PciAddress, DeviceObject> objects = new TreeMap<>();
     private final Set<PciAddress> busy = new HashSet<>();
+    private final Map<String, String> driverOfModule = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Operations operations;
 
     public DeviceRegistry(ObjectPublisher publisher, Sysfs sysfs, Supplier<AliasIndex> index, RebindEngine engine,
@@ -184,11 +185,18 @@ public final class DeviceRegistry {
         LOG.debug("device {} removed", address);
     }
 
-    /** The driver Rebind would choose: the driver name once its module is loaded, the module name before. */
+    /**
+     * The driver Rebind would choose: the driver name once its module is loaded, the module name before. A module's
+     * driver name never changes once it is known, so it is remembered instead of listing sysfs for every device.
+     */
     String vfioDriver(PciDevice d) {
         return index.get().resolve(d.modalias()).map(m -> {
+            String known = driverOfModule.get(m.module());
+            if (known != null) return known;
             try {
-                return sysfs.driverOfModule(new DriverName(m.module())).map(DriverName::value).orElse(m.module());
+                Optional<DriverName> driver = sysfs.driverOfModule(new DriverName(m.module()));
+                driver.ifPresent(x -> driverOfModule.put(m.module(), x.value()));
+                return driver.map(DriverName::value).orElse(m.module());
             } catch (IOException e) {
                 return m.module();
             }

@@ -181,10 +181,16 @@ public final class Sysfs {
         return name == null ? Optional.empty() : Optional.of(name.toString());
     }
 
+    /** An attribute of a device folder that is already resolved and inside the root; only a link needs checking. */
     private Optional<String> attr(Path dir, String name) throws IOException {
         Path p = dir.resolve(name);
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
-        return Optional.of(new String(Files.readAllBytes(inside(p)), StandardCharsets.US_ASCII).strip());
+        try {
+            Path target = Files.isSymbolicLink(p) ? inside(p) : p;
+            return Optional.of(new String(Files.readAllBytes(target), StandardCharsets.US_ASCII).strip());
+        } catch (NoSuchFileException absent) {
+            if (Files.exists(dir)) return Optional.empty();
+            throw absent;
+        }
     }
 
     private int hex(Path dir, String name) throws IOException {
