@@ -29,6 +29,9 @@ import org.vfiod.daemon.dbus.DeviceEvents;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
+import java.util.Optional;
+import org.vfiod.daemon.state.Persistence;
+import org.vfiod.daemon.state.RuleStore;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.dbus.BusService;
 import org.vfiod.daemon.sim.SimulatedKernel;
@@ -117,6 +120,13 @@ final class Daemon {
             t.setDaemon(true);
             return t;
         });
+        AtomicReference<BusService> serviceRef = new AtomicReference<>();
+        Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
+                Optional.of(o.udevRulesDir()), a -> {
+                    BusService s = serviceRef.get();
+                    if (s != null) s.registry().refreshWithGroup(a);
+                });
+        persistence.store().reload();
         BusService service = new BusService(connection, sysfs, index, () -> {
             try {
                 return AliasIndex.load(sources);
@@ -124,38 +134,10 @@ final class Daemon {
                 throw new UncheckedIOException(e);
             }
         }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS,
-                HardwareNames.NONE, d -> false);
-        DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged);
+                HardwareNames.NONE, persistence);
+        serviceRef.set(service);
+        DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
         DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true) : null;
-        AliasWatcher aliasWatcher = null;
-        try {
-            service.export();
-            connection.addSigHandler(DBus.NameLost.class, signal -> {
-                if (Manager.BUS_NAME.equals(signal.name)) {
-                    log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
-                    exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
-                    stopped.countDown();
-                }
-            });
-            if (!requestName(connection, o.replace(), log)) {
-                connection.disconnect();
-                return EXIT_NAME_TAKEN;
-            }
-            if (source != null) {
-                Set<String> buses = new TreeSet<>(first.buses());
-                buses.add(Sysfs.BUS);
-                source.start(buses, events);
-            } else {
-                log.warn("no device event source: device objects follow vfiod's own changes only");
-            }
-            aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
-            log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
-        } catch (DBusException | IOException e) {
-            log.error("cannot start the bus service: {}", e.getMessage());
-            connection.disconnect();
-            return EXIT_FAILURE;
-        }
-
         Thread hook = new Thread(() -> {
             log.info("stopping: letting the operation in flight finish or roll back");
             try {
@@ -171,7 +153,41 @@ final class Daemon {
                 Thread.currentThread().interrupt();
             }
         }, "shutdown");
+        // installed before anything can move a device (coldplug) or a call can arrive (the name): a SIGTERM from then
+        // on lets the operation in flight finish or roll back, instead of ending the JVM in the middle of it
         Runtime.getRuntime().addShutdownHook(hook);
+        AliasWatcher aliasWatcher = null;
+        try {
+            service.export();
+            // persisted devices move before the name is taken: once systemd sees vfiod ready (and starts
+            // libvirtd after it), they are on VFIO
+            persistence.coldplug();
+            connection.addSigHandler(DBus.NameLost.class, signal -> {
+                if (Manager.BUS_NAME.equals(signal.name)) {
+                    log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
+                    exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
+                    stopped.countDown();
+                }
+            });
+            if (!requestName(connection, o.replace(), log)) {
+                connection.disconnect();
+                return notStarted(hook, cleanedUp, EXIT_NAME_TAKEN);
+            }
+            if (source != null) {
+                Set<String> buses = new TreeSet<>(first.buses());
+                buses.add(Sysfs.BUS);
+                source.start(buses, events);
+            } else {
+                log.warn("no device event source: device objects follow vfiod's own changes only");
+            }
+            aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
+            log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
+        } catch (DBusException | IOException e) {
+            log.error("cannot start the bus service: {}", e.getMessage());
+            connection.disconnect();
+            return notStarted(hook, cleanedUp, EXIT_FAILURE);
+        }
+
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -179,6 +195,7 @@ final class Daemon {
         }
         if (source != null) source.close();
         events.close();
+        persistence.close();
         try {
             if (aliasWatcher != null) aliasWatcher.close();
         } catch (IOException ignored) {
@@ -195,6 +212,17 @@ final class Daemon {
         log.info("stopped");
         cleanedUp.countDown();
         return exit.get();
+    }
+
+    /** An exit before serving: the shutdown hook has nothing to wait for. */
+    private static int notStarted(Thread hook, CountDownLatch cleanedUp, int code) {
+        cleanedUp.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // a SIGTERM came during the start: the hook runs and finds nothing to wait for
+        }
+        return code;
     }
 
     /** RequestName with DO_NOT_QUEUE; with --replace, REPLACE_EXISTING. Every instance allows replacement. */

@@ -7,10 +7,11 @@ import java.util.Optional;
 
 /** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
 record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
-                     Path configDir, Path stateDir, String logLevel, boolean replace) {
+                     Path configDir, Path stateDir, Path udevRulesDir, String logLevel, boolean replace) {
     static final String USAGE = """
             usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
-                         [--config-dir DIR] [--state-dir DIR] [--log-level error|warn|info|debug] [--replace]
+                         [--config-dir DIR] [--state-dir DIR] [--udev-rules-dir DIR]
+                         [--log-level error|warn|info|debug] [--replace]
                    vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
 
     static final class UsageException extends Exception {
@@ -28,6 +29,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         List<Path> modprobe = new ArrayList<>();
         Path config = Path.of("/etc/vfiod");
         Path state = Path.of("/var/lib/vfiod");
+        Path udev = null;
         String level = "info";
         boolean replace = false;
         for (int i = 0; i < args.size(); i++) {
@@ -39,6 +41,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
                 case "--modprobe-dir" -> modprobe.add(Path.of(value(args, ++i, a)));
                 case "--config-dir" -> config = Path.of(value(args, ++i, a));
                 case "--state-dir" -> state = Path.of(value(args, ++i, a));
+                case "--udev-rules-dir" -> udev = Path.of(value(args, ++i, a));
                 case "--log-level" -> {
                     level = value(args, ++i, a).toLowerCase(java.util.Locale.ROOT);
                     if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
@@ -51,7 +54,9 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         }
         if (modules == null) modules = Path.of("/lib/modules", Options.kernelRelease());
         if (modprobe.isEmpty()) modprobe = org.vfiod.daemon.aliases.AliasSources.DEFAULT_MODPROBE_DIRS;
-        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, level, replace);
+        // the boot rules belong to the real machine; over another sysfs root they stay beside the config
+        if (udev == null) udev = sysfs.equals(Path.of("/sys")) ? Path.of("/etc/udev/rules.d") : config.resolve("udev-rules.d");
+        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, udev, level, replace);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {

@@ -65,6 +65,15 @@ public final class RebindEngine implements AutoCloseable {
         return index.get().resolve(device.modalias());
     }
 
+    /** Whether the kernel has this device (a rule is only written for a device that exists). */
+    public boolean isKnownDevice(PciAddress address) {
+        try {
+            return sysfs.exists(address);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Whether the device sits on a vfio driver now. */
     public boolean onVfioDriver(PciDevice device) {
         return device.vfioDev() || device.driver().map(index.get()::isVfioModule).orElse(false);

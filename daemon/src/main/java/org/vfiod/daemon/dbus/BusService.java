@@ -2,14 +2,13 @@ package org.vfiod.daemon.dbus;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod1.Manager;
@@ -22,10 +21,11 @@ public final class BusService {
 
     public BusService(DBusConnection connection, Sysfs sysfs, AtomicReference<AliasIndex> index, Supplier<AliasIndex> reload,
                       RebindEngine engine, Authorizer authorizer, ExecutorService authPool, String kernelRelease,
-                      int maxSlowCalls, HardwareNames names, Predicate<PciDevice> persistent) {
+                      int maxSlowCalls, HardwareNames names, Persistence persistence) {
         this.connection = connection;
-        this.registry = new DeviceRegistry(new ConnectionPublisher(connection), sysfs, index::get, engine, names, persistent);
-        Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls);
+        this.registry = new DeviceRegistry(new ConnectionPublisher(connection), sysfs, index::get, engine, names,
+                persistence == null ? d -> false : persistence::covers);
+        Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls, persistence);
         registry.setOperations(operations);
         this.manager = new ManagerObject(connection, registry, operations, index, reload, sysfs, kernelRelease);
     }

@@ -22,6 +22,7 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
 
     private final DeviceRegistry registry;
     private final Consumer<PciAddress> onDeviceEvent;
+    private final Consumer<PciAddress> onAdded;
     private final LinkedHashSet<PciAddress> dirty = new LinkedHashSet<>();
     /** Devices whose IOMMU group may have changed too: only an add or remove changes group membership. */
     private final LinkedHashSet<PciAddress> dirtyGroups = new LinkedHashSet<>();
@@ -31,10 +32,18 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
     private long received;
     private final Thread worker;
 
-    /** {@code onDeviceEvent} sees every PCI event at once (the Rebind waiter listens there). */
     public DeviceEvents(DeviceRegistry registry, Consumer<PciAddress> onDeviceEvent) {
+        this(registry, onDeviceEvent, a -> { });
+    }
+
+    /**
+     * {@code onDeviceEvent} sees every PCI event at once (the Rebind waiter listens there); {@code onAdded} every
+     * add (the persistent rules apply there).
+     */
+    public DeviceEvents(DeviceRegistry registry, Consumer<PciAddress> onDeviceEvent, Consumer<PciAddress> onAdded) {
         this.registry = registry;
         this.onDeviceEvent = onDeviceEvent;
+        this.onAdded = onAdded;
         this.worker = new Thread(this::loop, "device-events");
         worker.setDaemon(true);
         worker.start();
@@ -64,6 +73,7 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
             notifyAll();
         }
         onDeviceEvent.accept(address.get());
+        if (event.action() == DeviceEvent.Action.ADD) onAdded.accept(address.get());
     }
 
     @Override

@@ -23,6 +23,11 @@ import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import java.util.Optional;
+import org.vfiod.daemon.state.AtomicFiles;
+import org.vfiod.daemon.state.Persistence;
+import org.vfiod.daemon.state.RuleStore;
+import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
 
@@ -43,7 +48,11 @@ final class Operations {
     /** Slow calls in flight; beyond this they are refused, so read-only calls always find a bus thread free. */
     private final Semaphore slowCalls;
 
-    Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry, int maxSlowCalls) {
+    private final Persistence persistence;
+
+    Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry, int maxSlowCalls,
+               Persistence persistence) {
+        this.persistence = persistence;
         this.engine = engine;
         this.authorizer = authorizer;
         this.authPool = authPool;
@@ -72,18 +81,18 @@ final class Operations {
         String caller = caller();
         PciAddress address = address(addressText);
         CallOptions parsed = CallOptions.parse(options);
-        if (parsed.persist()) {
-            throw new Error.Failed("option 'persist' is not supported by this version of vfiod yet; nothing was changed");
-        }
         return withSlot(() -> {
             if (!parsed.bind().dryRun()) {
                 authorize(caller, Actions.REBIND, parsed.interactive());
+                if (parsed.persist()) authorize(caller, Actions.PERSIST, parsed.interactive());
             }
             List<PciAddress> group = groupOf(address);
             registry.setBusy(group, true);
             try {
-                BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
-                LOG.info("{} {} by {}: {}", method, address, caller, describe(r));
+                BindResult r = parsed.persist() && !parsed.bind().dryRun()
+                        ? persisting(address, parsed, toVfio)
+                        : toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
+                LOG.info("{} {} by {}{}: {}", method, address, caller, parsed.persist() ? " (persist)" : "", describe(r));
                 return r.driver();
             } catch (BindingException e) {
                 LOG.info("{} {} by {} refused: {}", method, address, caller, e.getMessage());
@@ -93,6 +102,42 @@ final class Operations {
                 for (PciAddress a : group) registry.refresh(a);
             }
         });
+    }
+
+    /**
+     * A change with {@code persist}: the rule is written (or removed) first and put back if the change fails, so
+     * the device and its rule never disagree.
+     */
+    private BindResult persisting(PciAddress address, CallOptions parsed, boolean toVfio) throws BindingException {
+        if (persistence == null) throw new BindingException.Failed("persistence is not configured; nothing was changed");
+        RuleStore store = persistence.store();
+        java.nio.file.Path file = RuleStore.addressFile(store.folder(), address);
+        Optional<String> before;
+        try {
+            before = java.nio.file.Files.exists(file) ? Optional.of(java.nio.file.Files.readString(file)) : Optional.empty();
+            if (toVfio) {
+                Optional<DriverName> driver = parsed.bind().driver().filter(DriverName::isValid).map(DriverName::new);
+                if (engine.isKnownDevice(address)) store.persist(address, driver, parsed.bind().group());
+            } else {
+                store.forget(address);
+            }
+        } catch (java.io.IOException e) {
+            throw new BindingException.Failed("cannot write the rule " + file + ": " + e.getMessage() + "; nothing was changed");
+        }
+        try {
+            BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
+            persistence.rulesChanged();
+            return r;
+        } catch (BindingException e) {
+            try {
+                if (before.isPresent()) AtomicFiles.write(file, before.get());
+                else AtomicFiles.delete(file);
+                store.reload();
+            } catch (java.io.IOException undo) {
+                throw new BindingException.Failed(e.getMessage() + "; and the rule " + file + " could not be put back: " + undo.getMessage());
+            }
+            throw e;
+        }
     }
 
     private List<PciAddress> groupOf(PciAddress address) {

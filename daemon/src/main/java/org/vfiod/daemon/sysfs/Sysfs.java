@@ -136,7 +136,31 @@ public final class Sysfs {
         return Optional.empty();
     }
 
+    /** The device id of the VFs an SR-IOV PF creates, or empty for a device that is not a PF. */
+    public Optional<Integer> sriovVfDeviceId(PciAddress pf) throws IOException {
+        Optional<Path> dir = deviceDir(pf);
+        if (dir.isEmpty()) return Optional.empty();
+        Optional<String> v = attr(dir.get(), "sriov_vf_device");
+        try {
+            return v.map(x -> Integer.parseInt(x.startsWith("0x") ? x.substring(2) : x, 16));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    public Optional<Boolean> sriovDriversAutoprobe(PciAddress pf) throws IOException {
+        Optional<Path> dir = deviceDir(pf);
+        return dir.isEmpty() ? Optional.empty() : attr(dir.get(), "sriov_drivers_autoprobe").map("1"::equals);
+    }
+
     // ---- writing: each is one store to one attribute ------------------------------------------------------
+
+    /** Whether the host driver may grab the VFs this PF creates from now on. */
+    public void writeSriovDriversAutoprobe(PciAddress pf, boolean on) throws IOException {
+        Path dir = deviceDir(pf).orElseThrow(() -> new NoSuchFileException(pf.toString()));
+        write(dir.resolve("sriov_drivers_autoprobe"), on ? "1" : "0");
+    }
+
 
     public void writeDriverOverride(PciAddress address, Optional<DriverName> driver) throws IOException {
         Path dir = deviceDir(address).orElseThrow(() -> new NoSuchFileException(address.toString()));

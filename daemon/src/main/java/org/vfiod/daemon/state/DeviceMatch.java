@@ -1,0 +1,92 @@
+package org.vfiod.daemon.state;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.PciDevice;
+
+/** Which devices a persistent rule covers: one address, one model (vendor:device[:subvendor:subdevice]), or a class. */
+public sealed interface DeviceMatch {
+    boolean matches(PciDevice device);
+
+    /** The rule file's {@code match} line, without the keyword. */
+    String describe();
+
+    record Address(PciAddress address) implements DeviceMatch {
+        @Override
+        public boolean matches(PciDevice d) {
+            return d.address().equals(address);
+        }
+
+        @Override
+        public String describe() {
+            return "address " + address;
+        }
+    }
+
+    /** Covers every device of a model: all the VFs of an SR-IOV card, every GPU of one kind. */
+    record Id(int vendor, int device, OptionalInt subVendor, OptionalInt subDevice) implements DeviceMatch {
+        @Override
+        public boolean matches(PciDevice d) {
+            return d.vendorId() == vendor && d.deviceId() == device
+                    && (subVendor.isEmpty() || subVendor.getAsInt() == d.subsystemVendorId())
+                    && (subDevice.isEmpty() || subDevice.getAsInt() == d.subsystemDeviceId());
+        }
+
+        @Override
+        public String describe() {
+            String s = String.format("id %04x:%04x", vendor, device);
+            if (subVendor.isPresent()) s += String.format(":%04x:%04x", subVendor.getAsInt(), subDevice.getAsInt());
+            return s;
+        }
+    }
+
+    /** A class prefix of 2, 4 or 6 hex digits: {@code 03} every display controller, {@code 0300} VGA, {@code 030000}. */
+    record DeviceClass(int value, int digits) implements DeviceMatch {
+        @Override
+        public boolean matches(PciDevice d) {
+            int shift = (6 - digits) * 4;
+            return (d.classCode() >> shift) == value;
+        }
+
+        @Override
+        public String describe() {
+            return "class " + String.format("%0" + digits + "x", value);
+        }
+    }
+
+    /** Parses the words after {@code match}; empty with the reason in {@code why} when they are not a match. */
+    static Optional<DeviceMatch> parse(String kind, String value, StringBuilder why) {
+        String v = value.toLowerCase(Locale.ROOT);
+        switch (kind) {
+            case "address" -> {
+                Optional<PciAddress> a = PciAddress.parse(value);
+                if (a.isEmpty()) why.append("'").append(value).append("' is not a PCI address");
+                return a.map(Address::new);
+            }
+            case "id" -> {
+                if (!v.matches("[0-9a-f]{4}:[0-9a-f]{4}(:[0-9a-f]{4}:[0-9a-f]{4})?")) {
+                    why.append("id must be VVVV:DDDD or VVVV:DDDD:SVVV:SDDD in hex");
+                    return Optional.empty();
+                }
+                String[] p = v.split(":");
+                return Optional.of(new Id(Integer.parseInt(p[0], 16), Integer.parseInt(p[1], 16),
+                        p.length > 2 ? OptionalInt.of(Integer.parseInt(p[2], 16)) : OptionalInt.empty(),
+                        p.length > 2 ? OptionalInt.of(Integer.parseInt(p[3], 16)) : OptionalInt.empty()));
+            }
+            case "class" -> {
+                String c = v.startsWith("0x") ? v.substring(2) : v;
+                if (!c.matches("[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{6}")) {
+                    why.append("class must be 2, 4 or 6 hex digits (03, 0300, 030000)");
+                    return Optional.empty();
+                }
+                return Optional.of(new DeviceClass(Integer.parseInt(c, 16), c.length()));
+            }
+            default -> {
+                why.append("unknown match kind '").append(kind).append("' (address, id or class)");
+                return Optional.empty();
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package org.vfiod.daemon.state;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasMatch;
+import org.vfiod.daemon.binding.BindOptions;
+import org.vfiod.daemon.binding.BindResult;
+import org.vfiod.daemon.binding.BindingException;
+import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+/**
+ * Applies the persistent rules: at start (coldplug) to every device present, on every add (hotplug, new VFs), and
+ * to the boot path through the generated udev rules. Each outcome is logged and shows in the device's
+ * properties (Persistent, Driver, State).
+ */
+public final class Persistence implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Persistence.class);
+
+    private final RuleStore store;
+    private final Sysfs sysfs;
+    private final RebindEngine engine;
+    private final Supplier<AliasIndex> index;
+    private final Optional<Path> udevRulesDir;
+    private final Consumer<PciAddress> changed;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "persistence");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** {@code changed} is told of every device a rule moved, so its object is refreshed. */
+    public Persistence(RuleStore store, Sysfs sysfs, RebindEngine engine, Supplier<AliasIndex> index,
+                       Optional<Path> udevRulesDir, Consumer<PciAddress> changed) {
+        this.store = store;
+        this.sysfs = sysfs;
+        this.engine = engine;
+        this.index = index;
+        this.udevRulesDir = udevRulesDir;
+        this.changed = changed;
+    }
+
+    public RuleStore store() {
+        return store;
+    }
+
+    public boolean covers(PciDevice device) {
+        return store.ruleFor(device).isPresent();
+    }
+
+    /** Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device. */
+    public void coldplug() {
+        store.reload();
+        List<PciDevice> devices = new ArrayList<>();
+        try {
+            for (PciAddress a : sysfs.pciDevices()) sysfs.read(a).ifPresent(devices::add);
+        } catch (IOException e) {
+            LOG.error("cannot list devices for the persistent rules: {}", e.toString());
+            return;
+        }
+        List<String> pfs = protectVfs(devices);
+        writeUdevRules(devices, pfs);
+        for (PciDevice d : devices) apply(d, "at start");
+    }
+
+    /** A device appeared (hotplug, a new VF): move it if a rule covers it. Runs off the caller's thread. */
+    public void onAdded(PciAddress address) {
+        worker.execute(() -> {
+            try {
+                sysfs.read(address).ifPresent(d -> apply(d, "on add"));
+            } catch (IOException e) {
+                LOG.warn("cannot read added device {}: {}", address, e.toString());
+            }
+        });
+    }
+
+    /** Rules changed through the API: regenerate the boot rules. */
+    public void rulesChanged() {
+        List<PciDevice> devices = new ArrayList<>();
+        try {
+            for (PciAddress a : sysfs.pciDevices()) sysfs.read(a).ifPresent(devices::add);
+        } catch (IOException e) {
+            LOG.warn("cannot list devices: {}", e.toString());
+        }
+        writeUdevRules(devices, protectVfs(devices));
+    }
+
+    private void apply(PciDevice d, String when) {
+        Optional<PersistentRule> rule = store.ruleFor(d);
+        if (rule.isEmpty() || d.isBridge()) return;
+        if (engine.onVfioDriver(d)) {
+            LOG.info("{} {}: already on {} as {} asks", d.address(), when, d.driver().orElse("?"), rule.get().file().getFileName());
+            return;
+        }
+        BindOptions options = BindOptions.defaults().withGroup(rule.get().group()).withForce(false);
+        if (rule.get().driver().isPresent()) options = options.withDriver(rule.get().driver().get());
+        try {
+            BindResult r = engine.rebind(d.address(), options);
+            LOG.info("{} {}: moved to {} by {}", d.address(), when, r.driver(), rule.get().file().getFileName());
+        } catch (BindingException e) {
+            LOG.error("{} {}: {} asks for VFIO, but: {}", d.address(), when, rule.get().file().getFileName(), e.getMessage());
+        } finally {
+            changed.accept(d.address());
+        }
+    }
+
+    /** Turns off sriov_drivers_autoprobe on every PF whose VFs a rule covers; returns those PFs. */
+    private List<String> protectVfs(List<PciDevice> devices) {
+        List<String> pfs = new ArrayList<>();
+        for (PciDevice pf : devices) {
+            Optional<Integer> vfDevice;
+            try {
+                vfDevice = sysfs.sriovVfDeviceId(pf.address());
+            } catch (IOException e) {
+                continue;
+            }
+            if (vfDevice.isEmpty()) continue;
+            PciDevice vfModel = new PciDevice(pf.address(), pf.modalias(), pf.vendorId(), vfDevice.get(), pf.classCode(),
+                    pf.subsystemVendorId(), pf.subsystemDeviceId(), Optional.empty(), Optional.empty(),
+                    java.util.OptionalInt.empty(), List.of(), false, Optional.empty(), List.of(), false);
+            boolean covered = store.current().rules().stream().anyMatch(r -> r.match() instanceof DeviceMatch.Id && r.match().matches(vfModel))
+                    || pf.virtfns().stream().anyMatch(vf -> store.current().rules().stream().anyMatch(r -> {
+                        try {
+                            return sysfs.read(vf).map(r.match()::matches).orElse(false);
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    }));
+            if (!covered) continue;
+            pfs.add(pf.address().toString());
+            try {
+                if (sysfs.sriovDriversAutoprobe(pf.address()).orElse(false)) {
+                    sysfs.writeSriovDriversAutoprobe(pf.address(), false);
+                    LOG.info("{}: sriov_drivers_autoprobe off, so the host driver does not grab its VFs first", pf.address());
+                }
+            } catch (IOException e) {
+                LOG.warn("{}: cannot turn off sriov_drivers_autoprobe: {}", pf.address(), e.toString());
+            }
+        }
+        return pfs;
+    }
+
+    private void writeUdevRules(List<PciDevice> devices, List<String> pfs) {
+        if (udevRulesDir.isEmpty()) return;
+        Set<UdevRules.Line> lines = new LinkedHashSet<>();
+        for (PersistentRule r : store.current().rules()) {
+            Optional<String> module = r.driver().or(() -> moduleFor(r, devices));
+            if (module.isEmpty()) {
+                LOG.warn("{}: no vfio driver known for {}; it is applied when vfiod runs, not by udev at boot", r.file().getFileName(), r.match().describe());
+                continue;
+            }
+            lines.add(new UdevRules.Line(r.match(), driverName(module.get()), AliasIndex.normalizeModule(module.get())));
+        }
+        Path file = udevRulesDir.get().resolve(UdevRules.FILE_NAME);
+        try {
+            if (lines.isEmpty() && pfs.isEmpty()) {
+                AtomicFiles.delete(file);
+            } else {
+                String text = UdevRules.render(store.folder().toString(), new ArrayList<>(lines), pfs);
+                if (!Files.exists(file) || !Files.readString(file).equals(text)) AtomicFiles.write(file, text);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot write {}: {}", file, e.toString());
+        }
+    }
+
+    /** The module the aliases choose for the devices a rule covers now (or, for a model rule, its vendor and device). */
+    private Optional<String> moduleFor(PersistentRule r, List<PciDevice> devices) {
+        for (PciDevice d : devices) {
+            if (r.match().matches(d)) {
+                Optional<AliasMatch> m = index.get().resolve(d.modalias());
+                if (m.isPresent()) return Optional.of(m.get().module());
+            }
+        }
+        if (r.match() instanceof DeviceMatch.Id id) {
+            // no such device present now: variant aliases are keyed by vendor and device, so those decide
+            String modalias = String.format("pci:v%08Xd%08Xsv%08Xsd%08Xbc00sc00i00", id.vendor(), id.device(),
+                    id.subVendor().orElse(0), id.subDevice().orElse(0));
+            return index.get().resolve(modalias).map(AliasMatch::module);
+        }
+        return index.get().resolve("pci:v00000000d00000000sv00000000sd00000000bc00sc00i00").map(AliasMatch::module);
+    }
+
+    /** driver_override takes the driver name: exact once the module is loaded, vfio_pci's known spelling before. */
+    private String driverName(String module) {
+        try {
+            Optional<DriverName> loaded = sysfs.driverOfModule(new DriverName(AliasIndex.normalizeModule(module)));
+            if (loaded.isPresent()) return loaded.get().value();
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.debug("driver of {} unknown: {}", module, e.toString());
+        }
+        return AliasIndex.normalizeModule(module).equals("vfio_pci") ? "vfio-pci" : module;
+    }
+
+    /** Waits for the queued hotplug work (tests). */
+    public void awaitIdle(Duration limit) throws Exception {
+        worker.submit(() -> { }).get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+}

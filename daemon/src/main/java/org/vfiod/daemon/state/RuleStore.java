@@ -1,0 +1,192 @@
+package org.vfiod.daemon.state;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.PciDevice;
+
+/**
+ * The persistent rules: one plain, commented file per rule under {@code <config>/devices.d/}, so an admin can
+ * read, copy and edit them, and so writing one never touches another. A file with a mistake is reported with
+ * its line and skipped; the others still apply.
+ * <pre>
+ * match address 0000:03:00.0      # or: match id 15b3:101e[:SVVV:SDDD], match class 0300
+ * driver vfio-pci                 # optional: this vfio driver instead of the one the aliases choose
+ * group yes                       # optional: move the whole IOMMU group
+ * </pre>
+ */
+public final class RuleStore {
+    private static final Logger LOG = LoggerFactory.getLogger(RuleStore.class);
+    public static final String FOLDER = "devices.d";
+
+    private final Path dir;
+    private volatile Loaded current = new Loaded(List.of(), List.of());
+
+    public record Problem(Path file, int line, String reason) {
+        @Override
+        public String toString() {
+            return file + (line > 0 ? ":" + line : "") + ": " + reason;
+        }
+    }
+
+    public record Loaded(List<PersistentRule> rules, List<Problem> problems) {
+        public Loaded {
+            rules = List.copyOf(rules);
+            problems = List.copyOf(problems);
+        }
+    }
+
+    public RuleStore(Path configDir) {
+        this.dir = configDir.resolve(FOLDER);
+    }
+
+    public Path folder() {
+        return dir;
+    }
+
+    public Loaded current() {
+        return current;
+    }
+
+    /** Reads every rule file again. */
+    public synchronized Loaded reload() {
+        List<PersistentRule> rules = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            List<Path> files = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.conf")) {
+                ds.forEach(files::add);
+            } catch (IOException e) {
+                problems.add(new Problem(dir, 0, "cannot list: " + e.getMessage()));
+            }
+            files.sort(Comparator.comparing(p -> p.getFileName().toString()));
+            for (Path f : files) parse(f, problems).ifPresent(rules::add);
+        }
+        for (Problem p : problems) LOG.warn("rule skipped: {}", p);
+        current = new Loaded(rules, problems);
+        return current;
+    }
+
+    /** The rule that covers a device: an address rule first, then a model, then a class. */
+    public Optional<PersistentRule> ruleFor(PciDevice device) {
+        Optional<PersistentRule> best = Optional.empty();
+        int rank = Integer.MAX_VALUE;
+        for (PersistentRule r : current.rules()) {
+            if (!r.match().matches(device)) continue;
+            int k = r.match() instanceof DeviceMatch.Address ? 0 : r.match() instanceof DeviceMatch.Id ? 1 : 2;
+            if (k < rank) {
+                rank = k;
+                best = Optional.of(r);
+            }
+        }
+        return best;
+    }
+
+    public static Path addressFile(Path dir, PciAddress address) {
+        return dir.resolve("pci-" + address + ".conf");
+    }
+
+    /** Writes (atomically) the address rule of a device. */
+    public synchronized void persist(PciAddress address, Optional<DriverName> driver, boolean group) throws IOException {
+        StringBuilder b = new StringBuilder();
+        b.append("# vfiod: keep this device on VFIO across reboots and re-plugs.\n")
+                .append("# Written by vfiod at ").append(Instant.now()).append(" for a Rebind with persist;\n")
+                .append("# a Restore with persist removes it. You may edit it (see vfiod(8)).\n")
+                .append("match address ").append(address).append('\n');
+        driver.ifPresent(d -> b.append("driver ").append(d).append('\n'));
+        if (group) b.append("group yes\n");
+        AtomicFiles.write(addressFile(dir, address), b.toString());
+        reload();
+    }
+
+    /** Removes the address rule of a device; false when there was none. */
+    public synchronized boolean forget(PciAddress address) throws IOException {
+        Path f = addressFile(dir, address);
+        boolean existed = Files.exists(f);
+        AtomicFiles.delete(f);
+        reload();
+        return existed;
+    }
+
+    private static Optional<PersistentRule> parse(Path file, List<Problem> problems) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            problems.add(new Problem(file, 0, "cannot read: " + e.getMessage()));
+            return Optional.empty();
+        }
+        DeviceMatch match = null;
+        Optional<String> driver = Optional.empty();
+        boolean group = false;
+        boolean bad = false;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            int hash = line.indexOf('#');
+            if (hash >= 0) line = line.substring(0, hash);
+            line = line.strip();
+            if (line.isEmpty()) continue;
+            String[] t = line.split("\\s+");
+            int n = i + 1;
+            switch (t[0]) {
+                case "match" -> {
+                    if (t.length != 3) {
+                        problems.add(new Problem(file, n, "match needs a kind and a value, e.g. 'match address 0000:03:00.0'"));
+                        bad = true;
+                    } else if (match != null) {
+                        problems.add(new Problem(file, n, "a rule file holds one match line"));
+                        bad = true;
+                    } else {
+                        StringBuilder why = new StringBuilder();
+                        Optional<DeviceMatch> m = DeviceMatch.parse(t[1], t[2], why);
+                        if (m.isEmpty()) {
+                            problems.add(new Problem(file, n, why.toString()));
+                            bad = true;
+                        } else {
+                            match = m.get();
+                        }
+                    }
+                }
+                case "driver" -> {
+                    if (t.length != 2 || !DriverName.isValid(t[1])) {
+                        problems.add(new Problem(file, n, "driver needs one valid driver name"));
+                        bad = true;
+                    } else {
+                        driver = Optional.of(t[1]);
+                    }
+                }
+                case "group" -> {
+                    String v = t.length == 2 ? t[1].toLowerCase(Locale.ROOT) : "";
+                    if (!List.of("yes", "no", "true", "false").contains(v)) {
+                        problems.add(new Problem(file, n, "group takes yes or no"));
+                        bad = true;
+                    } else {
+                        group = v.equals("yes") || v.equals("true");
+                    }
+                }
+                default -> {
+                    problems.add(new Problem(file, n, "unknown keyword '" + t[0] + "' (match, driver, group)"));
+                    bad = true;
+                }
+            }
+        }
+        if (bad) return Optional.empty();
+        if (match == null) {
+            problems.add(new Problem(file, 0, "no match line"));
+            return Optional.empty();
+        }
+        return Optional.of(new PersistentRule(file, match, driver, group));
+    }
+}

@@ -1,0 +1,147 @@
+package org.vfiod.daemon.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasSources;
+import org.vfiod.daemon.binding.PollingDriverWaiter;
+import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.sim.SimulatedKernel;
+import org.vfiod.daemon.sim.SimulatedSysfs;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+class PersistenceTest {
+    @TempDir
+    Path dir;
+    SimulatedSysfs sim;
+    Sysfs sysfs;
+    AliasIndex index;
+    RebindEngine engine;
+    Path config;
+    Path udev;
+    Persistence persistence;
+    List<PciAddress> changed = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        sim = SimulatedSysfs.sampleMachine(dir.resolve("sys"));
+        // the PF 0000:04:00.0 creates VFs of device id 101e
+        Path pf = sim.root().resolve("devices/pci0000:00/0000:04:00.0");
+        Files.writeString(pf.resolve("sriov_vf_device"), "101e\n");
+        Files.writeString(pf.resolve("sriov_drivers_autoprobe"), "1\n");
+        SimulatedKernel kernel = new SimulatedKernel(sim.root());
+        sysfs = new Sysfs(sim.root(), kernel);
+        Path modules = Files.createDirectories(dir.resolve("modules"));
+        Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
+        index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs));
+        config = dir.resolve("etc");
+        udev = dir.resolve("udev");
+        persistence = new Persistence(new RuleStore(config), sysfs, engine, () -> index, Optional.of(udev), changed::add);
+    }
+
+    @AfterEach
+    void tearDown() {
+        persistence.close();
+        engine.close();
+    }
+
+    private String driver(String address) throws Exception {
+        return sysfs.currentDriver(PciAddress.require(address)).orElse("");
+    }
+
+    private void rule(String name, String text) throws Exception {
+        Files.createDirectories(config.resolve(RuleStore.FOLDER));
+        Files.writeString(config.resolve(RuleStore.FOLDER).resolve(name), text);
+    }
+
+    @Test
+    void persistWritesAReadableRuleAtomicallyAndForgetRemovesIt() throws Exception {
+        RuleStore store = persistence.store();
+        store.persist(PciAddress.require("0000:03:00.0"), Optional.of(new DriverName("vfio-pci")), true);
+        Path file = config.resolve("devices.d/pci-0000:03:00.0.conf");
+        String text = Files.readString(file);
+        assertTrue(text.startsWith("# vfiod: keep this device on VFIO"), text);
+        assertTrue(text.contains("\nmatch address 0000:03:00.0\ndriver vfio-pci\ngroup yes\n"), text);
+        try (Stream<Path> files = Files.list(file.getParent())) {
+            assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
+        }
+        assertTrue(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
+        assertTrue(store.forget(PciAddress.require("0000:03:00.0")));
+        assertFalse(Files.exists(file));
+        assertFalse(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
+        assertFalse(store.forget(PciAddress.require("0000:03:00.0")));
+    }
+
+    @Test
+    void coldplugMovesEveryCoveredDeviceAndWritesTheBootRules() throws Exception {
+        rule("nic.conf", "# the NIC goes to VMs\nmatch address 0000:03:00.0\n");
+        rule("gpu.conf", "match id 1002:73bf\ngroup yes\n");
+        persistence.coldplug();
+        assertEquals("vfio-pci", driver("0000:03:00.0"));
+        assertEquals("vfio-pci", driver("0000:01:00.0"));
+        assertEquals("vfio-pci", driver("0000:01:00.1"), "group yes moves the audio function too");
+        assertTrue(changed.contains(PciAddress.require("0000:03:00.0")));
+        String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
+        assertTrue(rules.contains("ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:03:00.0\", ATTR{driver_override}=\"vfio-pci\", RUN{builtin}+=\"kmod load vfio_pci\"\n"), rules);
+        assertTrue(rules.contains("ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x73bf\", ATTR{driver_override}=\"vfio-pci\""), rules);
+    }
+
+    @Test
+    void aMistakeInOneFileIsReportedWithItsLineAndTheRestStillApplies() throws Exception {
+        rule("a-broken.conf", "match address 0000:03:00.0\ndriverr vfio-pci\n");
+        rule("b-bad-address.conf", "match address 0000:03:00.9\n");
+        rule("c-good.conf", "match class 0300\n");
+        persistence.coldplug();
+        List<RuleStore.Problem> problems = persistence.store().current().problems();
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, group)"), problems.toString());
+        assertTrue(problems.get(1).toString().endsWith("b-bad-address.conf:1: '0000:03:00.9' is not a PCI address"), problems.toString());
+        assertEquals("e1000e", driver("0000:03:00.0"), "the broken rule is not applied");
+        // class 0300 covers both VGA devices; the boot VGA device needs force, which a rule never gives
+        assertEquals("i915", driver("0000:00:02.0"));
+    }
+
+    @Test
+    void hotplugOfACoveredDeviceLandsOnVfio() throws Exception {
+        rule("nics.conf", "match id 8086:10d3\n");
+        persistence.coldplug();
+        sim.device(SimulatedSysfs.Device.of("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 9, "e1000e"));
+        persistence.onAdded(PciAddress.require("0000:05:00.0"));
+        persistence.awaitIdle(Duration.ofSeconds(10));
+        assertEquals("vfio-pci", driver("0000:05:00.0"));
+    }
+
+    @Test
+    void aRuleForTheVfsTurnsOffAutoprobeOnTheirPf() throws Exception {
+        rule("vfs.conf", "match id 15b3:101e\n");
+        persistence.coldplug();
+        Path pf = sim.root().resolve("devices/pci0000:00/0000:04:00.0");
+        assertEquals("0", Files.readString(pf.resolve("sriov_drivers_autoprobe")).strip());
+        assertEquals("vfio-pci", driver("0000:04:00.1"));
+        assertEquals("mlx5_core", driver("0000:04:00.0"), "the PF itself stays on its host driver");
+        String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
+        assertTrue(rules.contains("KERNEL==\"0000:04:00.0\", ATTR{sriov_drivers_autoprobe}=\"0\""), rules);
+    }
+
+    @Test
+    void withoutRulesThereIsNoBootRuleFile() throws Exception {
+        persistence.coldplug();
+        assertFalse(Files.exists(udev.resolve(UdevRules.FILE_NAME)));
+    }
+}
