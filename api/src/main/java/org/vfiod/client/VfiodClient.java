@@ -92,6 +92,21 @@ public final class VfiodClient implements AutoCloseable {
         });
     }
 
+    /**
+     * Calls back when vfiod takes its bus name (true) or loses it (false), e.g. when it stops or restarts, until the
+     * returned handle is closed.
+     */
+    public AutoCloseable onServiceOwnerChanged(Consumer<Boolean> running) throws DBusException {
+        return connection.addSigHandler(org.freedesktop.dbus.interfaces.DBus.NameOwnerChanged.class, s -> {
+            if (Manager.BUS_NAME.equals(s.name)) running.accept(!s.newOwner.isEmpty());
+        });
+    }
+
+    /** Whether the connection to the bus is still up. */
+    public boolean isConnected() {
+        return connection.isConnected();
+    }
+
     @Override
     public void close() {
         connection.disconnect();
