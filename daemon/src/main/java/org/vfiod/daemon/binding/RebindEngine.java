@@ -152,6 +152,20 @@ public final class RebindEngine implements AutoCloseable {
 
         Journal journal = new Journal(gate, budget);
         List<String> done = new ArrayList<>();
+        if (fresh.keySet().stream().anyMatch(PciDevice::bootVga)) {
+            // forced past the boot VGA check: the firmware framebuffer and fbcon still scan out of this GPU, and the
+            // host driver's remove would wait for them; let go of them first (and take them back on rollback)
+            try {
+                for (Sysfs.Framebuffer fb : sysfs.bootFramebuffers()) {
+                    journal.releaseFramebuffer(fb, deadline);
+                    done.add("released " + fb.name());
+                }
+            } catch (IOException readFailed) {
+                throw journal.rollBack(new StepFailed("release the boot framebuffer", describe(readFailed)), deadline);
+            } catch (StepFailed failure) {
+                throw journal.rollBack(failure, deadline);
+            }
+        }
         for (Map.Entry<PciDevice, DriverName> e : fresh.entrySet()) {
             PciDevice d = e.getKey();
             DriverName target = drivers.get(e.getValue());
@@ -289,8 +303,23 @@ public final class RebindEngine implements AutoCloseable {
             this.budget = budget;
         }
 
+        private final List<Sysfs.Framebuffer> released = new ArrayList<>();
+
         void begin(PciDevice before) {
             begun.add(before);
+        }
+
+        void releaseFramebuffer(Sysfs.Framebuffer fb, Instant deadline) throws StepFailed, BindingException {
+            String what = "release framebuffer " + fb.name();
+            try {
+                timed(what, GroupGates.remaining(deadline), () -> sysfs.writeFramebuffer(fb, false));
+                released.add(fb);
+                LOG.info("released {} from the boot GPU", fb.name());
+            } catch (TimeoutException e) {
+                throw new BindingException.Timeout(what + " did not return within " + budget.toMillis() + " ms");
+            } catch (IOException e) {
+                throw new StepFailed(what, describe(e));
+            }
         }
 
         void step(PciDevice before, String what, Instant deadline, KernelCall call) throws StepFailed, BindingException {
@@ -351,6 +380,13 @@ public final class RebindEngine implements AutoCloseable {
                 } catch (IOException | StepFailed e) {
                     rollbackErrors.add("putting " + before.address() + " back failed: "
                             + (e instanceof StepFailed s ? s.getMessage() : describe((IOException) e)));
+                }
+            }
+            for (Sysfs.Framebuffer fb : released) {
+                try {
+                    timed("re-attach " + fb.name(), GroupGates.remaining(deadline), () -> sysfs.writeFramebuffer(fb, true));
+                } catch (IOException | TimeoutException e) {
+                    rollbackErrors.add("re-attaching " + fb.name() + " failed: " + e.getMessage());
                 }
             }
             String head = failure.step + " failed: " + failure.why;

@@ -62,6 +62,19 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             synchronized (lock) {
                 bind(v, rel.getName(3).toString());
             }
+        } else if (n == 5 && rel.startsWith("bus/platform/drivers")
+                && (rel.getFileName().toString().equals("unbind") || rel.getFileName().toString().equals("bind"))) {
+            synchronized (lock) {
+                Path link = attribute.getParent().resolve(v);
+                if (rel.getFileName().toString().equals("unbind")) {
+                    if (!Files.isSymbolicLink(link)) throw new IOException("No such device");
+                    Files.delete(link);
+                } else {
+                    if (Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw new IOException("Device or resource busy");
+                    Files.createSymbolicLink(link, Path.of("../../../../devices/platform").resolve(v));
+                }
+                log("platform " + rel.getName(3) + " " + v + ": " + rel.getFileName());
+            }
         } else if (rel.toString().equals("bus/pci/drivers_probe")) {
             synchronized (lock) {
                 probe(v);

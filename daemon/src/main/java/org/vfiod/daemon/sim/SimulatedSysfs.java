@@ -130,6 +130,23 @@ public final class SimulatedSysfs {
         SimTree.removeDevice(root, PciAddress.require(address).toString());
     }
 
+    /** The boot framebuffers of a PC: fbcon on vtcon1 and the EFI framebuffer device, both holding the boot GPU. */
+    public SimulatedSysfs bootFramebuffer() throws IOException {
+        Path vt = root.resolve("class/vtconsole");
+        Files.createDirectories(vt.resolve("vtcon0"));
+        write(vt.resolve("vtcon0/name"), "(S) dummy device\n");
+        write(vt.resolve("vtcon0/bind"), "0\n");
+        Files.createDirectories(vt.resolve("vtcon1"));
+        write(vt.resolve("vtcon1/name"), "(M) frame buffer device\n");
+        write(vt.resolve("vtcon1/bind"), "1\n");
+        Files.createDirectories(root.resolve("devices/platform/efi-framebuffer.0"));
+        Path drv = root.resolve("bus/platform/drivers/efi-framebuffer");
+        Files.createDirectories(drv);
+        for (String a : new String[] {"bind", "unbind"}) if (!Files.exists(drv.resolve(a))) Files.createFile(drv.resolve(a));
+        SimTree.relink(drv.resolve("efi-framebuffer.0"), Path.of("../../../../devices/platform/efi-framebuffer.0"));
+        return this;
+    }
+
     /** The sample machine of the demo and the D-Bus tests: a GPU and its audio function, a NIC, a boot VGA, an SR-IOV VF. */
     public static SimulatedSysfs sampleMachine(Path root) throws IOException {
         return create(root)
@@ -146,7 +163,8 @@ public final class SimulatedSysfs {
                 .device(Device.of("0000:00:02.0", 0x8086, 0x9a49, 0x030000, 2, "i915").asBootVga())
                 .device(Device.of("0000:03:00.0", 0x8086, 0x10d3, 0x020000, 3, "e1000e"))
                 .device(Device.of("0000:04:00.0", 0x15b3, 0x101d, 0x020000, 4, "mlx5_core"))
-                .device(Device.of("0000:04:00.1", 0x15b3, 0x101e, 0x020000, 5, "mlx5_core").virtfnOf("0000:04:00.0"));
+                .device(Device.of("0000:04:00.1", 0x15b3, 0x101e, 0x020000, 5, "mlx5_core").virtfnOf("0000:04:00.0"))
+                .bootFramebuffer();
     }
 
     private Path control(String name) {

@@ -153,6 +153,65 @@ public final class Sysfs {
         return dir.isEmpty() ? Optional.empty() : attr(dir.get(), "sriov_drivers_autoprobe").map("1"::equals);
     }
 
+    /** A console or firmware framebuffer that may still scan out of the boot GPU. */
+    public sealed interface Framebuffer {
+        String name();
+
+        /** A framebuffer console: {@code class/vtconsole/vtconN}, released by writing 0 to its bind. */
+        record Console(String name) implements Framebuffer {
+        }
+
+        /** A firmware framebuffer device on the platform bus (efi-framebuffer.0, simple-framebuffer.0, ...). */
+        record Platform(String name, String driver) implements Framebuffer {
+        }
+    }
+
+    private static final List<String> FRAMEBUFFER_DRIVERS = List.of("efi-framebuffer", "simple-framebuffer", "vesa-framebuffer", "simpledrm");
+
+    /** The framebuffers that hold the boot GPU now: bound framebuffer consoles and firmware framebuffer devices. */
+    public List<Framebuffer> bootFramebuffers() throws IOException {
+        List<Framebuffer> out = new ArrayList<>();
+        Path consoles = root.resolve("class").resolve("vtconsole");
+        if (Files.isDirectory(consoles)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(consoles, "vtcon*")) {
+                for (Path c : ds) {
+                    String name = c.getFileName().toString();
+                    if (!name.matches("vtcon[0-9]{1,3}")) continue;
+                    Path dir = inside(c);
+                    boolean fb = attr(dir, "name").map(n -> n.contains("frame buffer")).orElse(false);
+                    boolean bound = attr(dir, "bind").map("1"::equals).orElse(false);
+                    if (fb && bound) out.add(new Framebuffer.Console(name));
+                }
+            }
+        }
+        for (String driver : FRAMEBUFFER_DRIVERS) {
+            Path dir = root.resolve("bus").resolve("platform").resolve("drivers").resolve(driver);
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path d : ds) {
+                    String name = d.getFileName().toString();
+                    if (Files.isSymbolicLink(d) && name.matches("[a-z-]+\\.[0-9]{1,3}")) out.add(new Framebuffer.Platform(name, driver));
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Framebuffer::name));
+        return out;
+    }
+
+    /** Detaches ({@code attach} false) or re-attaches a framebuffer. */
+    public void writeFramebuffer(Framebuffer fb, boolean attach) throws IOException {
+        if (fb instanceof Framebuffer.Console c) {
+            if (!c.name().matches("vtcon[0-9]{1,3}")) throw new IOException("not a console: " + c.name());
+            write(root.resolve("class").resolve("vtconsole").resolve(c.name()).resolve("bind"), attach ? "1" : "0");
+        } else if (fb instanceof Framebuffer.Platform p) {
+            if (!FRAMEBUFFER_DRIVERS.contains(p.driver()) || !p.name().matches("[a-z-]+\\.[0-9]{1,3}")) {
+                throw new IOException("not a framebuffer device: " + p.name());
+            }
+            Path dir = root.resolve("bus").resolve("platform").resolve("drivers").resolve(p.driver());
+            write(dir.resolve(attach ? "bind" : "unbind"), p.name());
+        }
+    }
+
     // ---- writing: each is one store to one attribute ------------------------------------------------------
 
     /** Whether the host driver may grab the VFs this PF creates from now on. */

@@ -268,7 +268,7 @@ public final class UdevMonitorSource implements DeviceEventSource {
                     + "above net.core.rmem_max); continuing with {} bytes", requestedReceiveBuffer, -r,
                     effectiveReceiveBuffer);
         }
-        LOG.info("listening for {} device events on netlink group \"{}\", receive buffer {} bytes", subsystems,
+        LOG.info("listening for {} device events on netlink group \"{}\", SO_RCVBUF {} bytes", subsystems,
                 group, effectiveReceiveBuffer);
     }
 
@@ -347,7 +347,7 @@ public final class UdevMonitorSource implements DeviceEventSource {
         // What is still queued is older than the enumeration below; delivered after it, a consumer applying
         // events on top of the fresh snapshot would go back in time.
         int discarded = discardQueued();
-        LOG.warn("the kernel dropped device events (ENOBUFS; overflow {} with a receive buffer of {} bytes); "
+        LOG.warn("the kernel dropped device events (ENOBUFS; overflow {}, SO_RCVBUF {} bytes); "
                 + "discarded {} queued events and enumerating again", count, effectiveReceiveBuffer, discarded);
         deliver("onOverflow", listener::onOverflow);
         List<DeviceEvent> present;

@@ -172,6 +172,25 @@ class RebindEngineTest {
     }
 
     @Test
+    void forcingTheBootGpuReleasesItsFramebuffersFirstAndARollbackGivesThemBack() throws Exception {
+        Path vtcon1 = m.sim.root().resolve("class/vtconsole/vtcon1/bind");
+        Path efifb = m.sim.root().resolve("bus/platform/drivers/efi-framebuffer/efi-framebuffer.0");
+        m.sim.fault("probe-fail vfio-pci");
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(IGPU, opts().withForce(true)));
+        assertTrue(e.getMessage().contains("rolled back"), e.getMessage());
+        assertEquals("1", Files.readString(vtcon1).strip());
+        assertTrue(Files.isSymbolicLink(efifb));
+        assertEquals("i915", m.driver("0000:00:02.0"));
+        m.sim.clearFaults();
+        BindResult.Moved moved = assertInstanceOf(BindResult.Moved.class, m.engine.rebind(IGPU, opts().withForce(true)));
+        assertEquals(List.of("released efi-framebuffer.0", "released vtcon1", "0000:00:02.0 -> vfio-pci"), moved.steps());
+        assertEquals("0", Files.readString(vtcon1).strip());
+        assertFalse(Files.exists(efifb, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        // the dummy console was never bound to the GPU and is left alone
+        assertEquals("0", Files.readString(m.sim.root().resolve("class/vtconsole/vtcon0/bind")).strip());
+    }
+
+    @Test
     void dryRunPlansAndWritesNothing() throws Exception {
         TreeMap<String, String> before = m.snapshot();
         BindResult.Planned p = assertInstanceOf(BindResult.Planned.class, m.engine.rebind(GPU, opts().withGroup(true).withDryRun(true)));

@@ -140,6 +140,29 @@ class UdevEnumerationTest {
     }
 
     @Test
+    void startAndCloseLeakNoDescriptors() throws Exception {
+        assumePciSysfs();
+        Path fdDir = Path.of("/proc/self/fd");
+        assumeTrue(Files.isDirectory(fdDir));
+        long before = countEntries(fdDir);
+        for (int i = 0; i < 20; i++) {
+            Recorder recorder = new Recorder();
+            try (UdevMonitorSource source = new UdevMonitorSource()) {
+                source.start(Set.of("pci"), recorder);
+                recorder.nextEnumeration();
+            }
+        }
+        // each run opens a netlink socket and an eventfd; a leak would show as 40 more
+        assertTrue(countEntries(fdDir) - before < 5, "descriptors leak: " + before + " -> " + countEntries(fdDir));
+    }
+
+    static long countEntries(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.count();
+        }
+    }
+
+    @Test
     void closeFromInsideAListenerDoesNotWaitForItself() throws Exception {
         assumePciSysfs();
         UdevMonitorSource[] holder = new UdevMonitorSource[1];

@@ -89,7 +89,6 @@ class UdevRealEventsTest {
 
     @Test
     void aFullReceiveBufferLeadsToOnOverflowAndAFreshEnumeration() throws Exception {
-
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         UdevEnumerationTest.Recorder recorder = new UdevEnumerationTest.Recorder() {
