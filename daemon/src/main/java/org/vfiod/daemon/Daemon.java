@@ -29,6 +29,9 @@ import org.vfiod.daemon.dbus.DeviceEvents;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
+import org.vfiod.daemon.udev.UdevHardwareNames;
+import org.vfiod.daemon.udev.UdevMonitorSource;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
@@ -120,6 +123,8 @@ final class Daemon {
             t.setDaemon(true);
             return t;
         });
+        // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
+        HardwareNames names = UdevHardwareNames.open();
         AtomicReference<BusService> serviceRef = new AtomicReference<>();
         Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
                 Optional.of(o.udevRulesDir()), a -> {
@@ -134,10 +139,12 @@ final class Daemon {
                 throw new UncheckedIOException(e);
             }
         }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS,
-                HardwareNames.NONE, persistence);
+                names, persistence);
         serviceRef.set(service);
         DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
-        DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true) : null;
+        // libudev only ever sees the real /sys: another root gets the events of the simulated tree
+        DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true)
+                : sysfs.root().equals(Path.of("/sys").toAbsolutePath()) ? new UdevMonitorSource() : null;
         Thread hook = new Thread(() -> {
             log.info("stopping: letting the operation in flight finish or roll back");
             try {
@@ -178,7 +185,7 @@ final class Daemon {
                 buses.add(Sysfs.BUS);
                 source.start(buses, events);
             } else {
-                log.warn("no device event source: device objects follow vfiod's own changes only");
+                log.warn("{} is neither /sys nor a simulated tree: no device events; objects follow vfiod's own changes only", sysfs.root());
             }
             aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
             log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
@@ -196,6 +203,7 @@ final class Daemon {
         if (source != null) source.close();
         events.close();
         persistence.close();
+        names.close();
         try {
             if (aliasWatcher != null) aliasWatcher.close();
         } catch (IOException ignored) {

@@ -140,7 +140,8 @@ public final class UdevMonitorSource implements DeviceEventSource {
         try {
             ready.get(START_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            joinQuietly(t);
+            // the thread has released what it made; this marks the source closed and lets the thread end
+            close();
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) throw io;
             throw new IOException("starting the udev monitor failed", cause);

@@ -21,6 +21,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * libudev on this machine's real /sys, read only: nothing here writes to /sys or makes the kernel emit events.
@@ -205,6 +206,24 @@ class UdevEnumerationTest {
             while (o instanceof DeviceEvent) o = recorder.next();
             assertEquals("marker", o);
             assertEquals(1, source.overflows());
+        }
+    }
+
+    @Test
+    void theNetlinkGroupFollowsWhetherUdevdRuns(@TempDir Path dir) throws Exception {
+        assumePciSysfs();
+        Path control = dir.resolve("control");
+        try (UdevMonitorSource source = new UdevMonitorSource(control, false, UdevMonitorSource.DEFAULT_RECEIVE_BUFFER)) {
+            source.start(Set.of("pci"), new Recorder());
+            assertEquals("kernel", source.netlinkGroup());
+        }
+        // a control socket stand-in: the source now expects udevd's re-broadcasts (none will come here)
+        Files.createFile(control);
+        try (UdevMonitorSource source = new UdevMonitorSource(control, false, UdevMonitorSource.DEFAULT_RECEIVE_BUFFER)) {
+            Recorder recorder = new Recorder();
+            source.start(Set.of("pci"), recorder);
+            assertEquals("udev", source.netlinkGroup());
+            assertFalse(recorder.nextEnumeration().isEmpty());
         }
     }
 
