@@ -170,7 +170,8 @@ final class Daemon {
             // libvirtd after it), they are on VFIO
             persistence.coldplug();
             connection.addSigHandler(DBus.NameLost.class, signal -> {
-                if (Manager.BUS_NAME.equals(signal.name)) {
+                // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
+                if (Manager.BUS_NAME.equals(signal.name) && stopped.getCount() > 0) {
                     log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
                     exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
                     stopped.countDown();

@@ -23,7 +23,10 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
     }
 
     static DaemonOptions parse(List<String> args) throws UsageException {
-        Optional<String> bus = Optional.ofNullable(System.getenv("DBUS_SYSTEM_BUS_ADDRESS")).filter(s -> !s.isBlank());
+        // the system bus: as the environment names it, as D-Bus activation names it, or its well-known socket
+        Optional<String> bus = Optional.ofNullable(System.getenv("DBUS_SYSTEM_BUS_ADDRESS")).filter(s -> !s.isBlank())
+                .or(() -> Optional.ofNullable(System.getenv("DBUS_STARTER_ADDRESS")).filter(s -> !s.isBlank()))
+                .or(() -> Optional.of("unix:path=/run/dbus/system_bus_socket"));
         Path sysfs = Path.of("/sys");
         Path modules = null;
         List<Path> modprobe = new ArrayList<>();
