@@ -1,0 +1,79 @@
+# e2e/guest/lib.sh: helpers for scripts that run INSIDE the e2e guest (bash). Source it:
+#     . /vfiod/e2e/guest/lib.sh
+# Everything here acts on the guest's own /sys and /dev only.
+
+# Timing uses bash builtins only (no date, no awk, no sleep): every exec in the guest costs 0.1-0.5 s under TCG.
+E2E_T_STEP=${EPOCHREALTIME/./}
+E2E_STEP_NAME=""
+E2E_TIMINGS=${E2E_RESULTS:-/results}/timings
+exec {E2E_PAUSE_FD}<> <(:)   # a pipe nobody writes to: `read -t` on it is a sleep without a process
+
+# e2e_pause SECONDS: sleep (fractions allowed)
+e2e_pause() { read -r -t "$1" -u "$E2E_PAUSE_FD" _ 2>/dev/null || :; }
+# _e2e_secs START_US: sets E2E_SECS to the seconds since START_US (an EPOCHREALTIME without its dot), 2 decimals
+_e2e_secs() {
+    local d=$(( ${EPOCHREALTIME/./} - $1 ))
+    printf -v E2E_SECS '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
+}
+
+# e2e_step NAME: end the previous step (prints and records its duration), start NAME
+e2e_step() {
+    e2e_step_end
+    E2E_STEP_NAME=$1
+    local up _
+    read -r up _ < /proc/uptime
+    echo "=== [uptime ${up}s] step: $1"
+    E2E_T_STEP=${EPOCHREALTIME/./}
+}
+# e2e_step_end: end the current step, if any
+e2e_step_end() {
+    [ -n "$E2E_STEP_NAME" ] || return 0
+    _e2e_secs "$E2E_T_STEP"
+    echo "=== step done: $E2E_STEP_NAME (${E2E_SECS}s)"
+    printf 'step\t%s\t%s\n' "$E2E_STEP_NAME" "$E2E_SECS" >> "$E2E_TIMINGS"
+    E2E_STEP_NAME=""
+}
+# e2e_time NAME COMMAND...: run COMMAND, record its wall time as NAME, keep its exit code
+e2e_time() {
+    local name=$1 t=${EPOCHREALTIME/./} rc
+    shift
+    "$@"; rc=$?
+    _e2e_secs "$t"
+    echo "=== timed: $name: ${E2E_SECS}s (exit $rc)"
+    printf 'cmd\t%s\t%s\n' "$name" "$E2E_SECS" >> "$E2E_TIMINGS"
+    return $rc
+}
+
+e2e_fail() { echo "FAIL: $*" >&2; exit 1; }
+e2e_assert() { local msg=$1; shift; "$@" || e2e_fail "$msg"; echo "ok: $msg"; }
+e2e_assert_eq() { [ "$1" = "$2" ] || e2e_fail "$3: expected '$2', got '$1'"; echo "ok: $3 ($1)"; }
+
+# e2e_pci_find VENDOR DEVICE: BDF of the first PCI device with these ids (hex, with or without 0x)
+e2e_pci_find() {
+    local d v=0x${1#0x} p=0x${2#0x}
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(<"$d/vendor")" = "$v" ] && [ "$(<"$d/device")" = "$p" ] && { echo "${d##*/}"; return 0; }
+    done
+    return 1
+}
+# e2e_pci_driver BDF: name of the bound driver, empty if none
+e2e_pci_driver() {
+    local l
+    l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) && echo "${l##*/}"
+}
+# e2e_pci_group BDF: IOMMU group number
+e2e_pci_group() { local l; l=$(readlink "/sys/bus/pci/devices/$1/iommu_group") && echo "${l##*/}"; }
+
+# Rendezvous with the host (lib/qemu.sh: e2e_host_wait / e2e_host_signal) through files on /results.
+e2e_signal_host() { : > "${E2E_RESULTS:-/results}/guest.$1"; }
+e2e_wait_host() {
+    local f=${E2E_RESULTS:-/results}/host.$1 end=$(( ${EPOCHREALTIME/./} + ${2:-120} * 1000000 ))
+    while [ ! -e "$f" ]; do
+        [ "${EPOCHREALTIME/./}" -lt $end ] || { echo "timeout waiting for the host to say $1" >&2; return 1; }
+        e2e_pause 0.05
+    done
+}
+
+# e2e_write VALUE FILE: one sysfs write as the kernel sees it (builtin echo: no process, and the write's error
+# such as "No such device" is printed and returned)
+e2e_write() { echo "$1" > "$2"; }

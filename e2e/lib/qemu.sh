@@ -1,0 +1,321 @@
+# e2e/lib/qemu.sh: host side of the vfiod end-to-end harness (bash; source it).
+#
+#   source e2e/lib/qemu.sh
+#   e2e_boot GUEST_SCRIPT [extra qemu args...]      # boot, run the script in the guest, return its exit code
+#
+# or, to act on the VM while the script runs (device_add/device_del through the monitor, rendezvous by files):
+#   e2e_start GUEST_SCRIPT [extra qemu args...]; e2e_host_wait ready 60; e2e_monitor "device_add ..."; e2e_wait
+#
+# The guest: Debian's kernel (.cache/kernel/root, from e2e/setup.sh) under QEMU TCG on q35 with an emulated VT-d
+# (intel-iommu) and an e1000e at 00:03.0. Its root is the host's /usr and /etc over 9p (with a tmpfs overlay),
+# see e2e/guest/init. The script runs there with bash as root; /vfiod is the project (read-only) and /results a
+# fresh host temp dir (read-write).
+#
+# Knobs (environment): E2E_NAME (log name; default: script name without .sh), E2E_MACHINE_OPTS (",sata=off,smbus=off"),
+# E2E_KERNEL (default: the uncompressed vmlinux), E2E_BIOS (firmware: qboot.rom, or "seabios"), E2E_TIMEOUT (seconds, default 300),
+# E2E_SMP (1: faster than 2 on a busy 2-core host), E2E_MEM (2G), E2E_CPU (max), E2E_APPEND (more kernel command line, e.g. "e2e.modules=vfio_pci"),
+# E2E_QUIET=1 (do not stream the console), E2E_KEEP=1 (keep the temp dir), E2E_INITRD_MODULES (boot modules),
+# E2E_INTERACTIVE=1 (console on this terminal, QEMU in the foreground without timeout, a guest shell at the end).
+#
+# Results: e2e/logs/<name>.console.log (the guest console: kernel, init, the script's output), and
+# e2e/logs/<name>.results/ (everything the guest left in /results: stdout, stderr, rc, ...).
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+E2E_TOP=$(cd "$E2E_DIR/.." && pwd)
+E2E_CACHE=$E2E_TOP/.cache/e2e
+E2E_KROOT=$E2E_TOP/.cache/kernel/root
+E2E_LOGS=${E2E_LOGS:-$E2E_DIR/logs}
+# boot modules: enough to mount the 9p root; everything else is loaded with modprobe inside the guest
+E2E_INITRD_MODULES=${E2E_INITRD_MODULES:-virtio_pci 9pnet_virtio 9p overlay}
+
+e2e_log() { echo "e2e: $*" >&2; }
+e2e_now() { date +%s.%N; }
+e2e_since() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# e2e_kver: the version of the unpacked guest kernel
+e2e_kver() {
+    local v
+    v=$(ls "$E2E_KROOT/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tail -1)
+    [ -n "$v" ] && echo "$v"
+}
+
+# e2e_require: tools and kernel present, else run e2e/setup.sh (idempotent; apt-get needs root)
+e2e_require() {
+    [ -n "${E2E_KVER:-}" ] || E2E_KVER=$(e2e_kver)
+    if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /usr/bin/busybox ] || ! command -v cpio >/dev/null \
+        || [ -z "$E2E_KVER" ] || ! [ -f "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep.bin" ]; then
+        e2e_log "host not prepared: running e2e/setup.sh"
+        "$E2E_DIR/setup.sh" >&2 || return 1
+        E2E_KVER=$(e2e_kver)
+    fi
+    if ! command -v python3 >/dev/null; then e2e_log "python3 is needed for e2e_monitor"; fi
+}
+
+# _e2e_modpath NAME: the module's path in modules.dep (names may use - or _)
+_e2e_modpath() {
+    local pat=${1//[-_]/[-_]}
+    grep -E "(^|/)${pat}\.ko(\.[a-z]+)?:" "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep" | head -1 | cut -d: -f1
+}
+
+# e2e_module_order NAME...: paths of the modules and all their dependencies, each dependency before its users
+e2e_module_order() {
+    local dep=$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep
+    local -A seen=()
+    local order=()
+    _visit() {   # depth first: a module's dependencies go before it
+        local rel=$1 deps i
+        [ -n "${seen[$rel]:-}" ] && return
+        seen[$rel]=1
+        # modules.dep lists a module's dependencies with the one to load first last
+        read -r -a deps <<< "$(grep -E "^${rel//./\\.}:" "$dep" | cut -d: -f2)"
+        for ((i = ${#deps[@]} - 1; i >= 0; i--)); do _visit "${deps[$i]}"; done
+        order+=("$rel")
+    }
+    local m rel
+    for m; do
+        rel=$(_e2e_modpath "$m")
+        [ -n "$rel" ] || { e2e_log "module $m: not in modules.dep of $E2E_KVER (built in?)"; continue; }
+        _visit "$rel"
+    done
+    printf '%s\n' "${order[@]}"
+}
+
+# e2e_build_initrd: (re)build the initramfs if an input changed; sets E2E_INITRD
+e2e_build_initrd() {
+    e2e_require || return 1
+    local order key w
+    mkdir -p "$E2E_CACHE"
+    E2E_INITRD=$E2E_CACHE/initrd-$E2E_KVER.cpio
+    # cheap staleness key (this runs before every boot): the inputs' names, sizes and mtimes
+    key="$E2E_KVER|$E2E_INITRD_MODULES|$(stat -c '%n:%s:%Y' "$E2E_DIR/guest/init" /usr/bin/busybox \
+        "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep" | tr '\n' '|')"
+    if [ -f "$E2E_INITRD" ] && [ "$(cat "$E2E_INITRD.key" 2>/dev/null)" = "$key" ]; then return 0; fi
+    order=$(e2e_module_order $E2E_INITRD_MODULES) || return 1
+    w=$(mktemp -d)
+    mkdir -p "$w"/{bin,sbin,dev,proc,sys,tmp,etc/e2e,newroot,lib/modules/$E2E_KVER}
+    cp /usr/bin/busybox "$w/bin/busybox"
+    cp "$E2E_DIR/guest/init" "$w/init"
+    chmod 755 "$w/init" "$w/bin/busybox"
+    mknod -m 600 "$w/dev/console" c 5 1
+    echo "$E2E_KVER" > "$w/etc/e2e/kver"
+    local rel
+    : > "$w/etc/e2e/modules.list"
+    while read -r rel; do
+        [ -n "$rel" ] || continue
+        mkdir -p "$w/lib/modules/$E2E_KVER/$(dirname "$rel")"
+        cp "$E2E_KROOT/lib/modules/$E2E_KVER/$rel" "$w/lib/modules/$E2E_KVER/$rel"
+        echo "/lib/modules/$E2E_KVER/$rel" >> "$w/etc/e2e/modules.list"
+    done <<< "$order"
+    # uncompressed: unpacking gzip under TCG costs more than reading a few MB more
+    # (temp name + rename: boots running in parallel may build at the same time)
+    local tmp
+    tmp=$(mktemp "$E2E_INITRD.XXXXXX")
+    (cd "$w" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$tmp" \
+        && mv "$tmp" "$E2E_INITRD" && echo "$key" > "$E2E_INITRD.key"
+    local rc=$?
+    rm -f "$tmp"
+    rm -rf "$w"
+    e2e_log "initramfs $E2E_INITRD ($(du -h "$E2E_INITRD" | cut -f1)); boot modules: $(echo "$order" | sed 's|.*/||; s|\.ko.*||' | tr '\n' ' ')"
+    return $rc
+}
+
+# e2e_build_kernel: sets E2E_KERNEL. Debian's bzImage is xz-compressed, and unpacking it under TCG costs seconds
+# per boot, so boot the uncompressed vmlinux (QEMU loads an ELF kernel through its PVH entry; CONFIG_PVH=y).
+# Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
+e2e_build_kernel() {
+    [ -n "${E2E_KERNEL:-}" ] && return 0
+    local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off
+    E2E_KERNEL=$z
+    if [ -s "$out" ] && [ "$out" -nt "$z" ]; then E2E_KERNEL=$out; return 0; fi
+    mkdir -p "$E2E_CACHE"
+    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$z" | head -1 | cut -d: -f1)
+    [ -n "$off" ] && command -v xz >/dev/null || { e2e_log "booting the compressed kernel (no xz payload or no xz)"; return 0; }
+    local tmp
+    tmp=$(mktemp "$out.XXXXXX")
+    tail -c +$((off + 1)) "$z" | xz -dc > "$tmp" 2>/dev/null   # xz complains about the bytes after the payload
+    # PVH entry = ELF note type 0x12 (XEN_ELFNOTE_PHYS32_ENTRY)
+    if [ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] \
+        && readelf -n "$tmp" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'; then
+        mv "$tmp" "$out"; E2E_KERNEL=$out
+        e2e_log "uncompressed kernel: $out"
+    else
+        rm -f "$tmp"; e2e_log "no PVH-bootable vmlinux in $z; booting the bzImage"
+    fi
+}
+
+# e2e_start GUEST_SCRIPT [extra qemu args...]: boot in the background. Sets E2E_RUN_NAME, E2E_RUN (temp dir),
+# E2E_RESULTS (its results/, the guest's /results), E2E_MONITOR (HMP unix socket), E2E_PID, E2E_CONSOLE.
+e2e_start() {
+    local script=${1:?usage: e2e_start GUEST_SCRIPT [qemu args...]}
+    shift
+    [ -f "$script" ] || { e2e_log "no such script: $script"; return 2; }
+    e2e_build_initrd || return 1
+    e2e_build_kernel
+    E2E_RUN_NAME=${E2E_NAME:-$(basename "$script" .sh)}
+    E2E_RUN=$(mktemp -d /tmp/vfiod-e2e.XXXXXX)
+    E2E_RESULTS=$E2E_RUN/results
+    E2E_MONITOR=$E2E_RUN/monitor.sock
+    mkdir -p "$E2E_RESULTS" "$E2E_LOGS"
+    cp "$script" "$E2E_RESULTS/run.sh"
+    E2E_CONSOLE=$E2E_LOGS/$E2E_RUN_NAME.console.log
+    : > "$E2E_CONSOLE"
+    local ro=security_model=none,readonly=on,multidevs=remap
+    local append="console=ttyS0 panic=-1 quiet loglevel=4 intel_iommu=on iommu=pt mitigations=off"
+    append+=" tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1"
+    local interactive=${E2E_INTERACTIVE:-0}
+    [ "$interactive" = 1 ] && append+=" e2e.shell=1"
+    append+=" ${E2E_APPEND:-}"
+    # firmware: qboot (in qemu-system-data) only does what a -kernel boot needs and saves 1-5 s over SeaBIOS
+    # under TCG; E2E_BIOS=seabios for QEMU's default, or a path
+    local bios=${E2E_BIOS:-/usr/share/qemu/qboot.rom}
+    [ "$bios" = seabios ] && bios=""
+    [ -z "$bios" ] || [ -f "$bios" ] || { [ -z "${E2E_BIOS:-}" ] && bios=""; }
+    E2E_QEMU_CMD=(
+        qemu-system-x86_64 -name "vfiod-e2e-$E2E_RUN_NAME" -nodefaults -no-user-config -display none -no-reboot
+        -machine "q35,accel=tcg,kernel-irqchip=split${E2E_MACHINE_OPTS-,sata=off,smbus=off}" ${bios:+-bios "$bios"}
+        -device intel-iommu,intremap=on
+        -cpu "${E2E_CPU:-max}" -smp "${E2E_SMP:-1}" -m "${E2E_MEM:-2G}"
+        -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$append"
+        -serial chardev:console
+        -monitor "unix:$E2E_MONITOR,server=on,wait=off"
+        -device e1000e,addr=03.0,romfile=   # no PXE option ROM for the firmware to run at every boot
+    )
+    if [ "$interactive" = 1 ]; then
+        # the console on this terminal (and in the log); the guest gives a shell after the script (e2e.shell=1)
+        E2E_QEMU_CMD+=(-chardev "stdio,id=console,signal=off,logfile=$E2E_CONSOLE")
+    else
+        E2E_QEMU_CMD+=(-chardev "file,id=console,path=$E2E_CONSOLE")
+    fi
+    # The 9p shares sit on one multifunction slot, 00:1e.0-4, so slots 04-1d stay free for the tests' devices.
+    local i=0 share tag path opts
+    for share in "usr|/usr|$ro" "etc|/etc|$ro" "kmods|$E2E_KROOT/lib/modules|$ro" "vfiod|$E2E_TOP|$ro" \
+                 "results|$E2E_RESULTS|security_model=none,multidevs=remap"; do
+        IFS='|' read -r tag path opts <<< "$share"
+        E2E_QEMU_CMD+=(-fsdev "local,id=fs-$tag,path=$path,$opts"
+                       -device "virtio-9p-pci,fsdev=fs-$tag,mount_tag=$tag,addr=1e.$i,multifunction=on")
+        i=$((i + 1))
+    done
+    E2E_QEMU_CMD+=("$@")
+    printf '%q ' "${E2E_QEMU_CMD[@]}" > "$E2E_RUN/qemu.cmd"
+    E2E_T0=$(e2e_now)
+    e2e_log "$E2E_RUN_NAME: booting (timeout ${E2E_TIMEOUT:-300}s; console: ${E2E_CONSOLE#$E2E_TOP/})"
+    if [ "$interactive" = 1 ]; then
+        # in the foreground, no timeout; e2e_wait only collects
+        "${E2E_QEMU_CMD[@]}" 2> "$E2E_RUN/qemu.out"
+        local qrc=$?
+        (exit $qrc) & E2E_PID=$!
+        true & E2E_TAIL_PID=$!
+        return 0
+    fi
+    timeout -k 5 "${E2E_TIMEOUT:-300}" "${E2E_QEMU_CMD[@]}" > "$E2E_RUN/qemu.out" 2>&1 &
+    E2E_PID=$!
+    # a host script that is interrupted takes its VM along (unless the caller has its own EXIT trap)
+    if [ -z "$(trap -p EXIT)" ]; then
+        trap e2e_kill EXIT
+        [ -n "$(trap -p INT)" ] || trap 'exit 130' INT
+        [ -n "$(trap -p TERM)" ] || trap 'exit 143' TERM
+    fi
+    # stream the console; note the host time at which /init started
+    (
+        tail -n +1 -s 0.2 -f --pid=$E2E_PID "$E2E_CONSOLE" 2>/dev/null | while IFS= read -r line; do
+            line=${line%$'\r'}
+            case "$line" in *"] init: stage 1"*) [ -f "$E2E_RUN/t-init" ] || e2e_since "$E2E_T0" > "$E2E_RUN/t-init" ;; esac
+            [ "${E2E_QUIET:-0}" = 1 ] || printf '  | %s\n' "$line" >&2
+        done
+    ) &
+    E2E_TAIL_PID=$!
+}
+
+# e2e_wait: wait for the VM started by e2e_start; collect the results; return the guest script's exit code
+# (124: QEMU killed at the timeout; 125: the guest reported no exit code).
+e2e_wait() {
+    local qrc rc wall
+    wait "$E2E_PID"; qrc=$?
+    wait "$E2E_TAIL_PID" 2>/dev/null
+    wall=$(e2e_since "$E2E_T0")
+    local out=$E2E_LOGS/$E2E_RUN_NAME.results
+    rm -rf "$out"; cp -r "$E2E_RESULTS" "$out"
+    # an e1000e without a netdev is what we want (no network), so QEMU's "has no peer" warning is noise
+    if grep -qv 'has no peer$' "$E2E_RUN/qemu.out"; then
+        e2e_log "QEMU said:"; grep -v 'has no peer$' "$E2E_RUN/qemu.out" | sed 's/^/  qemu| /' >&2
+    fi
+    cp "$E2E_RUN/qemu.out" "$out/qemu.out"
+    cp "$E2E_RUN/qemu.cmd" "$out/qemu.cmd"
+    if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+        e2e_log "$E2E_RUN_NAME: TIMEOUT after ${E2E_TIMEOUT:-300}s; QEMU killed"
+        rc=124
+    elif [ -f "$E2E_RESULTS/rc" ]; then
+        rc=$(cat "$E2E_RESULTS/rc")
+    else
+        [ -f "$E2E_RESULTS/init-error" ] && e2e_log "guest init: $(cat "$E2E_RESULTS/init-error")"
+        e2e_log "$E2E_RUN_NAME: the guest reported no exit code (QEMU exit $qrc)"
+        rc=125
+    fi
+    E2E_WALL=$wall   # for callers
+    E2E_BOOT_TO_INIT=$(cat "$E2E_RUN/t-init" 2>/dev/null || echo "?")
+    E2E_GUEST_INIT_UPTIME=$(sed -n 's/^\[e2e \([0-9.]*\)s\] init: stage 1.*/\1/p' "$E2E_CONSOLE" | head -1)
+    e2e_log "$E2E_RUN_NAME: exit $rc; wall ${wall}s (QEMU start to /init: ${E2E_BOOT_TO_INIT}s host, ${E2E_GUEST_INIT_UPTIME:-?}s guest uptime); logs: ${out#$E2E_TOP/}/"
+    [ "${E2E_KEEP:-0}" = 1 ] && e2e_log "kept $E2E_RUN" || rm -rf "$E2E_RUN"
+    return "$rc"
+}
+
+# e2e_kill: stop the VM of the last e2e_start, if it still runs (timeout passes the TERM on to QEMU)
+e2e_kill() {
+    [ -n "${E2E_PID:-}" ] && kill -0 "$E2E_PID" 2>/dev/null && kill "$E2E_PID" 2>/dev/null
+    return 0
+}
+
+# e2e_boot GUEST_SCRIPT [extra qemu args...]: e2e_start + e2e_wait
+e2e_boot() {
+    e2e_start "$@" || return $?
+    e2e_wait
+}
+
+# e2e_monitor COMMAND: one HMP command on the running VM's monitor; prints the answer
+e2e_monitor() {
+    local py=python3
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3   # not a pyenv shim: it starts much faster
+    "$py" - "$E2E_MONITOR" "$*" <<'PY'
+import socket, sys, time
+path, cmd = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+for _ in range(50):
+    try:
+        s.connect(path); break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("e2e_monitor: cannot connect to " + path)
+s.settimeout(30)
+def until_prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.decode(errors="replace")
+until_prompt()                      # banner
+s.sendall(cmd.encode() + b"\n")
+out = until_prompt()
+import re
+out = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out).replace("\r", "")
+lines = out.split("\n")[1:]          # drop the echoed command
+if lines and lines[-1].endswith("(qemu) "):
+    lines = lines[:-1]
+print("\n".join(lines))
+PY
+}
+
+# Rendezvous with the guest through the results share (see e2e/guest/lib.sh: e2e_signal_host / e2e_wait_host).
+# e2e_host_wait NAME [TIMEOUT]: wait until the guest said NAME; fails if the VM ended or the time ran out.
+e2e_host_wait() {
+    local f=$E2E_RESULTS/guest.$1 end=$((SECONDS + ${2:-120}))
+    while [ ! -e "$f" ]; do
+        kill -0 "$E2E_PID" 2>/dev/null || { e2e_log "VM ended before the guest said $1"; return 1; }
+        [ $SECONDS -lt $end ] || { e2e_log "timeout waiting for the guest to say $1"; return 1; }
+        sleep 0.2
+    done
+}
+# e2e_host_signal NAME: tell the guest NAME (its e2e_wait_host NAME returns)
+e2e_host_signal() { touch "$E2E_RESULTS/host.$1"; }
