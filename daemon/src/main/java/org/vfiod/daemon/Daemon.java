@@ -91,10 +91,6 @@ final class Daemon {
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
         RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter);
 
-        if (o.busAddress().isEmpty()) {
-            log.error("no bus address: set DBUS_SYSTEM_BUS_ADDRESS or pass --bus-address (the system bus is unix:path=/run/dbus/system_bus_socket)");
-            return EXIT_USAGE;
-        }
         // polkit may wait minutes for a person to type a password; dbus-java's default reply wait is 20 s
         MethodCall.setDefaultTimeout(Duration.ofMinutes(5).toMillis());
         CountDownLatch stopped = new CountDownLatch(1);

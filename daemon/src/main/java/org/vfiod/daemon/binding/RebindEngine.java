@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
+import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.ModuleLoader;
 import org.vfiod.daemon.sysfs.PciAddress;
@@ -161,9 +162,9 @@ public final class RebindEngine implements AutoCloseable {
                     done.add("released " + fb.name());
                 }
             } catch (IOException readFailed) {
-                throw journal.rollBack(new StepFailed("release the boot framebuffer", describe(readFailed)), deadline);
+                throw journal.rollBack(new StepFailed("release the boot framebuffer", describe(readFailed)));
             } catch (StepFailed failure) {
-                throw journal.rollBack(failure, deadline);
+                throw journal.rollBack(failure);
             }
         }
         for (Map.Entry<PciDevice, DriverName> e : fresh.entrySet()) {
@@ -188,9 +189,9 @@ public final class RebindEngine implements AutoCloseable {
                 done.add(d.address() + " -> " + target);
                 LOG.info("{} moved from {} to {}", d.address(), d.driver().orElse("no driver"), target);
             } catch (StepFailed failure) {
-                throw journal.rollBack(failure, deadline);
+                throw journal.rollBack(failure);
             } catch (IOException readFailed) {
-                throw journal.rollBack(new StepFailed("bind " + d.address() + " to " + target, describe(readFailed)), deadline);
+                throw journal.rollBack(new StepFailed("bind " + d.address() + " to " + target, describe(readFailed)));
             }
         }
         return new BindResult.Moved(drivers.get(fresh.values().iterator().next()).value(),
@@ -264,9 +265,9 @@ public final class RebindEngine implements AutoCloseable {
                 }
                 if (d.address().equals(address)) primaryDriver = now.orElse("");
             } catch (StepFailed failure) {
-                throw journal.rollBack(failure, deadline);
+                throw journal.rollBack(failure);
             } catch (IOException e) {
-                throw journal.rollBack(new StepFailed("read " + d.address(), describe(e)), deadline);
+                throw journal.rollBack(new StepFailed("read " + d.address(), describe(e)));
             }
         }
         return new BindResult.Moved(primaryDriver, work.stream().map(PciDevice::address).toList(), done);
@@ -365,7 +366,7 @@ public final class RebindEngine implements AutoCloseable {
         }
 
         /** Puts every touched device back as it was (last first), and says so in the error. */
-        BindingException rollBack(StepFailed failure, Instant ignoredDeadline) {
+        BindingException rollBack(StepFailed failure) {
             List<String> rollbackErrors = new ArrayList<>();
             List<PciDevice> order = new ArrayList<>(touched);
             java.util.Collections.reverse(order);
@@ -467,7 +468,7 @@ public final class RebindEngine implements AutoCloseable {
         if (requested.isPresent()) {
             String r = requested.get();
             if (!DriverName.isValid(r) || !aliases.isVfioModule(r)) {
-                throw new BindingException.InvalidArgument("'" + printable(r) + "' is not a vfio driver known to the "
+                throw new BindingException.InvalidArgument("'" + CallerText.printable(r) + "' is not a vfio driver known to the "
                         + "module aliases (known: " + String.join(", ", knownVfioModules(aliases)) + ")");
             }
             return new DriverName(AliasIndex.normalizeModule(r));
@@ -561,10 +562,5 @@ public final class RebindEngine implements AutoCloseable {
         if (e instanceof NoSuchFileException) return "the device or attribute is gone (" + e.getMessage() + ")";
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
-    }
-
-    private static String printable(String s) {
-        String c = s.replaceAll("\\p{Cntrl}", "?");
-        return c.length() > 40 ? c.substring(0, 40) + "..." : c;
     }
 }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.binding.BindOptions;
+import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod1.Error;
 
 /**
@@ -58,8 +59,6 @@ record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
     }
 
     static String printable(String s) {
-        if (s == null) return "";
-        String c = s.replaceAll("\\p{Cntrl}", "?");
-        return c.length() > 40 ? c.substring(0, 40) + "..." : c;
+        return CallerText.printable(s);
     }
 }

@@ -11,7 +11,7 @@ public record DriverName(String value) {
 
     public DriverName {
         if (value == null || !FORM.matcher(value).matches() || value.equals("..") || value.contains("/")) {
-            throw new IllegalArgumentException("'" + PciAddress.printable(value) + "' is not a valid driver or module name");
+            throw new IllegalArgumentException("'" + CallerText.printable(value) + "' is not a valid driver or module name");
         }
     }
 

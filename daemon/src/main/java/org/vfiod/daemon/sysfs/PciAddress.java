@@ -33,7 +33,7 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
     /** Like {@link #parse} but for text that must be an address, with a message a person can act on. */
     public static PciAddress require(String text) {
         return parse(text).orElseThrow(() -> new IllegalArgumentException(
-                "'" + printable(text) + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
+                "'" + CallerText.printable(text) + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
     }
 
     /** Canonical lower-case form, as the kernel names the device. */
@@ -59,11 +59,4 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
         return toString().compareTo(o.toString());
     }
 
-    static String printable(String text) {
-        if (text == null) return "";
-        String s = text.length() > 40 ? text.substring(0, 40) + "..." : text;
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        return b.toString();
-    }
 }
