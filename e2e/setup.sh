@@ -49,6 +49,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2
 fi
 
+# --- for the vfiod scenarios (scenario-dbus.sh, scenario-variant.sh): the guest runs the host's /usr, so what the
+# scenarios start in the guest is installed here: dbus-daemon, polkitd, gdbus (libglib2.0-bin), libudev1 for vfiod's
+# device events, and driverctl for the performance comparison (gcc/libc6-dev/make/headers are in the list above)
+vfiod_pkgs=(dbus-daemon polkitd libglib2.0-bin libudev1 driverctl)
+missing=()
+for p in "${vfiod_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    for p in "${missing[@]}"; do known "$p" || { apt_update_once; break; }; done
+    log "installing: ${missing[*]}"
+    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+fi
+
 # --- kernel package: download (unless cached), unpack, depmod ----------------------------------------------------
 mkdir -p "$kdir"
 deb=$(ls "$kdir/${kpkg}_"*_amd64.deb 2>/dev/null | sort -V | tail -1 || true)

@@ -1,0 +1,137 @@
+# Guest side of e2e/scenario-dbus.sh (runs in the e2e guest as root, with bash). One boot, three parts:
+#  1. vfiod over D-Bus on the guest's real sysfs: Rebind moves the e1000e to vfio-pci, a VFIO program opens the
+#     device and reads its ids from config space, Restore gives it back to e1000e.
+#  6. an unbind by hand (not through vfiod) shows up in the Driver property.
+#  3. performance: Rebind over D-Bus beside the same writes done by a shell script and by driverctl.
+set -u
+. /vfiod/e2e/guest/lib.sh
+. /vfiod/e2e/guest/vfiod-lib.sh
+VFIO_OPEN=/vfiod/.cache/e2e/bin/vfio-open
+PERF_RUNS=${VFIOD_PERF_RUNS:-5}
+
+e2e_step "find the e1000e"
+BDF=$(e2e_pci_find 8086 10d3) || e2e_fail "no e1000e (8086:10d3) in the guest"
+D=/sys/bus/pci/devices/$BDF
+G=$(e2e_pci_group "$BDF")
+e2e_assert_eq "$BDF" 0000:00:03.0 "the e1000e is at 00:03.0"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "coldplug bound e1000e"
+members=(/sys/kernel/iommu_groups/"$G"/devices/*)
+e2e_assert_eq "${#members[@]}" 1 "it is alone in IOMMU group $G"
+e2e_assert "vfio-pci is not loaded yet (vfiod has to load it)" test ! -d /sys/module/vfio_pci
+e2e_assert "the VFIO test program was built on the host" test -x "$VFIO_OPEN"
+
+vfiod_start
+vfiod_device_path "$BDF"
+DEV=$VFIOD_PATH
+
+e2e_step "device object before the Rebind"
+vfiod_prop "$BDF" Driver || e2e_fail "get-property Driver"
+e2e_assert_eq "$VFIOD_VALUE" e1000e "Driver property"
+vfiod_prop "$BDF" State && echo "State: $VFIOD_VALUE"
+vfiod_prop "$BDF" VfioDriver && echo "VfioDriver: $VFIOD_VALUE"
+vfiod_prop "$BDF" IommuGroup && e2e_assert_eq "$VFIOD_VALUE" "$G" "IommuGroup property"
+
+# ---- scenario 1 ------------------------------------------------------------------------------------------------
+e2e_step "Rebind over D-Bus (first: vfiod loads vfio-pci)"
+e2e_time "busctl Rebind (first, with modprobe vfio-pci)" vfiod_manager Rebind 'sa{sv}' "$BDF" 0 \
+    || e2e_fail "Rebind failed: $VFIOD_ERR"
+e2e_assert_eq "$VFIOD_REPLY" 's "vfio-pci"' "Rebind's reply (the driver it bound)"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" vfio-pci "sysfs driver link after the Rebind"
+e2e_assert_eq "$(<"$D/driver_override")" vfio-pci "sysfs driver_override after the Rebind"
+e2e_assert "/dev/vfio/$G is a character device" test -c "/dev/vfio/$G"
+e2e_assert "vfiod loaded vfio_pci" test -d /sys/module/vfio_pci
+vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" vfio-pci "Driver property after the Rebind"
+vfiod_prop "$BDF" DriverOverride; e2e_assert_eq "$VFIOD_VALUE" vfio-pci "DriverOverride property after the Rebind"
+vfiod_prop "$BDF" State && echo "State after the Rebind: $VFIOD_VALUE"
+
+e2e_step "open the device through VFIO and read its config space"
+out=$("$VFIO_OPEN" "$BDF" 2>&1); rc=$?
+echo "$out" | sed 's/^/  vfio-open| /'
+e2e_assert_eq "$rc" 0 "vfio-open exit code"
+[[ $out == *$'\nvendor=0x8086\n'* ]] || e2e_fail "vendor from config space via VFIO is not 0x8086"
+echo "ok: vendor 0x8086 read through VFIO"
+[[ $out == *$'\ndevice=0x10d3\n'* ]] || e2e_fail "device from config space via VFIO is not 0x10d3"
+echo "ok: device 0x10d3 read through VFIO"
+
+e2e_step "Restore over D-Bus"
+e2e_time "busctl Restore (first)" vfiod_manager Restore 'sa{sv}' "$BDF" 0 || e2e_fail "Restore failed: $VFIOD_ERR"
+e2e_assert_eq "$VFIOD_REPLY" 's "e1000e"' "Restore's reply (the driver it is on now)"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "sysfs driver link after the Restore"
+e2e_assert_eq "$(<"$D/driver_override")" "(null)" "sysfs driver_override after the Restore"
+e2e_assert "/dev/vfio/$G is gone" test ! -e "/dev/vfio/$G"
+vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" e1000e "Driver property after the Restore"
+vfiod_prop "$BDF" DriverOverride; e2e_assert_eq "$VFIOD_VALUE" "" "DriverOverride property after the Restore"
+
+# ---- scenario 6 ------------------------------------------------------------------------------------------------
+e2e_step "an unbind by hand updates the Driver property"
+e2e_write "$BDF" /sys/bus/pci/drivers/e1000e/unbind || e2e_fail "unbind by hand"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" "" "sysfs: no driver after the unbind by hand"
+vfiod_await_prop "$BDF" Driver "" 10 || e2e_fail "the Driver property is still '$VFIOD_VALUE' ${VFIOD_WAITED}s after the unbind"
+echo "ok: Driver property is \"\" (seen ${VFIOD_WAITED}s after the write, busctl polls included)"
+printf 'cmd\t%s\t%s\n' "unbind by hand -> Driver \"\" seen over D-Bus" "$VFIOD_WAITED" >> "$E2E_TIMINGS"
+vfiod_prop "$BDF" State && echo "State: $VFIOD_VALUE"
+e2e_write "$BDF" /sys/bus/pci/drivers/e1000e/bind || e2e_fail "bind by hand"
+vfiod_await_prop "$BDF" Driver e1000e 10 || e2e_fail "the Driver property is '$VFIOD_VALUE' ${VFIOD_WAITED}s after the bind by hand"
+echo "ok: Driver property is e1000e again (${VFIOD_WAITED}s after the bind by hand)"
+printf 'cmd\t%s\t%s\n' "bind by hand -> Driver e1000e seen over D-Bus" "$VFIOD_WAITED" >> "$E2E_TIMINGS"
+
+# ---- scenario 3: performance ----------------------------------------------------------------------------------
+# Each tool moves the device to vfio-pci and back PERF_RUNS times; the move to vfio-pci is timed (wall clock in
+# the guest, process start included: that is what a caller waits for). vfio-pci is loaded by now for all three.
+e2e_step "performance: $PERF_RUNS rebinds each with vfiod, a shell script, driverctl"
+command -v driverctl >/dev/null || e2e_fail "driverctl is not installed on the host (e2e/setup.sh installs it)"
+declare -a T_VFIOD=() T_SHELL=() T_DCTL=() T_NOOP=() R_VFIOD=() R_SHELL=() R_DCTL=()
+_timed() {   # _timed ARRAY CMD...: append the wall time in µs; fail the scenario if CMD fails
+    local -n arr=$1; shift
+    local t=${EPOCHREALTIME/./}
+    "$@" || e2e_fail "$* failed ${VFIOD_ERR:-}"
+    arr+=($(( ${EPOCHREALTIME/./} - t )))
+}
+_on() { vfiod_await_driver "$BDF" "$1" 5 || e2e_fail "$2: driver is '$(e2e_pci_driver "$BDF")', expected '$1'"; }
+for ((run = 1; run <= PERF_RUNS; run++)); do
+    _timed T_NOOP vfiod_busctl get-property org.vfiod "$DEV" org.vfiod1.Device Driver >/dev/null
+    _timed T_VFIOD vfiod_manager Rebind 'sa{sv}' "$BDF" 0;           _on vfio-pci "vfiod Rebind $run"
+    _timed R_VFIOD vfiod_manager Restore 'sa{sv}' "$BDF" 0;          _on e1000e "vfiod Restore $run"
+    _timed T_SHELL bash -c "$VFIOD_SHELL_REBIND" _ "$BDF" vfio-pci;  _on vfio-pci "shell rebind $run"
+    _timed R_SHELL bash -c "$VFIOD_SHELL_REBIND" _ "$BDF" "";        _on e1000e "shell restore $run"
+    _timed T_DCTL driverctl --nosave set-override "$BDF" vfio-pci;   _on vfio-pci "driverctl set-override $run"
+    _timed R_DCTL driverctl --nosave unset-override "$BDF";          _on e1000e "driverctl unset-override $run"
+    echo "run $run: vfiod ${T_VFIOD[-1]} µs, shell ${T_SHELL[-1]} µs, driverctl ${T_DCTL[-1]} µs"
+done
+e2e_assert_eq "$(<"$D/driver_override")" "(null)" "driver_override is clear after the runs"
+e2e_assert "driverctl --nosave saved nothing" test ! -e "/etc/driverctl.d/pci-$BDF"
+
+# statistics in µs with bash integers: mean, median, min, max
+_stats() {   # _stats ARRAY -> MEAN MEDIAN MIN MAX
+    local -n a=$1
+    local sorted sum=0 x n=${#a[@]}
+    mapfile -t sorted < <(printf '%s\n' "${a[@]}" | sort -n)
+    for x in "${a[@]}"; do sum=$((sum + x)); done
+    if ((n % 2)); then med=${sorted[n / 2]}; else med=$(( (sorted[n / 2 - 1] + sorted[n / 2]) / 2 )); fi
+    echo "$((sum / n)) $med ${sorted[0]} ${sorted[n - 1]}"
+}
+_ms() { printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+_ratio() { printf '%d.%02d' $(($1 / $2)) $(($1 * 100 / $2 % 100)); }
+{
+    printf '%-46s %9s %9s %9s %9s\n' "move 0000:00:03.0 e1000e -> vfio-pci (ms, n=$PERF_RUNS)" mean median min max
+    for row in "vfiod Rebind over D-Bus (busctl call)|T_VFIOD" "shell script (3 writes + wait for the link)|T_SHELL" \
+               "driverctl --nosave set-override|T_DCTL" "  back: vfiod Restore (busctl call)|R_VFIOD" \
+               "  back: shell script|R_SHELL" "  back: driverctl --nosave unset-override|R_DCTL" \
+               "  busctl get-property (a no-op call)|T_NOOP"; do
+        read -r mean med min max <<< "$(_stats "${row#*|}")"
+        printf '%-46s %9s %9s %9s %9s\n' "${row%|*}" "$(_ms $mean)" "$(_ms $med)" "$(_ms $min)" "$(_ms $max)"
+    done
+    read -r mv md _ <<< "$(_stats T_VFIOD)"; read -r sv sd _ <<< "$(_stats T_SHELL)"; read -r dv dd _ <<< "$(_stats T_DCTL)"
+    read -r nv nd _ <<< "$(_stats T_NOOP)"
+    echo "ratio vfiod/shell:     $(_ratio $md $sd) (medians), $(_ratio $mv $sv) (means)"
+    echo "ratio vfiod/driverctl: $(_ratio $md $dd) (medians), $(_ratio $mv $dv) (means)"
+    echo "vfiod Rebind minus a no-op busctl call (medians): $(_ms $((md - nd))) ms"
+} > /results/perf.txt
+cat /results/perf.txt
+
+e2e_step "stop vfiod"
+vfiod_stop || e2e_fail "vfiod did not stop cleanly"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "the e1000e is on e1000e at the end"
+
+e2e_step_end
+echo "SCENARIO-DBUS: OK"

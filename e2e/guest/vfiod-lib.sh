@@ -1,0 +1,196 @@
+# e2e/guest/vfiod-lib.sh: helpers for the vfiod scenarios INSIDE the e2e guest (bash, as root). Source it after
+# lib.sh:
+#     . /vfiod/e2e/guest/lib.sh; . /vfiod/e2e/guest/vfiod-lib.sh
+# Everything here acts on the guest's own /sys, /dev and /run only.
+#
+#   vfiod_start                   private system bus (dbus-daemon, on /run/dbus/system_bus_socket, so busctl --system
+#                                 and gdbus --system reach it), polkitd, vfiod on the guest's real /sys and module tree
+#   vfiod_stop                    SIGTERM to vfiod; waits for its clean exit
+#   vfiod_busctl ARGS...          busctl --system with a long timeout (a JVM under TCG is slow)
+#   vfiod_manager METHOD SIG ARGS...   a Manager call; its reply in VFIOD_REPLY, busctl's stderr in VFIOD_ERR
+#   vfiod_prop BDF NAME           a Device property's value (strings unquoted) in VFIOD_VALUE
+#   vfiod_await_prop BDF NAME VALUE SECS   polls the property until it equals VALUE; VFIOD_WAITED = seconds taken
+#   vfiod_await_driver BDF DRIVER SECS     polls the driver link (bash builtins only); "" = no driver
+#   vfiod_device_path BDF         the device's object path in VFIOD_PATH
+#   vfiod_variant_tree DIR        lays a module tree overlay (extra/*.ko + modules.*) over /lib/modules/$(uname -r)
+#   VFIOD_SHELL_REBIND            the three sysfs writes + wait, as a script for `bash -c "$VFIOD_SHELL_REBIND" _ BDF DRV`
+
+VFIOD_RUN=/run/vfiod-e2e
+VFIOD_BUS=unix:path=/run/dbus/system_bus_socket
+VFIOD_JAR=${E2E_PROJECT:-/vfiod}/daemon/target/vfiod.jar
+VFIOD_LOG=${E2E_RESULTS:-/results}/vfiod.log
+VFIOD_JAVA_OPTS=${VFIOD_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto}
+# more vfiod options, e.g. VFIOD_ARGS="--log-level debug"
+VFIOD_ARGS=${VFIOD_ARGS:-}
+VFIOD_PID=""
+POLKITD_PID=""
+DBUS_PID=""
+
+# _vfiod_us: microseconds now (bash builtin)
+_vfiod_us() { VFIOD_US=${EPOCHREALTIME/./}; }
+# _vfiod_fmt US: seconds with 2 decimals in VFIOD_FMT
+_vfiod_fmt() { printf -v VFIOD_FMT '%d.%02d' $(($1 / 1000000)) $(($1 % 1000000 / 10000)); }
+
+vfiod_busctl() { busctl --system --timeout=180 "$@"; }
+
+# _vfiod_await_name NAME SECS: until NAME has an owner on the bus
+_vfiod_await_name() {
+    local end=$(( ${EPOCHREALTIME/./} + $2 * 1000000 ))
+    # (not `busctl status NAME`: it also wants the owner's credentials, and fails on some)
+    until [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null)" = "b true" ]; do
+        [ "${EPOCHREALTIME/./}" -lt $end ] || return 1
+        e2e_pause 0.2
+    done
+}
+
+# _vfiod_log_has TEXT: the vfiod log holds TEXT (read with builtins: no process)
+_vfiod_log_has() {
+    local line
+    [ -f "$VFIOD_LOG" ] || return 1
+    while IFS= read -r line; do [[ $line == *"$1"* ]] && return 0; done < "$VFIOD_LOG"
+    return 1
+}
+
+vfiod_start() {
+    local top=${E2E_PROJECT:-/vfiod}
+    mkdir -p "$VFIOD_RUN" /run/dbus "$VFIOD_RUN/etc" "$VFIOD_RUN/state" "$VFIOD_RUN/udev-rules.d"
+    e2e_step "start the private system bus"
+    sed -e "s|@SOCKET@|/run/dbus/system_bus_socket|" -e "s|@POLICY@|$top/packaging/dbus/org.vfiod.conf|" \
+        "$top/packaging/dbus/private-bus.conf.in" > "$VFIOD_RUN/bus.conf" || e2e_fail "bus config"
+    dbus-daemon --config-file="$VFIOD_RUN/bus.conf" --fork --print-pid=3 3> "$VFIOD_RUN/dbus.pid" \
+        || e2e_fail "dbus-daemon did not start"
+    DBUS_PID=$(<"$VFIOD_RUN/dbus.pid")
+    local i
+    for ((i = 0; i < 100; i++)); do [ -S /run/dbus/system_bus_socket ] && break; e2e_pause 0.05; done
+    e2e_assert "the bus socket is there" test -S /run/dbus/system_bus_socket
+    export DBUS_SYSTEM_BUS_ADDRESS=$VFIOD_BUS
+
+    e2e_step "start polkitd and vfiod"
+    # polkitd reads actions from /usr/share/polkit-1/actions: /usr is a tmpfs overlay in the guest
+    mkdir -p /usr/share/polkit-1/actions
+    cp "$top/packaging/polkit/org.vfiod.policy" /usr/share/polkit-1/actions/ || e2e_fail "install the polkit action"
+    /usr/lib/polkit-1/polkitd --no-debug > "${E2E_RESULTS:-/results}/polkitd.log" 2>&1 &
+    POLKITD_PID=$!
+    # vfiod with its defaults where they are the real thing: /sys, /lib/modules/$(uname -r), modprobe.d, and
+    # udev's monitor (no udevd here: it falls back to the kernel's netlink group); its own state under /run
+    : > "$VFIOD_LOG"
+    # the CDS archive the host made (e2e/lib/vfiod.sh: vfiod_e2e_cds) is valid for the jar under its host path only
+    local jar=$VFIOD_JAR cds=() cdsa=$top/.cache/e2e/vfiod-app.jsa hostjar hosttop
+    if [ "${VFIOD_CDS:-1}" = 1 ] && [ -f "$cdsa" ] && [ -f "$cdsa.jar" ]; then
+        hostjar=$(<"$cdsa.jar"); hosttop=${hostjar%/daemon/target/vfiod.jar}
+        if [ "$hosttop" != "$hostjar" ] && { [ -e "$hostjar" ] || { mkdir -p "${hosttop%/*}" && ln -s "$top" "$hosttop"; }; }; then
+            jar=$hostjar
+            cds=(-XX:SharedArchiveFile="$cdsa" -Xlog:cds=info:file="${E2E_RESULTS:-/results}/vfiod-cds.log")
+        fi
+    fi
+    # shellcheck disable=SC2086
+    java $VFIOD_JAVA_OPTS "${cds[@]}" -jar "$jar" --bus-address "$VFIOD_BUS" \
+        --config-dir "$VFIOD_RUN/etc" --state-dir "$VFIOD_RUN/state" --udev-rules-dir "$VFIOD_RUN/udev-rules.d" \
+        ${VFIOD_ARGS:-} >> "$VFIOD_LOG" 2>&1 &
+    VFIOD_PID=$!
+    local t0=${EPOCHREALTIME/./}
+    for ((i = 0; i < 1800; i++)); do   # up to 180 s: a JVM under TCG on a loaded host
+        _vfiod_log_has "vfiod ready on" && break
+        kill -0 "$VFIOD_PID" 2>/dev/null || { cat "$VFIOD_LOG"; e2e_fail "vfiod exited before it was ready"; }
+        e2e_pause 0.1
+    done
+    _vfiod_log_has "vfiod ready on" || { cat "$VFIOD_LOG"; e2e_fail "vfiod not ready after 180 s"; }
+    _vfiod_secs=$(( ${EPOCHREALTIME/./} - t0 )); _vfiod_fmt $_vfiod_secs
+    echo "vfiod ready after ${VFIOD_FMT}s: $(grep -m1 'vfiod ready on' "$VFIOD_LOG")"
+    if [ ${#cds[@]} -gt 0 ]; then
+        if grep -q 'Mapped dynamic region' "${E2E_RESULTS:-/results}/vfiod-cds.log"; then
+            echo "AppCDS: vfiod's classes came from the host-made archive ($cdsa)"
+        else
+            echo "AppCDS: the archive was not used (see vfiod-cds.log); classes were loaded from the jar"
+        fi
+    fi
+    printf 'cmd\t%s\t%s\n' "vfiod start to \"ready\" (JVM, C1, SerialGC)" "$VFIOD_FMT" >> "$E2E_TIMINGS"
+    _vfiod_await_name org.freedesktop.PolicyKit1 60 || { cat "${E2E_RESULTS:-/results}/polkitd.log"; e2e_fail "polkitd did not take its name"; }
+    echo "ok: polkitd owns org.freedesktop.PolicyKit1"
+}
+
+vfiod_stop() {
+    [ -n "$VFIOD_PID" ] || return 0
+    kill -TERM "$VFIOD_PID" 2>/dev/null
+    local i
+    for ((i = 0; i < 300; i++)); do kill -0 "$VFIOD_PID" 2>/dev/null || break; e2e_pause 0.1; done
+    if kill -0 "$VFIOD_PID" 2>/dev/null; then
+        echo "vfiod did not stop within 30 s after SIGTERM" >&2; kill -KILL "$VFIOD_PID" 2>/dev/null; return 1
+    fi
+    wait "$VFIOD_PID"; local rc=$?
+    VFIOD_PID=""
+    echo "vfiod stopped (exit $rc)"
+    # a JVM ended by SIGTERM exits with 143 once its shutdown hooks ran (systemd/vfiod.service: SuccessExitStatus=143);
+    # the hook logs "stopped" when the operation in flight is done and the name released
+    [ "$rc" = 0 ] || [ "$rc" = 143 ] || return 1
+    _vfiod_log_has "INFO  Daemon: stopped" || { echo "vfiod's log has no \"stopped\"" >&2; return 1; }
+}
+
+vfiod_device_path() { VFIOD_PATH=/org/vfiod/devices/pci_${1//[:.]/_}; }
+
+# vfiod_manager METHOD SIG ARGS...: reply (busctl's text) in VFIOD_REPLY, error text in VFIOD_ERR; busctl's exit code
+vfiod_manager() {
+    local rc
+    VFIOD_ERR=""
+    VFIOD_REPLY=$(vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager "$@" 2> "$VFIOD_RUN/busctl.err"); rc=$?
+    VFIOD_ERR=$(<"$VFIOD_RUN/busctl.err")
+    return $rc
+}
+
+# vfiod_prop BDF NAME: the property's value in VFIOD_VALUE (a string without its quotes; other types as busctl prints them)
+vfiod_prop() {
+    local out
+    vfiod_device_path "$1"
+    out=$(vfiod_busctl get-property org.vfiod "$VFIOD_PATH" org.vfiod1.Device "$2") || return 1
+    case "$out" in
+        's "'*) out=${out#s \"}; VFIOD_VALUE=${out%\"} ;;
+        *) VFIOD_VALUE=${out#* } ;;
+    esac
+}
+
+# vfiod_await_prop BDF NAME VALUE SECS: poll until the property equals VALUE; VFIOD_WAITED = the seconds it took
+vfiod_await_prop() {
+    local t0=${EPOCHREALTIME/./} end=$(( ${EPOCHREALTIME/./} + $4 * 1000000 ))
+    while :; do
+        vfiod_prop "$1" "$2" && [ "$VFIOD_VALUE" = "$3" ] && break
+        [ "${EPOCHREALTIME/./}" -lt $end ] || { _vfiod_fmt $(( ${EPOCHREALTIME/./} - t0 )); VFIOD_WAITED=$VFIOD_FMT; return 1; }
+        e2e_pause 0.1
+    done
+    _vfiod_fmt $(( ${EPOCHREALTIME/./} - t0 )); VFIOD_WAITED=$VFIOD_FMT
+}
+
+# vfiod_await_driver BDF DRIVER SECS: the driver link names DRIVER ("" = unbound); builtins only
+vfiod_await_driver() {
+    local d=/sys/bus/pci/devices/$1 l i n=$(( ${3:-5} * 20 ))
+    for ((i = 0; i <= n; i++)); do
+        if [ -z "$2" ]; then [ -e "$d/driver" ] || return 0
+        else [ -e "/sys/bus/pci/drivers/$2/$1" ] && return 0; fi
+        e2e_pause 0.05
+    done
+    return 1
+}
+
+# The three writes that move a device to DRV, and a wait for the driver link, as a standalone script: this is what
+# a careful admin's shell script does (compare: driverctl does unbind, override, probe, no wait).
+# shellcheck disable=SC2016
+VFIOD_SHELL_REBIND='
+bdf=$1 drv=$2 d=/sys/bus/pci/devices/$1
+echo "$drv" > "$d/driver_override" || exit 1
+if [ -e "$d/driver" ]; then echo "$bdf" > "$d/driver/unbind" || exit 1; fi
+echo "$bdf" > /sys/bus/pci/drivers_probe || exit 1
+exec 9<> <(:)
+for ((i = 0; i < 200; i++)); do
+    if [ -n "$drv" ]; then [ -e "/sys/bus/pci/drivers/$drv/$bdf" ] && exit 0
+    else [ -e "$d/driver" ] && exit 0; fi
+    read -r -t 0.01 -u 9 _
+done
+echo "no driver link after 2 s" >&2; exit 1
+'
+
+# vfiod_variant_tree DIR: DIR holds extra/<module>.ko and the modules.* files depmod made for the guest kernel's tree
+# plus those modules (e2e/lib/vfiod.sh: vfiod_e2e_variant). Lays DIR over /lib/modules/$(uname -r) (read-only
+# overlayfs, DIR on top), so modprobe, the kernel's request_module and vfiod see one tree holding the extra module.
+vfiod_variant_tree() {
+    local m=/usr/lib/modules/$(uname -r)
+    mount -t overlay -o "ro,lowerdir=$1:$m" vfiod-variant-modules "$m"
+}
