@@ -50,12 +50,31 @@ final class Daemon {
     /** Exit codes: systemd restarts on anything but 0. */
     static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
     /** Bus threads: enough that slow Rebind calls (at most MAX_SLOW_CALLS) never take the last one from a reader. */
-    static final int METHOD_CALL_THREADS = 24, MAX_SLOW_CALLS = 16;
+    static final int METHOD_CALL_THREADS = 12, MAX_SLOW_CALLS = 8;
 
     private Daemon() {
     }
 
+    /** Where start-up time goes, for the ready line: each phase's milliseconds since the previous mark. */
+    private static final class Phases {
+        private final StringBuilder text = new StringBuilder();
+        private long last = System.nanoTime();
+
+        void mark(String phase) {
+            long now = System.nanoTime();
+            if (text.length() > 0) text.append(", ");
+            text.append(phase).append(' ').append((now - last) / 1_000_000).append(" ms");
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
+        }
+    }
+
     static int run(DaemonOptions o) {
+        Phases phase = new Phases();
         Logger log = LoggerFactory.getLogger(Daemon.class);
         AliasSources sources = AliasSources.forModulesDir(o.modulesDir(), o.modprobeDirs());
         AtomicReference<AliasIndex> index = new AtomicReference<>();
@@ -98,6 +117,7 @@ final class Daemon {
         AtomicInteger exit = new AtomicInteger(EXIT_OK);
         DBusConnection connection;
         try {
+            phase.mark("aliases and sysfs");
             connection = DBusConnectionBuilder.forAddress(o.busAddress().get())
                     .withShared(false)
                     .withDisconnectCallback(new IDisconnectCallback() {
@@ -120,7 +140,9 @@ final class Daemon {
             return t;
         });
         // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
+        phase.mark("bus connection");
         HardwareNames names = UdevHardwareNames.open();
+        phase.mark("hwdb");
         AtomicReference<BusService> serviceRef = new AtomicReference<>();
         Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
                 Optional.of(o.udevRulesDir()), a -> {
@@ -162,9 +184,11 @@ final class Daemon {
         AliasWatcher aliasWatcher = null;
         try {
             service.export();
+            phase.mark("export");
             // persisted devices move before the name is taken: once systemd sees vfiod ready (and starts
             // libvirtd after it), they are on VFIO
             persistence.coldplug();
+            phase.mark("coldplug");
             connection.addSigHandler(DBus.NameLost.class, signal -> {
                 // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
                 if (Manager.BUS_NAME.equals(signal.name) && stopped.getCount() > 0) {
@@ -185,7 +209,8 @@ final class Daemon {
                 log.warn("{} is neither /sys nor a simulated tree: no device events; objects follow vfiod's own changes only", sysfs.root());
             }
             aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
-            log.info("vfiod ready on {} as {} ({} devices)", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount());
+            phase.mark("name");
+            log.info("vfiod ready on {} as {} ({} devices; {})", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount(), phase);
         } catch (DBusException | IOException e) {
             log.error("cannot start the bus service: {}", e.getMessage());
             connection.disconnect();

@@ -33,7 +33,7 @@ public final class BusService {
     /** Exports the manager and every device; the caller requests the name afterwards, so no one sees a half-built service. */
     public void export() throws DBusException {
         connection.exportObject(Manager.PATH, manager);
-        registry.rescan();
+        registry.populate();
     }
 
     public DeviceRegistry registry() {

@@ -48,6 +48,8 @@ public final class DeviceRegistry {
     private final Set<PciAddress> busy = new HashSet<>();
     private final Map<String, String> driverOfModule = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Operations operations;
+    /** Before the name is taken nobody can be listening: the first export sends no signals. */
+    private boolean quiet;
 
     public DeviceRegistry(ObjectPublisher publisher, Sysfs sysfs, Supplier<AliasIndex> index, RebindEngine engine,
                           HardwareNames names, Predicate<PciDevice> persistent) {
@@ -80,6 +82,16 @@ public final class DeviceRegistry {
         Map<PciAddress, Map<String, Variant<?>>> out = new TreeMap<>();
         objects.forEach((a, o) -> out.put(a, o.properties()));
         return out;
+    }
+
+    /** The first rescan, before the bus name is requested: exports without announcing (no one can hear yet). */
+    public synchronized void populate() {
+        quiet = true;
+        try {
+            rescan();
+        } finally {
+            quiet = false;
+        }
     }
 
     /** Reads every device again: adds the new, removes the gone, announces what changed. */
@@ -137,6 +149,7 @@ public final class DeviceRegistry {
                 return;
             }
             objects.put(address, o);
+            if (quiet) return;
             DBusPath path = new DBusPath(o.getObjectPath());
             Map<String, Map<String, Variant<?>>> ifaces = Map.of(Device.INTERFACE, o.properties());
             publisher.signal(() -> new ObjectManager.InterfacesAdded(Manager.PATH, path, ifaces));
@@ -145,7 +158,7 @@ public final class DeviceRegistry {
             return;
         }
         Map<String, Variant<?>> changed = existing.update(props);
-        if (!changed.isEmpty()) {
+        if (!changed.isEmpty() && !quiet) {
             String path = existing.getObjectPath();
             publisher.signal(() -> new Properties.PropertiesChanged(path, Device.INTERFACE, changed, List.of()));
         }

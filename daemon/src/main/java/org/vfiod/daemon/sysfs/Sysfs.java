@@ -66,8 +66,11 @@ public final class Sysfs {
                     .orElse(OptionalInt.empty());
             List<PciAddress> members = group.isPresent() ? groupMembers(group.getAsInt()) : List.of(address);
             List<PciAddress> virtfns = new ArrayList<>();
-            try (DirectoryStream<Path> vfs = Files.newDirectoryStream(dir, "virtfn*")) {
-                for (Path vf : vfs) linkName(vf).flatMap(PciAddress::parse).ifPresent(virtfns::add);
+            // only a PF with VFs has virtfn links: one stat spares listing every device folder
+            if (Files.isSymbolicLink(dir.resolve("virtfn0"))) {
+                try (DirectoryStream<Path> vfs = Files.newDirectoryStream(dir, "virtfn*")) {
+                    for (Path vf : vfs) linkName(vf).flatMap(PciAddress::parse).ifPresent(virtfns::add);
+                }
             }
             Collections.sort(virtfns);
             return Optional.of(new PciDevice(address,
