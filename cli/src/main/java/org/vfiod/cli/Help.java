@@ -1,0 +1,56 @@
+package org.vfiod.cli;
+
+/** {@code vfioctl --help}. Keep it in step with cli/README.md and cli/src/main/man/vfioctl.1. */
+final class Help {
+    private Help() {
+    }
+
+    static final String TEXT = """
+            Usage: vfioctl [--address ADDR] [--json] COMMAND [ARGS] [OPTIONS]
+
+            Moves PCI devices to VFIO drivers and back through vfiod (bus name org.vfiod).
+
+            Commands:
+              list                      every PCI device: address, vendor:device, driver, vfio driver,
+                                        IOMMU group, state, persistent, name
+              show DEV                  one device in full
+              rebind DEV                move a device to its vfio driver
+                  --group               move the other devices of its IOMMU group too
+                  --persist             keep it there across reboots and hotplug
+                  --force               take it even if it is the boot VGA device
+                  --dry-run             only say what would happen (needs no authorization)
+                  --driver D            use vfio driver D instead of the one the aliases choose
+                  --timeout MS          bound each wait on the kernel (1..600000 ms; vfiod's default 10000)
+                  --no-ask              do not ask for a password: fail with exit 3 instead
+              restore DEV               give a device back to its host driver
+                  --persist --group --dry-run --timeout MS --no-ask   as for rebind
+              resolve MODALIAS          which vfio driver a modalias would get
+              monitor                   print device events as they happen, one line each, until Ctrl-C
+              import-driverctl          take over driverctl's vfio overrides: a persistent rebind for each
+                                        DIR/pci-* file naming a vfio driver; others are listed as skipped
+                  --dir DIR             driverctl's directory (default /etc/driverctl.d)
+                  --dry-run --no-ask    as for rebind
+              help                      this text
+
+            DEV is an address (0000:03:00.0 or 03:00.0) or an object path (/org/vfiod/devices/pci_0000_03_00_0).
+
+            Options for every command:
+              --address ADDR            the bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS, else
+                                        unix:path=/run/dbus/system_bus_socket)
+              --json                    print JSON (monitor: one object per line)
+              -h, --help                this text
+
+            Exit status:
+              0   done (a dry run: it would be done)
+              1   the operation failed (Failed, Timeout, GroupNotViable, NoVfioDriver, no reply;
+                  import-driverctl: some override was not taken over)
+              2   no such device
+              3   not authorized (AccessDenied)
+              4   vfiod is not running, or the bus cannot be reached
+              5   busy: too many operations in flight, try again
+              64  usage: unknown command or option, bad argument (vfiod's InvalidArgument too)
+              70  internal error in vfioctl or its installation
+              130 monitor stopped by Ctrl-C (143: by SIGTERM)
+            Errors are one line on stderr: "vfioctl: <message>".
+            """;
+}

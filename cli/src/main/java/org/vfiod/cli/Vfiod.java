@@ -1,0 +1,57 @@
+package org.vfiod.cli;
+
+import java.util.List;
+import java.util.Map;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.vfiod.client.DeviceInfo;
+import org.vfiod.client.RebindOptions;
+import org.vfiod.client.Resolution;
+
+/**
+ * What vfioctl asks of vfiod. {@link BusVfiod} answers over D-Bus with the typed client; tests answer with a
+ * fake. Errors are the contract's exceptions ({@code org.vfiod1.Error.*}, AccessDenied, ...), mapped to exit codes
+ * by {@link Exit}.
+ */
+interface Vfiod extends AutoCloseable {
+    /** Every device, sorted by address. */
+    List<DeviceInfo> devices() throws DBusException;
+
+    /** One device by its canonical address; NoSuchDevice when there is none. */
+    DeviceInfo device(String address) throws DBusException;
+
+    /** The device's driver after the call ("" for none). */
+    String rebind(String address, RebindOptions options) throws DBusException;
+
+    String restore(String address, RebindOptions options) throws DBusException;
+
+    Resolution resolve(String modalias) throws DBusException;
+
+    /**
+     * Subscribes to device events, then checks that vfiod is there (so that a monitor started without a daemon
+     * fails at once). Events arrive in order on one thread until the handle is closed.
+     */
+    AutoCloseable watch(Events events) throws DBusException;
+
+    /** Whether the bus connection is still up. */
+    boolean connected();
+
+    @Override
+    void close();
+
+    /** Device events; paths are object paths, property values plain Java values (DBusPath as its path string). */
+    interface Events {
+        void added(String path);
+
+        void removed(String path);
+
+        void changed(String path, Map<String, Object> properties);
+
+        /** vfiod took its bus name (true) or lost it (false). */
+        void daemon(boolean running);
+    }
+
+    /** Opens the connection only when a command needs it. */
+    interface Connector {
+        Vfiod connect() throws Exit.Unavailable;
+    }
+}
