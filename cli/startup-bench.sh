@@ -13,6 +13,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$jar" "$work/vfioctl.jar"
 J=$work/vfioctl.jar
 F="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData"
+# shellcheck disable=SC2086 # F is several options
 java $F -XX:ArchiveClassesAtExit="$work/plain.jsa" -jar "$J" list >/dev/null 2>&1
 mkdir "$work/cds"
 L="env VFIOCTL_JAR=$J VFIOCTL_CDS_DIR=$work/cds $top/cli/src/main/sh/vfioctl"
