@@ -83,9 +83,19 @@ public final class RebindEngine implements AutoCloseable {
     // ---- Rebind ---------------------------------------------------------------------------------------------
 
     public BindResult rebind(PciAddress address, BindOptions options) throws BindingException {
+        return whileRunning(() -> rebindEntered(address, options));
+    }
+
+    @FunctionalInterface
+    private interface Operation {
+        BindResult run() throws BindingException;
+    }
+
+    /** Runs an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. */
+    private BindResult whileRunning(Operation operation) throws BindingException {
         enter();
         try {
-            return rebindEntered(address, options);
+            return operation.run();
         } finally {
             running.readLock().unlock();
         }
@@ -201,12 +211,7 @@ public final class RebindEngine implements AutoCloseable {
     // ---- Restore --------------------------------------------------------------------------------------------
 
     public BindResult restore(PciAddress address, BindOptions options) throws BindingException {
-        enter();
-        try {
-            return restoreEntered(address, options);
-        } finally {
-            running.readLock().unlock();
-        }
+        return whileRunning(() -> restoreEntered(address, options));
     }
 
     private BindResult restoreEntered(PciAddress address, BindOptions options) throws BindingException {
