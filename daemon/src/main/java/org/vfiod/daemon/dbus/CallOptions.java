@@ -42,7 +42,7 @@ record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
                     }
                     timeout = Duration.ofMillis(ms);
                 }
-                default -> throw new Error.InvalidArgument("unknown option '" + printable(key) + "' (known: group, force, "
+                default -> throw new Error.InvalidArgument("unknown option '" + CallerText.printable(key) + "' (known: group, force, "
                         + "dry-run, persist, driver, timeout, auth.no_user_interaction)");
             }
         }
@@ -56,9 +56,5 @@ record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
 
     private static Error.InvalidArgument wrongType(String key, String expected, Variant<?> v) {
         return new Error.InvalidArgument("option '" + key + "' must be of type " + expected + ", not " + v.getSig());
-    }
-
-    static String printable(String s) {
-        return CallerText.printable(s);
     }
 }

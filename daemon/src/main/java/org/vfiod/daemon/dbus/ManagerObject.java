@@ -13,6 +13,7 @@ import org.freedesktop.dbus.interfaces.ObjectManager;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.sysfs.CallerText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -79,7 +80,7 @@ final class ManagerObject extends PropertyHolder implements Manager, ObjectManag
     @Override
     public Map<String, Variant<?>> Resolve(String modalias) {
         if (modalias == null || modalias.isEmpty() || modalias.length() > 512 || !modalias.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            throw new Error.InvalidArgument("'" + CallOptions.printable(modalias) + "' is not a modalias (printable ASCII, no spaces, at most 512 characters)");
+            throw new Error.InvalidArgument("'" + CallerText.printable(modalias) + "' is not a modalias (printable ASCII, no spaces, at most 512 characters)");
         }
         AliasMatch m = index.get().resolve(modalias)
                 .orElseThrow(() -> new Error.NoVfioDriver("no vfio_ alias matches " + modalias));

@@ -27,6 +27,7 @@ import java.util.Optional;
 import org.vfiod.daemon.state.AtomicFiles;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
+import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
@@ -98,8 +99,8 @@ final class Operations {
                 LOG.info("{} {} by {} refused: {}", method, address, caller, e.getMessage());
                 throw toDBus(e);
             } finally {
+                // clearing busy re-reads each device, which also picks up what the operation changed
                 registry.setBusy(group, false);
-                for (PciAddress a : group) registry.refresh(a);
             }
         });
     }
@@ -193,7 +194,7 @@ final class Operations {
     }
 
     static PciAddress address(String text) {
-        return PciAddress.parse(text).orElseThrow(() -> new Error.InvalidArgument("'" + CallOptions.printable(text)
+        return PciAddress.parse(text).orElseThrow(() -> new Error.InvalidArgument("'" + CallerText.printable(text)
                 + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
     }
 

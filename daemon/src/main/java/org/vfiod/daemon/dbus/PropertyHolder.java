@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.freedesktop.DBus.Error;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.sysfs.CallerText;
 
 /**
  * The exported-object base: read-only properties of one interface, served by our own
@@ -41,7 +42,7 @@ abstract class PropertyHolder implements Properties {
     public <A> A Get(String iface, String property) {
         checkInterface(iface);
         Variant<?> v = properties.get(property);
-        if (v == null) throw new Error.UnknownProperty("no property " + CallOptions.printable(property) + " on " + interfaceName);
+        if (v == null) throw new Error.UnknownProperty("no property " + CallerText.printable(property) + " on " + interfaceName);
         return (A) v;
     }
 
@@ -60,7 +61,7 @@ abstract class PropertyHolder implements Properties {
 
     private void checkInterface(String iface) {
         if (!interfaceName.equals(iface)) {
-            throw new Error.UnknownInterface("no interface " + CallOptions.printable(iface) + " here");
+            throw new Error.UnknownInterface("no interface " + CallerText.printable(iface) + " here");
         }
     }
 }

@@ -68,13 +68,9 @@ public final class Persistence implements AutoCloseable {
     /** Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device. */
     public void coldplug() {
         store.reload();
-        List<PciDevice> devices = new ArrayList<>();
-        try {
-            for (PciAddress a : sysfs.pciDevices()) sysfs.read(a).ifPresent(devices::add);
-        } catch (IOException e) {
-            LOG.error("cannot list devices for the persistent rules: {}", e.toString());
-            return;
-        }
+        Optional<List<PciDevice>> present = presentDevices();
+        if (present.isEmpty()) return;
+        List<PciDevice> devices = present.get();
         List<String> pfs = protectVfs(devices);
         writeUdevRules(devices, pfs);
         for (PciDevice d : devices) apply(d, "at start");
@@ -93,13 +89,20 @@ public final class Persistence implements AutoCloseable {
 
     /** Rules changed through the API: regenerate the boot rules. */
     public void rulesChanged() {
+        List<PciDevice> devices = presentDevices().orElse(List.of());
+        writeUdevRules(devices, protectVfs(devices));
+    }
+
+    /** Every device present now; empty when they cannot be listed (logged). */
+    private Optional<List<PciDevice>> presentDevices() {
         List<PciDevice> devices = new ArrayList<>();
         try {
             for (PciAddress a : sysfs.pciDevices()) sysfs.read(a).ifPresent(devices::add);
+            return Optional.of(devices);
         } catch (IOException e) {
-            LOG.warn("cannot list devices: {}", e.toString());
+            LOG.error("cannot list devices for the persistent rules: {}", e.toString());
+            return Optional.empty();
         }
-        writeUdevRules(devices, protectVfs(devices));
     }
 
     private void apply(PciDevice d, String when) {
