@@ -231,10 +231,9 @@ class RebindEngineTest {
         assertEquals("vfio-pci", m.driver("0000:01:00.0"));
     }
 
-    @Test
-    void operationsOnOneGroupAreSerialized() throws Exception {
-        m.sim.fault("hang-unbind 0000:03:00.0");
-        CompletableFuture<BindResult> first = CompletableFuture.supplyAsync(() -> {
+    /** Starts a Rebind of the NIC (whose unbind hangs) and returns once it is inside the kernel write. */
+    private CompletableFuture<BindResult> nicRebindStuckInUnbind() throws Exception {
+        CompletableFuture<BindResult> rebind = CompletableFuture.supplyAsync(() -> {
             try {
                 return m.engine.rebind(NIC, opts());
             } catch (BindingException e) {
@@ -243,6 +242,13 @@ class RebindEngineTest {
         });
         while (!m.sim.kernelLog().contains("module vfio_pci loaded")) Thread.sleep(5);
         Thread.sleep(50);
+        return rebind;
+    }
+
+    @Test
+    void operationsOnOneGroupAreSerialized() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0");
+        CompletableFuture<BindResult> first = nicRebindStuckInUnbind();
         // the second caller waits for the group instead of interleaving its writes
         BindingException.Busy busy = assertThrows(BindingException.Busy.class,
                 () -> m.engine.restore(NIC, opts().withTimeout(Duration.ofMillis(200))));
@@ -308,15 +314,7 @@ class RebindEngineTest {
     @Test
     void drainWaitsForTheOperationInFlightAndRefusesNewOnes() throws Exception {
         m.sim.fault("hang-unbind 0000:03:00.0");
-        CompletableFuture<BindResult> inFlight = CompletableFuture.supplyAsync(() -> {
-            try {
-                return m.engine.rebind(NIC, opts());
-            } catch (BindingException e) {
-                throw new RuntimeException(e);
-            }
-        });
-        while (!m.sim.kernelLog().contains("module vfio_pci loaded")) Thread.sleep(5);
-        Thread.sleep(50);
+        CompletableFuture<BindResult> inFlight = nicRebindStuckInUnbind();
         assertFalse(m.engine.drain(Duration.ofMillis(100)), "an operation is still in flight");
         assertThrows(BindingException.Busy.class, () -> m.engine.rebind(GPU, opts()));
         m.sim.clearFaults();
