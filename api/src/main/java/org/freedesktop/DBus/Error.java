@@ -42,4 +42,31 @@ public final class Error {
             super(message);
         }
     }
+
+    /** {@code org.freedesktop.DBus.Error.UnknownMethod}: no such method on the object (or interface). */
+    public static class UnknownMethod extends DBusExecutionException {
+        private static final long serialVersionUID = 1L;
+
+        public UnknownMethod(String message) {
+            super(message);
+        }
+    }
+
+    /** {@code org.freedesktop.DBus.Error.UnknownObject}: no object at the path. */
+    public static class UnknownObject extends DBusExecutionException {
+        private static final long serialVersionUID = 1L;
+
+        public UnknownObject(String message) {
+            super(message);
+        }
+    }
+
+    /** {@code org.freedesktop.DBus.Error.InvalidArgs}: the arguments do not have the signature the method takes. */
+    public static class InvalidArgs extends DBusExecutionException {
+        private static final long serialVersionUID = 1L;
+
+        public InvalidArgs(String message) {
+            super(message);
+        }
+    }
 }

@@ -12,7 +12,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.binding.PollingDriverWaiter;
@@ -51,23 +50,12 @@ public final class EventBurst {
         AliasIndex index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
         RebindEngine engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs));
         AtomicLong signals = new AtomicLong();
-        ObjectPublisher publisher = new ObjectPublisher() {
-            @Override
-            public void export(String path, DBusInterface object) {
-            }
-
-            @Override
-            public void unexport(String path) {
-            }
-
-            @Override
-            public void signal(SignalFactory factory) {
-                try {
-                    factory.make();
-                    signals.incrementAndGet();
-                } catch (DBusException e) {
-                    throw new IllegalStateException(e);
-                }
+        ObjectPublisher publisher = factory -> {
+            try {
+                factory.make();
+                signals.incrementAndGet();
+            } catch (DBusException e) {
+                throw new IllegalStateException(e);
             }
         };
         DeviceRegistry registry = new DeviceRegistry(publisher, sysfs, () -> index, engine, HardwareNames.NONE, d -> false);

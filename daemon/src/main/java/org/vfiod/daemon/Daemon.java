@@ -8,11 +8,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.freedesktop.dbus.connections.IDisconnectCallback;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.interfaces.DBus;
+import org.freedesktop.dbus.messages.DBusSignal;
+import org.vfiod.daemon.dbus.BusLink;
 import org.freedesktop.dbus.types.UInt32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +20,6 @@ import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.auth.PolkitAuthorizer;
 import java.util.Set;
 import java.util.TreeSet;
-import org.freedesktop.dbus.messages.MethodCall;
 import org.vfiod.daemon.aliases.AliasWatcher;
 import org.vfiod.daemon.binding.EventDriverWaiter;
 import org.vfiod.daemon.dbus.DeviceEvents;
@@ -49,8 +46,8 @@ import org.vfiod1.Manager;
 final class Daemon {
     /** Exit codes: systemd restarts on anything but 0. */
     static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
-    /** Bus threads: enough that slow Rebind calls (at most MAX_SLOW_CALLS) never take the last one from a reader. */
-    static final int METHOD_CALL_THREADS = 12, MAX_SLOW_CALLS = 8;
+    /** Rebind, Restore and Reload calls in flight at once; more are refused with Busy. */
+    static final int MAX_SLOW_CALLS = 8;
 
     private Daemon() {
     }
@@ -110,35 +107,19 @@ final class Daemon {
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
         RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter);
 
-        // polkit may wait minutes for a person to type a password; dbus-java's default reply wait is 20 s
-        MethodCall.setDefaultTimeout(Duration.ofMinutes(5).toMillis());
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch cleanedUp = new CountDownLatch(1);
         AtomicInteger exit = new AtomicInteger(EXIT_OK);
-        DBusConnection connection;
+        BusLink link;
         try {
             phase.mark("aliases and sysfs");
-            connection = DBusConnectionBuilder.forAddress(o.busAddress().get())
-                    .withShared(false)
-                    .withDisconnectCallback(new IDisconnectCallback() {
-                        @Override
-                        public void disconnectOnError(IOException e) {
-                            log.error("lost the bus connection: {}", e.toString());
-                            exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
-                            stopped.countDown();
-                        }
-                    })
-                    .receivingThreadConfig().withMethodCallThreadCount(METHOD_CALL_THREADS).connectionConfig()
-                    .build();
-        } catch (DBusException e) {
+            link = BusLink.connect(o.busAddress().get());
+        } catch (IOException | DBusException e) {
             log.error("cannot connect to the bus at {}: {}", o.busAddress().get(), e.getMessage());
             return EXIT_FAILURE;
         }
-        ExecutorService authPool = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "polkit-check");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService authPool = daemonThreads("polkit-check");
+        ExecutorService slowPool = daemonThreads("slow-call");
         // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
         phase.mark("bus connection");
         HardwareNames names = UdevHardwareNames.open();
@@ -150,14 +131,23 @@ final class Daemon {
                     if (s != null) s.registry().refreshWithGroup(a);
                 });
         persistence.store().reload();
-        BusService service = new BusService(connection, sysfs, index, () -> {
+        BusService service = new BusService(link, sysfs, index, () -> {
             try {
                 return AliasIndex.load(sources);
             } catch (AliasSourceException e) {
                 throw new UncheckedIOException(e);
             }
-        }, engine, new PolkitAuthorizer(connection), authPool, Options.kernelRelease(), MAX_SLOW_CALLS,
-                names, persistence);
+        }, engine, new PolkitAuthorizer(link), authPool, slowPool, Options.kernelRelease(), MAX_SLOW_CALLS,
+                names, persistence, signal -> {
+                    // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error. Only
+                    // the bus itself can send it: anyone may send us a signal, but the bus stamps the sender.
+                    if ("NameLost".equals(signal.getName()) && "org.freedesktop.DBus".equals(signal.getSource())
+                            && nameOf(signal).equals(Manager.BUS_NAME) && stopped.getCount() > 0) {
+                        log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
+                        exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
+                        stopped.countDown();
+                    }
+                });
         serviceRef.set(service);
         DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
         // libudev only ever sees the real /sys: another root gets the events of the simulated tree
@@ -183,22 +173,17 @@ final class Daemon {
         Runtime.getRuntime().addShutdownHook(hook);
         AliasWatcher aliasWatcher = null;
         try {
-            service.export();
+            service.export(() -> {
+                exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
+                stopped.countDown();
+            });
             phase.mark("export");
             // persisted devices move before the name is taken: once systemd sees vfiod ready (and starts
             // libvirtd after it), they are on VFIO
             persistence.coldplug();
             phase.mark("coldplug");
-            connection.addSigHandler(DBus.NameLost.class, signal -> {
-                // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
-                if (Manager.BUS_NAME.equals(signal.name) && stopped.getCount() > 0) {
-                    log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
-                    exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
-                    stopped.countDown();
-                }
-            });
-            if (!requestName(connection, o.replace(), log)) {
-                connection.disconnect();
+            if (!requestName(link, o.replace(), log)) {
+                link.close();
                 return notStarted(hook, cleanedUp, EXIT_NAME_TAKEN);
             }
             if (source != null) {
@@ -211,9 +196,9 @@ final class Daemon {
             aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
             phase.mark("name");
             log.info("vfiod ready on {} as {} ({} devices; {})", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount(), phase);
-        } catch (DBusException | IOException e) {
+        } catch (IOException e) {
             log.error("cannot start the bus service: {}", e.getMessage());
-            connection.disconnect();
+            link.close();
             return notStarted(hook, cleanedUp, EXIT_FAILURE);
         }
 
@@ -232,12 +217,13 @@ final class Daemon {
             // closing anyway
         }
         try {
-            connection.releaseBusName(Manager.BUS_NAME);
+            link.callBus("ReleaseName", "s", Manager.BUS_NAME);
         } catch (Exception ignored) {
             // the bus may be gone already
         }
-        connection.disconnect();
+        link.close();
         engine.close();
+        slowPool.shutdownNow();
         authPool.shutdownNow();
         log.info("stopped");
         cleanedUp.countDown();
@@ -256,18 +242,35 @@ final class Daemon {
     }
 
     /** RequestName with DO_NOT_QUEUE; with --replace, REPLACE_EXISTING. Every instance allows replacement. */
-    private static boolean requestName(DBusConnection connection, boolean replace, Logger log) throws DBusException {
-        DBus bus = connection.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class);
+    private static boolean requestName(BusLink link, boolean replace, Logger log) {
         int flags = 0x1 /* ALLOW_REPLACEMENT */ | 0x4 /* DO_NOT_QUEUE */ | (replace ? 0x2 /* REPLACE_EXISTING */ : 0);
-        UInt32 r;
+        Object r;
         try {
-            r = bus.RequestName(Manager.BUS_NAME, new UInt32(flags));
-        } catch (RuntimeException e) {
+            r = link.callBus("RequestName", "su", Manager.BUS_NAME, new UInt32(flags));
+        } catch (Exception e) {
             log.error("cannot own {}: {} (is this process allowed to own it by the bus policy?)", Manager.BUS_NAME, e.getMessage());
             return false;
         }
-        if (r.intValue() == 1 || r.intValue() == 4) return true;
+        int code = r instanceof Number n ? n.intValue() : -1;
+        if (code == 1 || code == 4) return true;
         log.error("{} is already owned by another process; pass --replace to take it over", Manager.BUS_NAME);
         return false;
+    }
+
+    private static String nameOf(DBusSignal signal) {
+        try {
+            Object[] p = signal.getParameters();
+            return p != null && p.length > 0 ? String.valueOf(p[0]) : "";
+        } catch (DBusException e) {
+            return "";
+        }
+    }
+
+    private static ExecutorService daemonThreads(String name) {
+        return Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 }

@@ -171,8 +171,8 @@ class BadInputIT {
     void wrongSignaturesNeverReachTheCode(Env env) {
         env.vfiod();
         SysfsSnapshot before = env.snapshot();
-        // gdbus checks arguments against the introspection data, so busctl sends these; dbus-java matches methods by
-        // name and signature and answers a mismatch itself
+        // gdbus checks arguments against the introspection data, so busctl sends these; vfiod checks every call's
+        // signature against the member's before anything runs
         List<List<String>> calls = List.of(
                 List.of("Rebind", "ss", NIC, "group"),
                 List.of("Rebind", "s", NIC),
@@ -187,11 +187,23 @@ class BadInputIT {
                 args.addAll(c);
                 Reply r = env.busctl(User.ROOT, args.toArray(String[]::new));
                 assertNotEquals(0, r.exit(), r::describe);
-                assertTrue(r.err().contains("does not exist"), r::describe);
+                String expected = c.get(0).equals("Rebind") ? "takes (sa{sv}), not (" : "takes (s), not (";
+                assertTrue(r.err().contains(expected + c.get(1) + ")"), r::describe);
                 before.assertUnchanged("busctl " + String.join(" ", c));
             });
         }
         assertAll(checks);
+        // the standard error names: a wrong signature, a member, an interface or an object that is not there
+        env.dbusSend(User.ROOT, Env.MANAGER, Env.MANAGER_IFACE + ".DeviceByAddress", "uint32:3")
+                .assertErrorName("org.freedesktop.DBus.Error.InvalidArgs");
+        env.dbusSend(User.ROOT, Env.MANAGER, Env.MANAGER_IFACE + ".Explode")
+                .assertErrorName("org.freedesktop.DBus.Error.UnknownMethod");
+        env.dbusSend(User.ROOT, Env.MANAGER, "org.freedesktop.DBus.Properties.Get", "string:org.vfiod1.Nothing", "string:Version")
+                .assertErrorName("org.freedesktop.DBus.Error.UnknownInterface");
+        env.dbusSend(User.ROOT, Env.devicePath("0000:7f:00.0"), "org.freedesktop.DBus.Introspectable.Introspect")
+                .assertErrorName("org.freedesktop.DBus.Error.UnknownObject");
+        env.dbusSend(User.ROOT, Env.devicePath("0000:7f:00.0"), "org.freedesktop.DBus.Peer.Ping").assertOk();
+        before.assertUnchanged("the calls of unknown members");
         // the service is still there
         env.manager(User.ROOT, "ListDevices").assertOk();
     }

@@ -181,6 +181,17 @@ public final class Env implements AutoCloseable {
         return Cmd.run(user, Duration.ofSeconds(40), argv);
     }
 
+    /**
+     * {@code dbus-send --print-reply} to org.vfiod: it sends whatever types it is given (gdbus checks them against the
+     * introspection first) and prints the error name of a failed call.
+     */
+    public Reply dbusSend(User user, String path, String method, String... args) {
+        List<String> argv = new ArrayList<>(List.of("dbus-send", "--print-reply", "--reply-timeout=30000",
+                "--bus=" + address(), "--dest=" + BUS_NAME, path, method));
+        argv.addAll(List.of(args));
+        return Cmd.run(user, Duration.ofSeconds(40), argv);
+    }
+
     /** {@code gdbus ARGS...} with --address added after the subcommand. */
     public Reply gdbus(User user, String subcommand, String... args) {
         List<String> argv = new ArrayList<>(List.of("gdbus", subcommand, "--address", address()));

@@ -50,6 +50,13 @@ public record Reply(List<String> command, User user, int exit, String out, Strin
         return message;
     }
 
+    /** Asserts a dbus-send call failed with the error {@code name} (it prints {@code Error NAME: MESSAGE}). */
+    public Reply assertErrorName(String name) {
+        if (exit == 0) fail("expected the error " + name + " but the call succeeded: " + describe());
+        assertTrue(err.contains("Error " + name + ":"), () -> "expected the error " + name + ": " + describe());
+        return this;
+    }
+
     public String describe() {
         String cmd = String.join(" ", command.stream().map(Reply::shortArg).toList());
         return "[" + user + "] " + cmd + "\n  exit " + exit + "\n  stdout: " + out.strip() + "\n  stderr: " + err.strip();

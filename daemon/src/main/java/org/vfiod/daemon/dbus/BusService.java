@@ -2,38 +2,48 @@ package org.vfiod.daemon.dbus;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.messages.DBusSignal;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
-import org.vfiod1.Manager;
 
 /** The objects vfiod puts on the bus, built together because they refer to each other. */
 public final class BusService {
-    private final DBusConnection connection;
+    private final BusLink link;
     private final DeviceRegistry registry;
     private final ManagerObject manager;
+    private final Dispatcher dispatcher;
 
-    public BusService(DBusConnection connection, Sysfs sysfs, AtomicReference<AliasIndex> index, Supplier<AliasIndex> reload,
-                      RebindEngine engine, Authorizer authorizer, ExecutorService authPool, String kernelRelease,
-                      int maxSlowCalls, HardwareNames names, Persistence persistence) {
-        this.connection = connection;
-        this.registry = new DeviceRegistry(new ConnectionPublisher(connection), sysfs, index::get, engine, names,
+    /**
+     * {@code slowPool} runs the calls that may wait (polkit, the kernel); {@code busSignals} gets the signals the bus
+     * sends us (NameLost), on the reader thread.
+     */
+    public BusService(BusLink link, Sysfs sysfs, AtomicReference<AliasIndex> index, Supplier<AliasIndex> reload,
+                      RebindEngine engine, Authorizer authorizer, ExecutorService authPool, ExecutorService slowPool,
+                      String kernelRelease, int maxSlowCalls, HardwareNames names, Persistence persistence,
+                      Consumer<DBusSignal> busSignals) {
+        this.link = link;
+        ObjectPublisher publisher = new ConnectionPublisher(link);
+        this.registry = new DeviceRegistry(publisher, sysfs, index::get, engine, names,
                 persistence == null ? d -> false : persistence::covers);
         Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls, persistence);
         registry.setOperations(operations);
-        this.manager = new ManagerObject(connection, registry, operations, index, reload, sysfs, kernelRelease);
+        this.manager = new ManagerObject(publisher, registry, operations, index, reload, sysfs, kernelRelease);
+        this.dispatcher = new Dispatcher(link, manager, registry, slowPool, busSignals);
     }
 
-    /** Exports the manager and every device; the caller requests the name afterwards, so no one sees a half-built service. */
-    public void export() throws DBusException {
-        connection.exportObject(Manager.PATH, manager);
+    /**
+     * Builds every device object and starts answering calls; the caller requests the name afterwards, so no one sees
+     * a half-built service.
+     */
+    public void export(Runnable busLost) {
         registry.populate();
+        link.start(dispatcher, busLost);
     }
 
     public DeviceRegistry registry() {
@@ -46,6 +56,6 @@ public final class BusService {
     }
 
     public int deviceCount() {
-        return registry.paths().size();
+        return registry.all().size();
     }
 }

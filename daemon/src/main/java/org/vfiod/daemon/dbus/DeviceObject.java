@@ -6,7 +6,7 @@ import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Device;
 
 /** One exported device. Its properties are replaced whole by the registry, so a reader never sees half an update. */
-final class DeviceObject extends PropertyHolder implements Device {
+final class DeviceObject extends PropertyHolder {
     private final PciAddress address;
     private final Operations operations;
 
@@ -20,18 +20,15 @@ final class DeviceObject extends PropertyHolder implements Device {
         return address;
     }
 
-    @Override
-    public String getObjectPath() {
+    String getObjectPath() {
         return DeviceView.path(address);
     }
 
-    @Override
-    public String Rebind(Map<String, Variant<?>> options) {
-        return operations.rebind(address.toString(), options);
+    String rebind(String caller, Map<String, Variant<?>> options) {
+        return operations.rebind(caller, address.toString(), options);
     }
 
-    @Override
-    public String Restore(Map<String, Variant<?>> options) {
-        return operations.restore(address.toString(), options);
+    String restore(String caller, Map<String, Variant<?>> options) {
+        return operations.restore(caller, address.toString(), options);
     }
 }

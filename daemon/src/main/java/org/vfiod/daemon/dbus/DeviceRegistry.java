@@ -13,7 +13,6 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.ObjectManager;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
@@ -45,6 +44,12 @@ public final class DeviceRegistry {
     private final HardwareNames names;
     private final Predicate<PciDevice> persistent;
     private final TreeMap<PciAddress, DeviceObject> objects = new TreeMap<>();
+    /**
+     * What readers see: a copy of {@code objects} replaced whole on every add and remove. Bus calls are answered on
+     * the reader thread and must never wait for a refresh, which may stall on a device the kernel is busy with.
+     */
+    private volatile List<DeviceObject> view = List.of();
+    private volatile Map<PciAddress, DeviceObject> byAddress = Map.of();
     private final Set<PciAddress> busy = new HashSet<>();
     private final Map<String, String> driverOfModule = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Operations operations;
@@ -65,16 +70,22 @@ public final class DeviceRegistry {
         this.operations = operations;
     }
 
-    public synchronized List<DBusPath> paths() {
-        return objects.values().stream().map(o -> new DBusPath(o.getObjectPath())).toList();
+    public List<DBusPath> paths() {
+        return view.stream().map(o -> new DBusPath(o.getObjectPath())).toList();
     }
 
-    synchronized Optional<DeviceObject> get(PciAddress address) {
-        return Optional.ofNullable(objects.get(address));
+    Optional<DeviceObject> get(PciAddress address) {
+        return Optional.ofNullable(byAddress.get(address));
     }
 
-    synchronized Collection<DeviceObject> all() {
-        return List.copyOf(objects.values());
+    /** Every object, in address order. */
+    List<DeviceObject> all() {
+        return view;
+    }
+
+    private void publishView() {
+        view = List.copyOf(objects.values());
+        byAddress = Map.copyOf(objects);
     }
 
     /** The properties of every object, for tests and benchmarks that compare the registry with sysfs. */
@@ -91,6 +102,7 @@ public final class DeviceRegistry {
             rescan();
         } finally {
             quiet = false;
+            publishView();
         }
     }
 
@@ -142,14 +154,10 @@ public final class DeviceRegistry {
         DeviceObject existing = objects.get(address);
         if (existing == null) {
             DeviceObject o = new DeviceObject(address, operations, props);
-            try {
-                publisher.export(o.getObjectPath(), o);
-            } catch (DBusException e) {
-                LOG.error("cannot export {}: {}", o.getObjectPath(), e.toString());
-                return;
-            }
             objects.put(address, o);
+            // the first population publishes the view once, at its end
             if (quiet) return;
+            publishView();
             DBusPath path = new DBusPath(o.getObjectPath());
             Map<String, Map<String, Variant<?>>> ifaces = Map.of(Device.INTERFACE, o.properties());
             publisher.signal(() -> new ObjectManager.InterfacesAdded(Manager.PATH, path, ifaces));
@@ -191,7 +199,7 @@ public final class DeviceRegistry {
     private void remove(PciAddress address) {
         DeviceObject o = objects.remove(address);
         if (o == null) return;
-        publisher.unexport(o.getObjectPath());
+        publishView();
         DBusPath path = new DBusPath(o.getObjectPath());
         publisher.signal(() -> new ObjectManager.InterfacesRemoved(Manager.PATH, path, List.of(Device.INTERFACE)));
         publisher.signal(() -> new Manager.DeviceRemoved(Manager.PATH, path));

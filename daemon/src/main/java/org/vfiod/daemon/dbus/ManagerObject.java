@@ -7,9 +7,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.interfaces.ObjectManager;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
@@ -27,11 +24,11 @@ import org.vfiod1.Error;
 import org.vfiod1.Manager;
 
 /** {@code /org/vfiod}: the manager interface, its properties and the ObjectManager of the device objects. */
-final class ManagerObject extends PropertyHolder implements Manager, ObjectManager {
+final class ManagerObject extends PropertyHolder {
     private static final Logger LOG = LoggerFactory.getLogger(ManagerObject.class);
     public static final int VERSION = 1;
 
-    private final DBusConnection connection;
+    private final ObjectPublisher publisher;
     private final DeviceRegistry registry;
     private final Operations operations;
     private final AtomicReference<AliasIndex> index;
@@ -40,10 +37,10 @@ final class ManagerObject extends PropertyHolder implements Manager, ObjectManag
     private final String kernelRelease;
 
     /** {@code loader} re-reads the alias sources; it throws {@link AliasSourceException} wrapped in an unchecked one. */
-    ManagerObject(DBusConnection connection, DeviceRegistry registry, Operations operations,
+    ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Operations operations,
                   AtomicReference<AliasIndex> index, Supplier<AliasIndex> loader, Sysfs sysfs, String kernelRelease) {
         super(Manager.INTERFACE, props(kernelRelease, index.get()));
-        this.connection = connection;
+        this.publisher = publisher;
         this.registry = registry;
         this.operations = operations;
         this.index = index;
@@ -60,25 +57,17 @@ final class ManagerObject extends PropertyHolder implements Manager, ObjectManag
         return p;
     }
 
-    @Override
-    public String getObjectPath() {
-        return Manager.PATH;
-    }
-
-    @Override
-    public List<DBusPath> ListDevices() {
+    List<DBusPath> ListDevices() {
         return registry.paths();
     }
 
-    @Override
-    public DBusPath DeviceByAddress(String address) {
+    DBusPath DeviceByAddress(String address) {
         PciAddress a = Operations.address(address);
         return registry.get(a).map(o -> new DBusPath(o.getObjectPath()))
                 .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
     }
 
-    @Override
-    public Map<String, Variant<?>> Resolve(String modalias) {
+    Map<String, Variant<?>> Resolve(String modalias) {
         if (modalias == null || modalias.isEmpty() || modalias.length() > 512 || !modalias.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw new Error.InvalidArgument("'" + CallerText.printable(modalias) + "' is not a modalias (printable ASCII, no spaces, at most 512 characters)");
         }
@@ -98,19 +87,16 @@ final class ManagerObject extends PropertyHolder implements Manager, ObjectManag
         return out;
     }
 
-    @Override
-    public String Rebind(String address, Map<String, Variant<?>> options) {
-        return operations.rebind(address, options);
+    String rebind(String caller, String address, Map<String, Variant<?>> options) {
+        return operations.rebind(caller, address, options);
     }
 
-    @Override
-    public String Restore(String address, Map<String, Variant<?>> options) {
-        return operations.restore(address, options);
+    String restore(String caller, String address, Map<String, Variant<?>> options) {
+        return operations.restore(caller, address, options);
     }
 
-    @Override
-    public void Reload() {
-        operations.authorizeReload();
+    void reload(String caller) {
+        operations.authorizeReload(caller);
         AliasIndex fresh;
         try {
             fresh = loader.get();
@@ -127,17 +113,12 @@ final class ManagerObject extends PropertyHolder implements Manager, ObjectManag
     void aliasesChanged() {
         Map<String, Variant<?>> changed = update(props(kernelRelease, index.get()));
         if (!changed.isEmpty()) {
-            try {
-                connection.sendMessage(new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
-            } catch (DBusException e) {
-                LOG.warn("cannot announce AliasCount: {}", e.toString());
-            }
+            publisher.signal(() -> new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
         }
         registry.rescan();
     }
 
-    @Override
-    public Map<DBusPath, Map<String, Map<String, Variant<?>>>> GetManagedObjects() {
+    Map<DBusPath, Map<String, Map<String, Variant<?>>>> GetManagedObjects() {
         Map<DBusPath, Map<String, Map<String, Variant<?>>>> out = new LinkedHashMap<>();
         for (DeviceObject o : registry.all()) out.put(new DBusPath(o.getObjectPath()), Map.of(Device.INTERFACE, o.properties()));
         return out;

@@ -11,8 +11,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.freedesktop.DBus.Error.AccessDenied;
-import org.freedesktop.dbus.DBusCallInfo;
-import org.freedesktop.dbus.connections.base.AbstractConnectionBase;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
@@ -61,25 +59,23 @@ final class Operations {
         this.slowCalls = new Semaphore(maxSlowCalls);
     }
 
-    String rebind(String addressText, Map<String, Variant<?>> options) {
-        return run("Rebind", addressText, options, true);
+    String rebind(String caller, String addressText, Map<String, Variant<?>> options) {
+        return run("Rebind", caller, addressText, options, true);
     }
 
-    String restore(String addressText, Map<String, Variant<?>> options) {
-        return run("Restore", addressText, options, false);
+    String restore(String caller, String addressText, Map<String, Variant<?>> options) {
+        return run("Restore", caller, addressText, options, false);
     }
 
-    void authorizeReload() {
-        String caller = caller();
+    void authorizeReload(String caller) {
         withSlot(() -> {
             authorize(caller, Actions.RELOAD, true);
             return null;
         });
     }
 
-    private String run(String method, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
-        // the caller's name lives in a thread-local of the dispatching thread: read it before anything else
-        String caller = caller();
+    /** {@code caller} is the unique bus name the call came from, as the bus daemon stamped it on the message. */
+    private String run(String method, String caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
         PciAddress address = address(addressText);
         CallOptions parsed = CallOptions.parse(options);
         return withSlot(() -> {
@@ -186,11 +182,6 @@ final class Operations {
         if (result instanceof AuthResult.Unavailable u) {
             throw new AccessDenied("authorization unavailable, refusing " + action + ": " + u.reason() + "; nothing was changed");
         }
-    }
-
-    static String caller() {
-        DBusCallInfo info = AbstractConnectionBase.getCallInfo();
-        return info == null ? null : info.getSource();
     }
 
     static PciAddress address(String text) {

@@ -4,7 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.freedesktop.DBus.Error;
-import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.sysfs.CallerText;
 
@@ -12,7 +11,7 @@ import org.vfiod.daemon.sysfs.CallerText;
  * The exported-object base: read-only properties of one interface, served by our own
  * {@code org.freedesktop.DBus.Properties}, and the diff a change announces.
  */
-abstract class PropertyHolder implements Properties {
+abstract class PropertyHolder {
     private final String interfaceName;
     private volatile Map<String, Variant<?>> properties;
 
@@ -37,7 +36,6 @@ abstract class PropertyHolder implements Properties {
         return changed;
     }
 
-    @Override
     @SuppressWarnings("unchecked")
     public <A> A Get(String iface, String property) {
         checkInterface(iface);
@@ -46,13 +44,11 @@ abstract class PropertyHolder implements Properties {
         return (A) v;
     }
 
-    @Override
     public <A> void Set(String iface, String property, A value) {
         Get(iface, property);
         throw new Error.PropertyReadOnly(interfaceName + "." + property + " is read-only");
     }
 
-    @Override
     public Map<String, Variant<?>> GetAll(String iface) {
         if (iface == null || iface.isEmpty()) return properties();
         if (!interfaceName.equals(iface)) return Map.of();

@@ -1,0 +1,186 @@
+package org.vfiod.daemon.dbus;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.freedesktop.dbus.connections.transports.AbstractTransport;
+import org.freedesktop.dbus.connections.transports.TransportBuilder;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.messages.Error;
+import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MessageFactory;
+import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.messages.MethodReturn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection to the bus on dbus-java's transport (SASL, framing) and message classes (marshalling), with our
+ * own dispatch instead of dbus-java's exported objects. Why: dbus-java hands every incoming call from its reader
+ * thread to a method-call pool and every reply to a sender thread, two thread switches per call, and it builds an
+ * exported object (reflection, introspection data) for every device. Here a read-only call is answered on the
+ * reader thread and written at once; only calls that may wait (polkit, the kernel) go to another thread.
+ */
+public final class BusLink implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BusLink.class);
+    private static final String DBUS = "org.freedesktop.DBus", DBUS_PATH = "/org/freedesktop/DBus";
+
+    /** What arrives: called on the reader thread, so it must not block (hand waiting work to another thread). */
+    public interface Incoming {
+        void call(MethodCall call);
+
+        void signal(DBusSignal signal);
+    }
+
+    private final AbstractTransport transport;
+    private final MessageFactory factory;
+    private final Object writeLock = new Object();
+    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final String uniqueName;
+    private volatile boolean closing;
+    private volatile Thread reader;
+
+    private BusLink(AbstractTransport transport, String uniqueName) {
+        this.transport = transport;
+        this.factory = transport.getMessageFactory();
+        this.uniqueName = uniqueName;
+    }
+
+    /** Connects, authenticates and says Hello; nothing is read from the bus until {@link #start}. */
+    public static BusLink connect(String address) throws IOException, DBusException {
+        AbstractTransport transport = TransportBuilder.create(address).build();
+        try {
+            MethodCall hello = transport.getMessageFactory().createMethodCall(DBUS, DBUS_PATH, DBUS, "Hello", (byte) 0, null);
+            transport.writeMessage(hello);
+            while (true) {
+                Message m = transport.readMessage();
+                if (m == null || m.getReplySerial() != hello.getSerial()) continue;
+                if (m instanceof Error e) throw new IOException("the bus refused Hello: " + e.getName());
+                return new BusLink(transport, (String) m.getParameters()[0]);
+            }
+        } catch (IOException | DBusException | RuntimeException e) {
+            transport.close();
+            throw e;
+        }
+    }
+
+    public String uniqueName() {
+        return uniqueName;
+    }
+
+    public MessageFactory factory() {
+        return factory;
+    }
+
+    /** Starts the reader thread; {@code lost} runs once if the bus goes away (not after {@link #close}). */
+    public synchronized void start(Incoming incoming, Runnable lost) {
+        if (reader != null) throw new IllegalStateException("already started");
+        Thread t = new Thread(() -> read(incoming, lost), "bus-reader");
+        t.setDaemon(true);
+        reader = t;
+        t.start();
+    }
+
+    private void read(Incoming incoming, Runnable lost) {
+        while (!closing) {
+            Message m;
+            try {
+                m = transport.readMessage();
+            } catch (IOException | DBusException e) {
+                if (!closing) {
+                    LOG.error("lost the bus connection: {}", e.toString());
+                    failPending(e);
+                    lost.run();
+                }
+                return;
+            }
+            if (m == null) continue;
+            try {
+                if (m instanceof MethodCall call) {
+                    incoming.call(call);
+                } else if (m instanceof DBusSignal signal) {
+                    incoming.signal(signal);
+                } else {
+                    CompletableFuture<Message> waiting = pending.remove(m.getReplySerial());
+                    if (waiting != null) waiting.complete(m);
+                }
+            } catch (RuntimeException e) {
+                // one bad message must not end the connection
+                LOG.warn("dropping a message that could not be handled: {}", e.toString(), e);
+            }
+        }
+    }
+
+    private void failPending(Exception cause) {
+        for (Long serial : pending.keySet()) {
+            CompletableFuture<Message> f = pending.remove(serial);
+            if (f != null) f.completeExceptionally(cause);
+        }
+    }
+
+    /** Writes one message; messages from several threads never interleave. */
+    public void send(Message message) throws IOException {
+        synchronized (writeLock) {
+            transport.writeMessage(message);
+        }
+    }
+
+    /** Sends a signal built by dbus-java's typed signal classes, whose body is marshalled on first send. */
+    public void signal(DBusSignal signal) throws IOException, DBusException {
+        if (signal.getEndianess() == 0) signal.updateEndianess(factory.getEndianess());
+        // the connection is needed only to turn exported Java objects into paths; our signals carry paths
+        signal.appendbody(null);
+        send(signal);
+    }
+
+    /**
+     * A call and its reply (a {@link MethodReturn}, or an {@link Error} message). Blocks, so never on the reader
+     * thread: the reply could only be read by the thread that waits for it.
+     */
+    public Message call(String destination, String path, String iface, String member, Duration timeout, String signature,
+                        Object... args) throws IOException, DBusException, TimeoutException {
+        if (Thread.currentThread() == reader) throw new IllegalStateException("a blocking call on the bus reader thread");
+        MethodCall call = factory.createMethodCall(destination, path, iface, member, (byte) 0, signature, args);
+        CompletableFuture<Message> reply = new CompletableFuture<>();
+        pending.put(call.getSerial(), reply);
+        try {
+            send(call);
+            return reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + member);
+        } catch (ExecutionException e) {
+            throw new IOException("no reply to " + member + ": " + e.getCause().getMessage(), e.getCause());
+        } finally {
+            pending.remove(call.getSerial());
+        }
+    }
+
+    /** A call to the bus itself (RequestName, ReleaseName): its first return value, or the error it sent. */
+    public Object callBus(String member, String signature, Object... args) throws IOException, DBusException, TimeoutException {
+        Message reply = call(DBUS, DBUS_PATH, DBUS, member, Duration.ofSeconds(25), signature, args);
+        if (reply instanceof Error e) {
+            Object[] p = e.getParameters();
+            throw new IOException(e.getName() + (p != null && p.length > 0 ? ": " + p[0] : ""));
+        }
+        Object[] p = reply.getParameters();
+        return p == null || p.length == 0 ? null : p[0];
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        failPending(new IOException("connection closed"));
+        try {
+            transport.close();
+        } catch (IOException e) {
+            LOG.debug("closing the bus connection: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package org.vfiod.daemon.dbus;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+import org.freedesktop.DBus.Error.InvalidArgs;
+import org.freedesktop.DBus.Error.UnknownInterface;
+import org.freedesktop.DBus.Error.UnknownMethod;
+import org.freedesktop.DBus.Error.UnknownObject;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.types.Variant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.CallerText;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod1.Device;
+import org.vfiod1.Error;
+import org.vfiod1.Manager;
+
+/**
+ * Routes each incoming call to its object and member. Read-only members run on the reader thread and answer at once
+ * (they only read in-memory state); members that may wait for polkit or the kernel run on the slow pool, so a read
+ * never queues behind them. The signature is checked before anything runs.
+ */
+final class Dispatcher implements BusLink.Incoming {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    static final String PEER = "org.freedesktop.DBus.Peer", INTROSPECTABLE = "org.freedesktop.DBus.Introspectable",
+            PROPERTIES = "org.freedesktop.DBus.Properties", OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager";
+    private static final byte NO_REPLY_EXPECTED = 0x1;
+
+    /** What a member does with its object, its arguments (already of the member's signature) and its caller. */
+    @FunctionalInterface
+    private interface Handler {
+        Object invoke(Object target, Object[] args, String caller);
+    }
+
+    private record Member(String iface, String name, String in, String out, boolean slow, Handler handler) {
+    }
+
+    private static final List<Member> PEER_MEMBERS = List.of(
+            new Member(PEER, "Ping", "", "", false, (t, a, c) -> null),
+            new Member(PEER, "GetMachineId", "", "s", false, (t, a, c) -> machineId()));
+    private static final List<Member> PROPERTY_MEMBERS = List.of(
+            new Member(PROPERTIES, "Get", "ss", "v", false, (t, a, c) -> ((PropertyHolder) t).Get((String) a[0], (String) a[1])),
+            new Member(PROPERTIES, "GetAll", "s", "a{sv}", false, (t, a, c) -> ((PropertyHolder) t).GetAll((String) a[0])),
+            new Member(PROPERTIES, "Set", "ssv", "", false, (t, a, c) -> {
+                ((PropertyHolder) t).Set((String) a[0], (String) a[1], a[2]);
+                return null;
+            }));
+    private static final List<Member> MANAGER_MEMBERS = List.of(
+            new Member(Manager.INTERFACE, "ListDevices", "", "ao", false, (t, a, c) -> ((ManagerObject) t).ListDevices()),
+            new Member(Manager.INTERFACE, "DeviceByAddress", "s", "o", false, (t, a, c) -> ((ManagerObject) t).DeviceByAddress((String) a[0])),
+            new Member(Manager.INTERFACE, "Resolve", "s", "a{sv}", false, (t, a, c) -> ((ManagerObject) t).Resolve((String) a[0])),
+            new Member(Manager.INTERFACE, "Rebind", "sa{sv}", "s", true, (t, a, c) -> ((ManagerObject) t).rebind(c, (String) a[0], options(a[1]))),
+            new Member(Manager.INTERFACE, "Restore", "sa{sv}", "s", true, (t, a, c) -> ((ManagerObject) t).restore(c, (String) a[0], options(a[1]))),
+            new Member(Manager.INTERFACE, "Reload", "", "", true, (t, a, c) -> {
+                ((ManagerObject) t).reload(c);
+                return null;
+            }),
+            new Member(OBJECT_MANAGER, "GetManagedObjects", "", "a{oa{sa{sv}}}", false, (t, a, c) -> ((ManagerObject) t).GetManagedObjects()));
+    private static final List<Member> DEVICE_MEMBERS = List.of(
+            new Member(Device.INTERFACE, "Rebind", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).rebind(c, options(a[0]))),
+            new Member(Device.INTERFACE, "Restore", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).restore(c, options(a[0]))));
+
+    private final BusLink link;
+    private final ManagerObject manager;
+    private final DeviceRegistry registry;
+    private final ExecutorService slowPool;
+    private final Consumer<DBusSignal> signals;
+    private final IntrospectionXml xml = new IntrospectionXml();
+
+    Dispatcher(BusLink link, ManagerObject manager, DeviceRegistry registry, ExecutorService slowPool, Consumer<DBusSignal> signals) {
+        this.link = link;
+        this.manager = manager;
+        this.registry = registry;
+        this.slowPool = slowPool;
+        this.signals = signals;
+    }
+
+    @Override
+    public void signal(DBusSignal signal) {
+        signals.accept(signal);
+    }
+
+    @Override
+    public void call(MethodCall call) {
+        String path = call.getPath();
+        String iface = call.getInterface();
+        String name = call.getName();
+        Object target;
+        List<List<Member>> members = new ArrayList<>(4);
+        List<String> introspected;
+        members.add(PEER_MEMBERS);
+        if (Manager.PATH.equals(path)) {
+            target = manager;
+            members.add(MANAGER_MEMBERS);
+            members.add(PROPERTY_MEMBERS);
+            introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE, IntrospectionXml.PROPERTIES,
+                    IntrospectionXml.OBJECT_MANAGER, Manager.INTERFACE);
+        } else if (path != null && path.startsWith(Manager.DEVICES_PATH + "/")) {
+            Optional<DeviceObject> device = PciAddress.fromObjectPathElement(path.substring(Manager.DEVICES_PATH.length() + 1))
+                    .flatMap(registry::get);
+            if (device.isEmpty()) {
+                if (PEER.equals(iface)) {
+                    target = path;
+                    introspected = List.of();
+                } else {
+                    reply(call, new UnknownObject("no object at " + CallerText.printable(path)));
+                    return;
+                }
+            } else {
+                target = device.get();
+                members.add(DEVICE_MEMBERS);
+                members.add(PROPERTY_MEMBERS);
+                introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE, IntrospectionXml.PROPERTIES,
+                        Device.INTERFACE);
+            }
+        } else if (isAncestor(path)) {
+            target = path;
+            introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE);
+        } else if (PEER.equals(iface)) {
+            // Peer answers on every path, as the specification has it
+            target = path;
+            introspected = List.of();
+        } else {
+            reply(call, new UnknownObject("no object at " + CallerText.printable(path)));
+            return;
+        }
+
+        Member member = null;
+        if (INTROSPECTABLE.equals(iface) || (iface == null && "Introspect".equals(name))) {
+            if (!"Introspect".equals(name) || introspected.isEmpty()) {
+                reply(call, new UnknownMethod("no method " + CallerText.printable(name) + " in " + INTROSPECTABLE));
+                return;
+            }
+            List<String> blocks = introspected;
+            String p = path;
+            member = new Member(INTROSPECTABLE, "Introspect", "", "s", false, (t, a, c) -> xml.node(blocks, children(p)));
+        } else {
+            boolean ifaceKnown = iface == null;
+            for (List<Member> list : members) {
+                for (Member m : list) {
+                    if (iface != null && !m.iface().equals(iface)) continue;
+                    ifaceKnown = true;
+                    if (m.name().equals(name)) {
+                        member = m;
+                        break;
+                    }
+                }
+                if (member != null) break;
+            }
+            if (member == null) {
+                reply(call, ifaceKnown
+                        ? new UnknownMethod("no method " + CallerText.printable(name) + (iface == null ? "" : " in " + iface) + " on " + path)
+                        : new UnknownInterface("no interface " + CallerText.printable(iface) + " on " + path));
+                return;
+            }
+        }
+        String sig = call.getSig() == null ? "" : call.getSig();
+        if (!sig.equals(member.in())) {
+            reply(call, new InvalidArgs(member.iface() + "." + member.name() + " takes (" + member.in() + "), not ("
+                    + CallerText.printable(sig) + ")"));
+            return;
+        }
+        Member chosen = member;
+        Object chosenTarget = target;
+        String caller = call.getSource();
+        if (!chosen.slow()) {
+            invoke(call, chosen, chosenTarget, caller);
+            return;
+        }
+        try {
+            slowPool.execute(() -> invoke(call, chosen, chosenTarget, caller));
+        } catch (RejectedExecutionException e) {
+            reply(call, new Error.Busy("vfiod is stopping; nothing was changed"));
+        }
+    }
+
+    private void invoke(MethodCall call, Member member, Object target, String caller) {
+        Object result;
+        try {
+            Object[] args = call.getParameters();
+            result = member.handler().invoke(target, args == null ? new Object[0] : args, caller);
+        } catch (DBusExecutionException e) {
+            reply(call, e);
+            return;
+        } catch (DBusException | RuntimeException e) {
+            LOG.warn("{}.{} on {} failed unexpectedly", member.iface(), member.name(), call.getPath(), e);
+            reply(call, new Error.Failed("internal error in vfiod (" + e.getClass().getSimpleName() + "); see its log"));
+            return;
+        }
+        if ((call.getFlags() & NO_REPLY_EXPECTED) != 0) return;
+        try {
+            Message r = member.out().isEmpty()
+                    ? link.factory().createMethodReturn(call, null)
+                    : link.factory().createMethodReturn(call, member.out(), result);
+            link.send(r);
+        } catch (DBusException | IOException | RuntimeException e) {
+            LOG.warn("cannot send the reply to {}.{}: {}", member.iface(), member.name(), e.toString());
+        }
+    }
+
+    private void reply(MethodCall call, DBusExecutionException error) {
+        if ((call.getFlags() & NO_REPLY_EXPECTED) != 0) return;
+        try {
+            link.send(link.factory().createError(call, error));
+        } catch (DBusException | IOException | RuntimeException e) {
+            LOG.warn("cannot send an error reply: {}", e.toString());
+        }
+    }
+
+    private static boolean isAncestor(String path) {
+        return "/".equals(path) || "/org".equals(path) || Manager.DEVICES_PATH.equals(path);
+    }
+
+    private List<String> children(String path) {
+        return switch (path) {
+            case "/" -> List.of("org");
+            case "/org" -> List.of("vfiod");
+            case Manager.PATH -> List.of("devices");
+            case Manager.DEVICES_PATH -> registry.all().stream().map(o -> o.address().objectPathElement()).toList();
+            default -> List.of();
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Variant<?>> options(Object value) {
+        if (!(value instanceof Map<?, ?> map)) throw new InvalidArgs("options must be a{sv}");
+        Map<String, Variant<?>> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (!(e.getKey() instanceof String k) || !(e.getValue() instanceof Variant<?> v)) throw new InvalidArgs("options must be a{sv}");
+            out.put(k, v);
+        }
+        return out;
+    }
+
+    private static String machineId() {
+        for (String f : List.of("/etc/machine-id", "/var/lib/dbus/machine-id")) {
+            try {
+                return Files.readString(Path.of(f)).trim();
+            } catch (IOException e) {
+                // try the next
+            }
+        }
+        throw new Error.Failed("no machine id on this system");
+    }
+}
