@@ -1,6 +1,8 @@
 package org.vfiod.daemon.dbus;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -124,10 +126,24 @@ public final class BusLink implements AutoCloseable {
         }
     }
 
-    /** Writes one message; messages from several threads never interleave. */
+    /**
+     * Writes one message in one system call; messages from several threads never interleave. dbus-java's writer
+     * issues a write(2) per marshalled piece (a dozen for a small reply), and the bus wakes up for each.
+     */
     public void send(Message message) throws IOException {
+        byte[][] pieces = message.getWireData();
+        int n = 0;
+        while (n < pieces.length && pieces[n] != null) n++;
+        ByteBuffer[] buffers = new ByteBuffer[n];
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            buffers[i] = ByteBuffer.wrap(pieces[i]);
+            total += pieces[i].length;
+        }
         synchronized (writeLock) {
-            transport.writeMessage(message);
+            SocketChannel channel = transport.getTransportConnection().getChannel();
+            long written = 0;
+            while (written < total) written += channel.write(buffers);
         }
     }
 
