@@ -3,7 +3,11 @@ package org.vfiod.daemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import org.vfiod.daemon.sysfs.PciDevice;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,7 +30,7 @@ import org.vfiod.daemon.dbus.DeviceEvents;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
-import org.vfiod.daemon.udev.UdevHardwareNames;
+import org.vfiod.daemon.udev.HwdbFile;
 import org.vfiod.daemon.udev.UdevMonitorSource;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -72,7 +76,31 @@ final class Daemon {
 
     static int run(DaemonOptions o) {
         Phases phase = new Phases();
+        // The bus connection (mostly dbus-java's class loading) is made while this thread sets up logging and reads
+        // the aliases and the devices. Started before the first logger: logging's own start-up overlaps it too.
+        CompletableFuture<BusLink> bus = CompletableFuture.supplyAsync(() -> {
+            try {
+                return BusLink.connect(o.busAddress().get());
+            } catch (IOException | DBusException e) {
+                throw new CompletionException(e);
+            }
+        }, task -> {
+            Thread t = new Thread(task, "start");
+            t.setDaemon(true);
+            t.start();
+        });
         Logger log = LoggerFactory.getLogger(Daemon.class);
+        phase.mark("logging");
+        try {
+            return serve(o, phase, log, bus);
+        } finally {
+            // after an early exit (or the normal one, where it is closed already) the connection is closed
+            bus.cancel(false);
+            if (bus.isDone() && !bus.isCompletedExceptionally()) bus.join().close();
+        }
+    }
+
+    private static int serve(DaemonOptions o, Phases phase, Logger log, CompletableFuture<BusLink> bus) {
         AliasSources sources = AliasSources.forModulesDir(o.modulesDir(), o.modprobeDirs());
         AtomicReference<AliasIndex> index = new AtomicReference<>();
         try {
@@ -81,6 +109,7 @@ final class Daemon {
             log.error("{}", e.getMessage());
             return EXIT_FAILURE;
         }
+        phase.mark("aliases");
         AliasIndex first = index.get();
         if (first.malformedLines() > 0) log.warn("skipped {} malformed alias line(s); first: {}", first.malformedLines(), first.problems().get(0));
         log.info("{} vfio_ aliases from {}", first.size(), o.modulesDir());
@@ -107,22 +136,31 @@ final class Daemon {
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
         RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter);
 
+        phase.mark("sysfs");
+        List<PciDevice> devices;
+        try {
+            devices = sysfs.readAll();
+        } catch (IOException e) {
+            log.error("cannot list the PCI devices under {}: {}", o.sysfsRoot(), e.toString());
+            return EXIT_FAILURE;
+        }
+        phase.mark("devices");
+
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch cleanedUp = new CountDownLatch(1);
         AtomicInteger exit = new AtomicInteger(EXIT_OK);
         BusLink link;
         try {
-            phase.mark("aliases and sysfs");
-            link = BusLink.connect(o.busAddress().get());
-        } catch (IOException | DBusException e) {
-            log.error("cannot connect to the bus at {}: {}", o.busAddress().get(), e.getMessage());
+            link = bus.join();
+        } catch (CompletionException e) {
+            log.error("cannot connect to the bus at {}: {}", o.busAddress().get(), e.getCause().getMessage());
             return EXIT_FAILURE;
         }
         ExecutorService authPool = daemonThreads("polkit-check");
         ExecutorService slowPool = daemonThreads("slow-call");
+        phase.mark("waiting for the bus");
         // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
-        phase.mark("bus connection");
-        HardwareNames names = UdevHardwareNames.open();
+        HardwareNames names = HwdbFile.open();
         phase.mark("hwdb");
         AtomicReference<BusService> serviceRef = new AtomicReference<>();
         Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
@@ -173,14 +211,14 @@ final class Daemon {
         Runtime.getRuntime().addShutdownHook(hook);
         AliasWatcher aliasWatcher = null;
         try {
-            service.export(() -> {
+            service.export(devices, () -> {
                 exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
                 stopped.countDown();
             });
             phase.mark("export");
             // persisted devices move before the name is taken: once systemd sees vfiod ready (and starts
             // libvirtd after it), they are on VFIO
-            persistence.coldplug();
+            persistence.coldplug(devices);
             phase.mark("coldplug");
             if (!requestName(link, o.replace(), log)) {
                 link.close();

@@ -5,7 +5,7 @@ package org.vfiod.daemon.aliases;
  * bracket expressions with ranges and {@code !}/{@code ^} negation, and backslash escapes. No flags: {@code /}
  * and a leading {@code .} are ordinary characters, as they are for modalias matching.
  */
-final class Fnmatch {
+public final class Fnmatch {
     private static final int LITERAL = 0, ANY = 1, STAR = 2, SET = 3;
 
     private final int[] kinds;
@@ -20,7 +20,7 @@ final class Fnmatch {
         this.stars = stars;
     }
 
-    static Fnmatch compile(String pattern) {
+    public static Fnmatch compile(String pattern) {
         int n = pattern.length();
         int[] kinds = new int[n];
         char[] literals = new char[n];
@@ -70,7 +70,7 @@ final class Fnmatch {
         return stars;
     }
 
-    boolean matches(CharSequence s) {
+    public boolean matches(CharSequence s) {
         int p = 0, i = 0, n = s.length(), plen = kinds.length;
         int starP = -1, starI = -1;
         while (i < n) {

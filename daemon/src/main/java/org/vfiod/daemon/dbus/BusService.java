@@ -1,5 +1,6 @@
 package org.vfiod.daemon.dbus;
 
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -9,6 +10,7 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.state.Persistence;
+import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
 
@@ -38,11 +40,11 @@ public final class BusService {
     }
 
     /**
-     * Builds every device object and starts answering calls; the caller requests the name afterwards, so no one sees
+     * Builds every device object from {@code devices} (as just read) and starts answering calls; the caller requests the name afterwards, so no one sees
      * a half-built service.
      */
-    public void export(Runnable busLost) {
-        registry.populate();
+    public void export(List<PciDevice> devices, Runnable busLost) {
+        registry.populate(devices);
         link.start(dispatcher, busLost);
     }
 

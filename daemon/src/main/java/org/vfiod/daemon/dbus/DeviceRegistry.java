@@ -95,11 +95,14 @@ public final class DeviceRegistry {
         return out;
     }
 
-    /** The first rescan, before the bus name is requested: exports without announcing (no one can hear yet). */
-    public synchronized void populate() {
+    /**
+     * The first objects, from the devices the caller just read, before the bus name is requested: no signals (no
+     * one can hear yet).
+     */
+    public synchronized void populate(List<PciDevice> devices) {
         quiet = true;
         try {
-            rescan();
+            for (PciDevice d : devices) apply(d);
         } finally {
             quiet = false;
             publishView();
@@ -147,7 +150,12 @@ public final class DeviceRegistry {
             remove(address);
             return;
         }
-        PciDevice d = read.get();
+        apply(read.get());
+    }
+
+    /** Makes the device's object say what {@code d} says, announcing the difference. */
+    private void apply(PciDevice d) {
+        PciAddress address = d.address();
         HardwareNames.Names n = names.lookup(d.modalias());
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
                 vfioDriver(d), engine.onVfioDriver(d), persistent.test(d), busy.contains(address));

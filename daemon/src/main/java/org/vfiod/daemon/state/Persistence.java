@@ -67,10 +67,12 @@ public final class Persistence implements AutoCloseable {
 
     /** Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device. */
     public void coldplug() {
+        presentDevices().ifPresent(this::coldplug);
+    }
+
+    /** {@link #coldplug()} with the devices as the caller just read them, so start-up reads sysfs only once. */
+    public void coldplug(List<PciDevice> devices) {
         store.reload();
-        Optional<List<PciDevice>> present = presentDevices();
-        if (present.isEmpty()) return;
-        List<PciDevice> devices = present.get();
         List<String> pfs = protectVfs(devices);
         writeUdevRules(devices, pfs);
         for (PciDevice d : devices) apply(d, "at start");
@@ -95,10 +97,8 @@ public final class Persistence implements AutoCloseable {
 
     /** Every device present now; empty when they cannot be listed (logged). */
     private Optional<List<PciDevice>> presentDevices() {
-        List<PciDevice> devices = new ArrayList<>();
         try {
-            for (PciAddress a : sysfs.pciDevices()) sysfs.read(a).ifPresent(devices::add);
-            return Optional.of(devices);
+            return Optional.of(sysfs.readAll());
         } catch (IOException e) {
             LOG.error("cannot list devices for the persistent rules: {}", e.toString());
             return Optional.empty();

@@ -1,15 +1,13 @@
 package org.vfiod.daemon.sysfs;
 
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * A PCI address, {@code DDDD:BB:DD.F}. Parsing is the gate between caller text and paths: nothing else that a
  * caller wrote ever becomes part of a path.
  */
 public record PciAddress(int domain, int bus, int device, int function) implements Comparable<PciAddress> {
-    private static final Pattern FORM =
-            Pattern.compile("(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])");
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     public PciAddress {
         if (domain < 0 || domain > 0xffff || bus < 0 || bus > 0xff || device < 0 || device > 0x1f
@@ -18,16 +16,42 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
         }
     }
 
-    /** Strict parse; the domain may be omitted (it is then 0000). Empty for anything else. */
+    /**
+     * Strict parse of {@code [DDDD:]BB:DD.F} (hex, either case); the domain may be omitted (it is then 0000). Empty
+     * for anything else. Hand-written rather than a regular expression: it runs for every device at start-up and
+     * for every call on a device path.
+     */
     public static Optional<PciAddress> parse(String text) {
-        if (text == null || text.length() > 12) return Optional.empty();
-        var m = FORM.matcher(text);
-        if (!m.matches()) return Optional.empty();
-        int device = Integer.parseInt(m.group(3), 16);
-        if (device > 0x1f) return Optional.empty();
-        int domain = m.group(1) == null ? 0 : Integer.parseInt(m.group(1), 16);
-        return Optional.of(new PciAddress(domain, Integer.parseInt(m.group(2), 16), device,
-                Integer.parseInt(m.group(4))));
+        if (text == null) return Optional.empty();
+        int n = text.length();
+        if (n != 7 && n != 12) return Optional.empty();
+        int at = 0;
+        int domain = 0;
+        if (n == 12) {
+            domain = hex(text, 0, 4);
+            if (domain < 0 || text.charAt(4) != ':') return Optional.empty();
+            at = 5;
+        }
+        int bus = hex(text, at, 2);
+        int device = hex(text, at + 3, 2);
+        char f = text.charAt(at + 6);
+        if (bus < 0 || text.charAt(at + 2) != ':' || device < 0 || device > 0x1f || text.charAt(at + 5) != '.'
+                || f < '0' || f > '7') {
+            return Optional.empty();
+        }
+        return Optional.of(new PciAddress(domain, bus, device, f - '0'));
+    }
+
+    /** The value of {@code len} hex digits at {@code from}, or -1. */
+    private static int hex(String s, int from, int len) {
+        int v = 0;
+        for (int i = from; i < from + len; i++) {
+            int d = Character.digit(s.charAt(i), 16);
+            // Character.digit accepts non-ASCII digits too: only 0-9, a-f, A-F are hex here
+            if (d < 0 || s.charAt(i) > 'f') return -1;
+            v = v * 16 + d;
+        }
+        return v;
     }
 
     /** Like {@link #parse} but for text that must be an address, with a message a person can act on. */
@@ -39,24 +63,38 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
     /** Canonical lower-case form, as the kernel names the device. */
     @Override
     public String toString() {
-        return String.format("%04x:%02x:%02x.%x", domain, bus, device, function);
+        return new String(chars(':', ':', '.'));
+    }
+
+    private char[] chars(char afterDomain, char afterBus, char afterDevice) {
+        return new char[] {HEX[domain >> 12], HEX[(domain >> 8) & 0xf], HEX[(domain >> 4) & 0xf], HEX[domain & 0xf],
+                afterDomain, HEX[bus >> 4], HEX[bus & 0xf], afterBus, HEX[device >> 4], HEX[device & 0xf], afterDevice,
+                HEX[function]};
     }
 
     /** The D-Bus object path element: {@code pci_0000_01_00_0}. */
     public String objectPathElement() {
-        return "pci_" + toString().replace(':', '_').replace('.', '_');
+        return "pci_" + new String(chars('_', '_', '_'));
     }
 
-    /** The inverse of {@link #objectPathElement()}. */
+    /** The inverse of {@link #objectPathElement()}: lower-case only, exactly as that writes it. */
     public static Optional<PciAddress> fromObjectPathElement(String element) {
-        if (element == null || !element.matches("pci_[0-9a-f]{4}_[0-9a-f]{2}_[0-9a-f]{2}_[0-7]")) return Optional.empty();
+        if (element == null || element.length() != 16 || !element.startsWith("pci_")) return Optional.empty();
+        for (int i = 4; i < 16; i++) {
+            char c = element.charAt(i);
+            boolean separator = i == 8 || i == 11 || i == 14;
+            if (separator ? c != '_' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Optional.empty();
+        }
         String s = element.substring(4);
         return parse(s.substring(0, 4) + ":" + s.substring(5, 7) + ":" + s.substring(8, 10) + "." + s.substring(11));
     }
 
+    /** The order of the canonical text (fixed-width hex), without building it. */
     @Override
     public int compareTo(PciAddress o) {
-        return toString().compareTo(o.toString());
+        int c = Integer.compare(domain, o.domain);
+        if (c == 0) c = Integer.compare(bus, o.bus);
+        if (c == 0) c = Integer.compare(device, o.device);
+        return c != 0 ? c : Integer.compare(function, o.function);
     }
-
 }

@@ -1,5 +1,15 @@
 package org.vfiod.daemon.sysfs;
 
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -56,15 +66,41 @@ public final class Sysfs {
         return deviceDir(address).isPresent();
     }
 
+    /**
+     * Every PCI device now, in address order; one that vanishes while it is read is left out. Reads on two threads
+     * (the common pool's and the caller's) and lists each IOMMU group once: a machine's worth of devices is some
+     * hundred system calls per device, and start-up waits for them.
+     */
+    public List<PciDevice> readAll() throws IOException {
+        Map<Integer, List<PciAddress>> groups = new ConcurrentHashMap<>();
+        try {
+            return pciDevices().parallelStream().map(a -> {
+                try {
+                    return read(a, groups);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).flatMap(Optional::stream).toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     /** A snapshot of the device, or empty when it is not (or no longer) there. */
     public Optional<PciDevice> read(PciAddress address) throws IOException {
+        return read(address, null);
+    }
+
+    /** {@code groups}: IOMMU groups already listed by this pass (null: list afresh). */
+    private Optional<PciDevice> read(PciAddress address, Map<Integer, List<PciAddress>> groups) throws IOException {
         Optional<Path> found = deviceDir(address);
         if (found.isEmpty()) return Optional.empty();
         Path dir = found.get();
         try {
             OptionalInt group = linkName(dir.resolve("iommu_group")).map(n -> OptionalInt.of(Integer.parseInt(n)))
                     .orElse(OptionalInt.empty());
-            List<PciAddress> members = group.isPresent() ? groupMembers(group.getAsInt()) : List.of(address);
+            List<PciAddress> members = group.isEmpty() ? List.of(address)
+                    : groups == null ? groupMembers(group.getAsInt()) : groupMembersOnce(group.getAsInt(), groups);
             List<PciAddress> virtfns = new ArrayList<>();
             // only a PF with VFs has virtfn links: one stat spares listing every device folder
             if (Files.isSymbolicLink(dir.resolve("virtfn0"))) {
@@ -89,6 +125,14 @@ public final class Sysfs {
             if (!Files.exists(dir)) return Optional.empty();
             throw gone;
         }
+    }
+
+    private List<PciAddress> groupMembersOnce(int group, Map<Integer, List<PciAddress>> groups) throws IOException {
+        List<PciAddress> known = groups.get(group);
+        if (known != null) return known;
+        List<PciAddress> listed = List.copyOf(groupMembers(group));
+        groups.put(group, listed);
+        return listed;
     }
 
     /** The devices in an IOMMU group, sorted. */
@@ -271,12 +315,33 @@ public final class Sysfs {
     private Optional<String> attr(Path dir, String name) throws IOException {
         Path p = dir.resolve(name);
         try {
-            Path target = Files.isSymbolicLink(p) ? inside(p) : p;
-            return Optional.of(new String(Files.readAllBytes(target), StandardCharsets.US_ASCII).strip());
+            byte[] bytes;
+            // attributes are plain files: open without following links (one system call fewer than asking
+            // first), and only a link, which sysfs never has here, takes the checked way
+            try (SeekableByteChannel ch = Files.newByteChannel(p, NO_FOLLOW)) {
+                bytes = readSmall(ch);
+            } catch (FileSystemException link) {
+                if (link instanceof NoSuchFileException || !Files.isSymbolicLink(p)) throw link;
+                bytes = Files.readAllBytes(inside(p));
+            }
+            return Optional.of(new String(bytes, StandardCharsets.US_ASCII).strip());
         } catch (NoSuchFileException absent) {
             if (Files.exists(dir)) return Optional.empty();
             throw absent;
         }
+    }
+
+    private static final Set<OpenOption> NO_FOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+
+    /** Reads to the end: sysfs attributes are at most a page; a read returns what the attribute has. */
+    private static byte[] readSmall(SeekableByteChannel ch) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(4096);
+        while (buf.hasRemaining() && ch.read(buf) > 0) {
+            // keep reading until end of file or a full page
+        }
+        byte[] out = new byte[buf.position()];
+        buf.flip().get(out);
+        return out;
     }
 
     private int hex(Path dir, String name) throws IOException {

@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * <p>libudev objects are not thread-safe: an object, and everything reachable from the context it was made from,
  * must never be used by two threads at once. {@link UdevMonitorSource} keeps its objects on its own thread and
- * {@link UdevHardwareNames} keeps its own context behind a lock; nothing else may hold these types.
+ * The tests' {@code UdevHardwareNames} keeps its own context behind a lock; nothing else may hold these types.
  *
  * <p>Every getter returns memory owned by the object it was called on, which JNA copies into a Java string at
  * once, so the strings stay valid after the object is unreferenced. Functions returning {@code int} return a

@@ -7,7 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Vendor and model names from the udev hardware database (hwdb.bin, shipped by the udev package), looked up by
+ * The test oracle for {@link HwdbFile}: libudev's own hwdb lookup through JNA. Vendor and model names from the udev
+ * hardware database (hwdb.bin, shipped by the udev package), looked up by
  * modalias the way udev's own {@code hwdb} builtin does.
  *
  * <p>The hwdb is not thread-safe and callers (the D-Bus registry) come from many threads, so it has its own
@@ -82,6 +83,19 @@ public final class UdevHardwareNames implements HardwareNames {
             cache.put(modalias, names);
             return names;
         }
+    }
+
+    /** Every property libudev's hwdb has for {@code modalias}: what {@link HwdbFile} is held equal to. */
+    Map<String, String> properties(String modalias) {
+        Map<String, String> out = new LinkedHashMap<>();
+        synchronized (lock) {
+            if (hwdb == null) return out;
+            for (Libudev.ListEntry e = lib.udev_hwdb_get_properties_list_entry(hwdb, modalias, 0); e != null;
+                 e = lib.udev_list_entry_get_next(e)) {
+                out.put(lib.udev_list_entry_get_name(e), lib.udev_list_entry_get_value(e));
+            }
+        }
+        return out;
     }
 
     /** Later lookups return empty names. */
