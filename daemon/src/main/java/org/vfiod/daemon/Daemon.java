@@ -76,11 +76,17 @@ final class Daemon {
 
     static int run(DaemonOptions o) {
         Phases phase = new Phases();
-        // The bus connection (mostly dbus-java's class loading) is made while this thread sets up logging and reads
-        // the aliases and the devices. Started before the first logger: logging's own start-up overlaps it too.
+        // The bus connection (mostly dbus-java's class loading) is made while this thread reads the aliases and the
+        // devices. It waits for logging to be set up: dbus-java's loggers made earlier would be slf4j's stand-ins,
+        // whose calls slf4j records and replays, with a warning, once logging is ready.
+        CountDownLatch logging = new CountDownLatch(1);
         CompletableFuture<BusLink> bus = CompletableFuture.supplyAsync(() -> {
             try {
+                logging.await();
                 return BusLink.connect(o.busAddress().get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException(e);
             } catch (IOException | DBusException e) {
                 throw new CompletionException(e);
             }
@@ -90,6 +96,7 @@ final class Daemon {
             t.start();
         });
         Logger log = LoggerFactory.getLogger(Daemon.class);
+        logging.countDown();
         phase.mark("logging");
         try {
             return serve(o, phase, log, bus);
