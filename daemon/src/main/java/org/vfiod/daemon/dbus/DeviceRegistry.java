@@ -142,6 +142,10 @@ public final class DeviceRegistry {
         Optional<PciDevice> read;
         try {
             read = sysfs.read(address);
+        } catch (java.nio.channels.ClosedByInterruptException stopping) {
+            // the events worker is interrupted when vfiod stops; the object may stay as it was
+            LOG.debug("reading {} interrupted", address);
+            return;
         } catch (IOException e) {
             LOG.warn("cannot read {}: {}", address, e.toString());
             return;
