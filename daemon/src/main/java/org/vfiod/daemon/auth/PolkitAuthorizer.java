@@ -33,10 +33,7 @@ public final class PolkitAuthorizer implements Authorizer {
             Duration limit = allowInteraction ? Duration.ofMinutes(5) : Duration.ofSeconds(25);
             Message reply = link.call(BUS_NAME, PATH, INTERFACE, "CheckAuthorization", limit, "(sa{sv})sa{ss}us",
                     subject, actionId, Map.<String, String>of(), new UInt32(allowInteraction ? ALLOW_USER_INTERACTION : 0), "");
-            if (reply instanceof Error e) {
-                Object[] p = e.getParameters();
-                throw new IllegalStateException(e.getName() + (p != null && p.length > 0 ? ": " + p[0] : ""));
-            }
+            if (reply instanceof Error e) throw new IllegalStateException(BusLink.describe(e));
             Object[] result = fields(reply.getParameters()[0]);
             boolean authorized = (Boolean) result[0];
             boolean challenge = (Boolean) result[1];

@@ -44,14 +44,12 @@ public final class BusLink implements AutoCloseable {
     private final MessageFactory factory;
     private final Object writeLock = new Object();
     private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
-    private final String uniqueName;
     private volatile boolean closing;
     private volatile Thread reader;
 
-    private BusLink(AbstractTransport transport, String uniqueName) {
+    private BusLink(AbstractTransport transport) {
         this.transport = transport;
         this.factory = transport.getMessageFactory();
-        this.uniqueName = uniqueName;
     }
 
     /** Connects, authenticates and says Hello; nothing is read from the bus until {@link #start}. */
@@ -63,17 +61,13 @@ public final class BusLink implements AutoCloseable {
             while (true) {
                 Message m = transport.readMessage();
                 if (m == null || m.getReplySerial() != hello.getSerial()) continue;
-                if (m instanceof Error e) throw new IOException("the bus refused Hello: " + e.getName());
-                return new BusLink(transport, (String) m.getParameters()[0]);
+                if (m instanceof Error e) throw new IOException("the bus refused Hello: " + describe(e));
+                return new BusLink(transport);
             }
         } catch (IOException | DBusException | RuntimeException e) {
             transport.close();
             throw e;
         }
-    }
-
-    public String uniqueName() {
-        return uniqueName;
     }
 
     public MessageFactory factory() {
@@ -181,12 +175,19 @@ public final class BusLink implements AutoCloseable {
     /** A call to the bus itself (RequestName, ReleaseName): its first return value, or the error it sent. */
     public Object callBus(String member, String signature, Object... args) throws IOException, DBusException, TimeoutException {
         Message reply = call(DBUS, DBUS_PATH, DBUS, member, Duration.ofSeconds(25), signature, args);
-        if (reply instanceof Error e) {
-            Object[] p = e.getParameters();
-            throw new IOException(e.getName() + (p != null && p.length > 0 ? ": " + p[0] : ""));
-        }
+        if (reply instanceof Error e) throw new IOException(describe(e));
         Object[] p = reply.getParameters();
         return p == null || p.length == 0 ? null : p[0];
+    }
+
+    /** An error reply as one line: its name and, when it has one, its message. */
+    public static String describe(Error error) {
+        try {
+            Object[] p = error.getParameters();
+            return error.getName() + (p != null && p.length > 0 ? ": " + p[0] : "");
+        } catch (DBusException unreadable) {
+            return error.getName();
+        }
     }
 
     @Override

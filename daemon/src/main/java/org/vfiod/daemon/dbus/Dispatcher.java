@@ -3,7 +3,6 @@ package org.vfiod.daemon.dbus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +73,23 @@ final class Dispatcher implements BusLink.Incoming {
             new Member(Device.INTERFACE, "Rebind", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).rebind(c, options(a[0]))),
             new Member(Device.INTERFACE, "Restore", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).restore(c, options(a[0]))));
 
+    /** What one kind of object answers: its members, and the interface blocks its Introspect lists. */
+    private record Kind(List<Member> members, List<String> introspected) {
+        static Kind of(List<String> introspected, List<List<Member>> groups) {
+            return new Kind(groups.stream().flatMap(List::stream).toList(), introspected);
+        }
+    }
+
+    private static final Kind MANAGER_OBJECT = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
+            IntrospectionXml.PROPERTIES, IntrospectionXml.OBJECT_MANAGER, Manager.INTERFACE),
+            List.of(PEER_MEMBERS, MANAGER_MEMBERS, PROPERTY_MEMBERS));
+    private static final Kind DEVICE_OBJECT = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
+            IntrospectionXml.PROPERTIES, Device.INTERFACE), List.of(PEER_MEMBERS, DEVICE_MEMBERS, PROPERTY_MEMBERS));
+    /** {@code /}, {@code /org}, {@code /org/vfiod/devices}: there only to be introspected on the way down. */
+    private static final Kind ANCESTOR = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE), List.of(PEER_MEMBERS));
+    /** Any other path: only Peer, which answers on every path, as the specification has it. */
+    private static final Kind NO_OBJECT = Kind.of(List.of(), List.of(PEER_MEMBERS));
+
     private final BusLink link;
     private final ManagerObject manager;
     private final DeviceRegistry registry;
@@ -100,66 +116,44 @@ final class Dispatcher implements BusLink.Incoming {
         String iface = call.getInterface();
         String name = call.getName();
         Object target;
-        List<List<Member>> members = new ArrayList<>(4);
-        List<String> introspected;
-        members.add(PEER_MEMBERS);
+        Kind kind;
+        Optional<DeviceObject> device;
         if (Manager.PATH.equals(path)) {
             target = manager;
-            members.add(MANAGER_MEMBERS);
-            members.add(PROPERTY_MEMBERS);
-            introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE, IntrospectionXml.PROPERTIES,
-                    IntrospectionXml.OBJECT_MANAGER, Manager.INTERFACE);
-        } else if (path != null && path.startsWith(Manager.DEVICES_PATH + "/")) {
-            Optional<DeviceObject> device = PciAddress.fromObjectPathElement(path.substring(Manager.DEVICES_PATH.length() + 1))
-                    .flatMap(registry::get);
-            if (device.isEmpty()) {
-                if (PEER.equals(iface)) {
-                    target = path;
-                    introspected = List.of();
-                } else {
-                    reply(call, new UnknownObject("no object at " + CallerText.printable(path)));
-                    return;
-                }
-            } else {
-                target = device.get();
-                members.add(DEVICE_MEMBERS);
-                members.add(PROPERTY_MEMBERS);
-                introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE, IntrospectionXml.PROPERTIES,
-                        Device.INTERFACE);
-            }
+            kind = MANAGER_OBJECT;
         } else if (isAncestor(path)) {
             target = path;
-            introspected = List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE);
-        } else if (PEER.equals(iface)) {
-            // Peer answers on every path, as the specification has it
-            target = path;
-            introspected = List.of();
+            kind = ANCESTOR;
+        } else if ((device = device(path)).isPresent()) {
+            target = device.get();
+            kind = DEVICE_OBJECT;
         } else {
+            target = path;
+            kind = NO_OBJECT;
+        }
+        if (kind == NO_OBJECT && !PEER.equals(iface)) {
             reply(call, new UnknownObject("no object at " + CallerText.printable(path)));
             return;
         }
 
         Member member = null;
         if (INTROSPECTABLE.equals(iface) || (iface == null && "Introspect".equals(name))) {
-            if (!"Introspect".equals(name) || introspected.isEmpty()) {
+            if (!"Introspect".equals(name) || kind.introspected().isEmpty()) {
                 reply(call, new UnknownMethod("no method " + CallerText.printable(name) + " in " + INTROSPECTABLE));
                 return;
             }
-            List<String> blocks = introspected;
+            List<String> blocks = kind.introspected();
             String p = path;
             member = new Member(INTROSPECTABLE, "Introspect", "", "s", false, (t, a, c) -> xml.node(blocks, children(p)));
         } else {
             boolean ifaceKnown = iface == null;
-            for (List<Member> list : members) {
-                for (Member m : list) {
-                    if (iface != null && !m.iface().equals(iface)) continue;
-                    ifaceKnown = true;
-                    if (m.name().equals(name)) {
-                        member = m;
-                        break;
-                    }
+            for (Member m : kind.members()) {
+                if (iface != null && !m.iface().equals(iface)) continue;
+                ifaceKnown = true;
+                if (m.name().equals(name)) {
+                    member = m;
+                    break;
                 }
-                if (member != null) break;
             }
             if (member == null) {
                 reply(call, ifaceKnown
@@ -219,6 +213,12 @@ final class Dispatcher implements BusLink.Incoming {
         } catch (DBusException | IOException | RuntimeException e) {
             LOG.warn("cannot send an error reply: {}", e.toString());
         }
+    }
+
+    /** The device object at {@code path}, if the path is one and the device is there. */
+    private Optional<DeviceObject> device(String path) {
+        if (path == null || !path.startsWith(Manager.DEVICES_PATH + "/")) return Optional.empty();
+        return PciAddress.fromObjectPathElement(path.substring(Manager.DEVICES_PATH.length() + 1)).flatMap(registry::get);
     }
 
     private static boolean isAncestor(String path) {
