@@ -65,12 +65,10 @@ public final class Persistence implements AutoCloseable {
         return store.ruleFor(device).isPresent();
     }
 
-    /** Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device. */
-    public void coldplug() {
-        presentDevices().ifPresent(this::coldplug);
-    }
-
-    /** {@link #coldplug()} with the devices as the caller just read them, so start-up reads sysfs only once. */
+    /**
+     * Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device.
+     * {@code devices} are every device as the caller just read them, so start-up reads sysfs only once.
+     */
     public void coldplug(List<PciDevice> devices) {
         store.reload();
         List<String> pfs = protectVfs(devices);

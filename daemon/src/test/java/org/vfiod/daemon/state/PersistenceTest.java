@@ -92,7 +92,7 @@ class PersistenceTest {
     void coldplugMovesEveryCoveredDeviceAndWritesTheBootRules() throws Exception {
         rule("nic.conf", "# the NIC goes to VMs\nmatch address 0000:03:00.0\n");
         rule("gpu.conf", "match id 1002:73bf\ngroup yes\n");
-        persistence.coldplug();
+        persistence.coldplug(sysfs.readAll());
         assertEquals("vfio-pci", driver("0000:03:00.0"));
         assertEquals("vfio-pci", driver("0000:01:00.0"));
         assertEquals("vfio-pci", driver("0000:01:00.1"), "group yes moves the audio function too");
@@ -107,7 +107,7 @@ class PersistenceTest {
         rule("a-broken.conf", "match address 0000:03:00.0\ndriverr vfio-pci\n");
         rule("b-bad-address.conf", "match address 0000:03:00.9\n");
         rule("c-good.conf", "match class 0300\n");
-        persistence.coldplug();
+        persistence.coldplug(sysfs.readAll());
         List<RuleStore.Problem> problems = persistence.store().current().problems();
         assertEquals(2, problems.size(), problems.toString());
         assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, group)"), problems.toString());
@@ -120,7 +120,7 @@ class PersistenceTest {
     @Test
     void hotplugOfACoveredDeviceLandsOnVfio() throws Exception {
         rule("nics.conf", "match id 8086:10d3\n");
-        persistence.coldplug();
+        persistence.coldplug(sysfs.readAll());
         sim.device(SimulatedSysfs.Device.of("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 9, "e1000e"));
         persistence.onAdded(PciAddress.require("0000:05:00.0"));
         persistence.awaitIdle(Duration.ofSeconds(10));
@@ -130,7 +130,7 @@ class PersistenceTest {
     @Test
     void aRuleForTheVfsTurnsOffAutoprobeOnTheirPf() throws Exception {
         rule("vfs.conf", "match id 15b3:101e\n");
-        persistence.coldplug();
+        persistence.coldplug(sysfs.readAll());
         Path pf = sim.root().resolve("devices/pci0000:00/0000:04:00.0");
         assertEquals("0", Files.readString(pf.resolve("sriov_drivers_autoprobe")).strip());
         assertEquals("vfio-pci", driver("0000:04:00.1"));
@@ -141,7 +141,7 @@ class PersistenceTest {
 
     @Test
     void withoutRulesThereIsNoBootRuleFile() throws Exception {
-        persistence.coldplug();
+        persistence.coldplug(sysfs.readAll());
         assertFalse(Files.exists(udev.resolve(UdevRules.FILE_NAME)));
     }
 }
