@@ -33,6 +33,7 @@
 #   Get(org.freedesktop.PolicyKit1.Authority, BackendName). Run against vfiod with the recommended, default and
 #   launcher flags, in that order, while TOTAL_BUDGET lasts.
 #
+# vfiod is sim/target/vfiod-sim.jar: the daemon on the simulated kernel (module sim), same code and command line.
 # Needs java 17, dbus-daemon, dbus-monitor, python3; for the polkitd comparison root and /usr/lib/polkit-1/polkitd.
 # Builds first if needed (mvn -q -B -DskipTests package -pl bench -am). Never touches this machine's /sys.
 # Everything it starts is stopped and its temp folder removed on exit, Ctrl-C included.
@@ -58,11 +59,11 @@ done
 
 # ---- build (if needed) and take private copies of the jars: a concurrent build cannot swap them mid-run ----------
 stale() { [ ! -f "$1" ] || [ -n "$(find "${@:2}" -name '*.java' -newer "$1" -print -quit)" ]; }
-if stale daemon/target/vfiod.jar api daemon || stale bench/target/benchmarks.jar api daemon bench; then
+if stale sim/target/vfiod-sim.jar api daemon sim || stale bench/target/benchmarks.jar api daemon sim bench; then
     echo "building..."
     # others may build in the same tree: retry once; if it still fails, use the jars there are
     if ! mvn -q -B -DskipTests package -pl bench -am && { sleep 5; ! mvn -q -B -DskipTests package -pl bench -am; }; then
-        [ -f daemon/target/vfiod.jar ] && [ -f bench/target/benchmarks.jar ] || { echo "run-bus-bench: build failed" >&2; exit 1; }
+        [ -f sim/target/vfiod-sim.jar ] && [ -f bench/target/benchmarks.jar ] || { echo "run-bus-bench: build failed" >&2; exit 1; }
         echo "run-bus-bench: build failed; using the existing jars" >&2
     fi
 fi
@@ -85,8 +86,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cp daemon/target/vfiod.jar bench/target/benchmarks.jar "$work/"
-jar="$work/vfiod.jar"
+cp sim/target/vfiod-sim.jar bench/target/benchmarks.jar "$work/"
+jar="$work/vfiod-sim.jar"
 
 # ---- the machine: simulated sysfs, the real alias files, a private bus, polkitd, the watcher -----------------------
 java -XX:TieredStopAtLevel=1 -cp "$work/benchmarks.jar" org.vfiod.bench.ManyDevices "$work/sys" "$DEVICES" >/dev/null

@@ -71,6 +71,9 @@ for j in vfiod vfioctl; do
 done
 unzip -p "$stage/usr/share/vfiod/vfiod.jar" META-INF/MANIFEST.MF | grep -q '^Main-Class: org.vfiod.daemon.Main' \
     || die "vfiod.jar has no Main-Class org.vfiod.daemon.Main"
+# the simulated kernel (module sim) is for tests and the demo only
+simclasses=$(unzip -Z1 "$stage/usr/share/vfiod/vfiod.jar" | grep -c '^org/vfiod/daemon/sim/' || true)
+[ "$simclasses" = 0 ] || die "vfiod.jar holds the simulated kernel ($simclasses entries under org/vfiod/daemon/sim/); it must not ship"
 
 # The copyright file names each library the jars embed: stop if a new one appeared.
 known='^(META-INF|org/vfiod|org/vfiod1|org/freedesktop|com/sun/jna|org/slf4j|ch/qos/logback|logback\.xml)(/|$)'

@@ -6,7 +6,9 @@
 #   3. the INSTALLED daemon, started through the installed launcher /usr/sbin/vfiod (under the unit's capability
 #      bounding set and no_new_privs, via setpriv), on a private bus (packaging/dbus/private-bus.conf.in with the
 #      installed bus policy) over a simulated sysfs, with the installed polkit action served by polkitd on that
-#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands); stopped by SIGTERM
+#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands); stopped by SIGTERM.
+#      The package has no simulated kernel: the launcher gets (VFIOD_JAR) a jar of the build tree's module sim
+#      whose manifest puts the installed vfiod.jar on its class path, so the installed daemon runs on it
 #   4. dpkg --purge vfiod: every file is gone, and so are what vfiod would have written (/var/lib/vfiod,
 #      /etc/udev/rules.d/61-vfiod.rules) and the systemd enablement; an admin's rule in /etc/vfiod/devices.d stays
 #
@@ -14,7 +16,7 @@
 #   KEEP_INSTALLED=1 packaging/test-deb.sh   on failure, leave the package installed to look at it
 #
 # It never touches this machine's /sys (the daemon gets --sysfs-root of a simulated one, and the test checks that
-# vfiod recognized it as simulated before calling anything that writes) and never talks to the system bus; the
+# vfiod runs on the simulated kernel before calling anything that writes) and never talks to the system bus; the
 # only system-wide changes are the package's own files and maintainer scripts, all undone by the purge.
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -203,8 +205,30 @@ ok "vfiod resolve: $(head -1 <<< "$out")"
 
 # ---- 3. the installed daemon on a private bus over a simulated sysfs ------------------------------------------
 step "run: simulated sysfs, private bus, polkitd, the installed /usr/sbin/vfiod"
+# The simulated kernel is module sim of the build tree (never packaged): its own classes only, in a jar whose
+# manifest names its main class (SimulatedVfiod, the daemon's entry with the simulated kernel) and the installed
+# /usr/share/vfiod/vfiod.jar as its class path. The installed launcher runs it (VFIOD_JAR): the installed daemon.
+simjar=sim/target/vfiod-sim-$upstream.jar
+[ -f "$simjar" ] || { echo "    building $simjar"; mvn -q -B -DskipTests package -pl sim -am; }
+[ -f "$simjar" ] || fail "no $simjar"
+python3 - "$simjar" "$work/vfiod-sim-on-installed.jar" /usr/share/vfiod/vfiod.jar <<'PY' || fail "cannot make the jar of the simulated kernel"
+import sys, zipfile
+src, dst, installed = sys.argv[1:]
+sim = 'org/vfiod/daemon/sim/'
+with zipfile.ZipFile(installed) as z:
+    if any(n.startswith(sim) for n in z.namelist()):
+        sys.exit(f"{installed} holds simulated-kernel classes ({sim}): they must not ship")
+with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as zo:
+    zo.writestr('META-INF/MANIFEST.MF', 'Manifest-Version: 1.0\r\nMain-Class: org.vfiod.daemon.sim.SimulatedVfiod\r\n'
+                f'Class-Path: {installed}\r\n\r\n')
+    for e in zi.infolist():
+        if e.filename.startswith(sim):
+            zo.writestr(e, zi.read(e))
+PY
+simkernel=$work/vfiod-sim-on-installed.jar
+ok "simulated kernel: $simkernel (classes of $simjar; class path /usr/share/vfiod/vfiod.jar, which holds none of them)"
 sys=$work/sys
-java -cp /usr/share/vfiod/vfiod.jar org.vfiod.daemon.sim.SampleMachine "$sys" > /dev/null
+java -cp "$simkernel" org.vfiod.daemon.sim.SampleMachine "$sys" > /dev/null
 [ -d "$sys/bus/pci/devices/0000:03:00.0" ] || fail "SampleMachine made no device 0000:03:00.0"
 ok "simulated sysfs: $sys ($(find "$sys/bus/pci/devices" -mindepth 1 -maxdepth 1 | wc -l) devices)"
 
@@ -242,7 +266,7 @@ if command -v setpriv >/dev/null; then
     sandbox=(setpriv --bounding-set=-all,+sys_module,+net_admin --inh-caps=-all --no-new-privs --)
 fi
 mkdir -p "$work/etc" "$work/state" "$work/udev-rules.d"
-env -u DBUS_SYSTEM_BUS_ADDRESS -u JOURNAL_STREAM "${sandbox[@]}" /usr/sbin/vfiod --bus-address "$address" \
+env -u DBUS_SYSTEM_BUS_ADDRESS -u JOURNAL_STREAM VFIOD_JAR="$simkernel" "${sandbox[@]}" /usr/sbin/vfiod --bus-address "$address" \
     --sysfs-root "$sys" --modules-dir "$work/modules" --modprobe-dir "$work/modprobe.d" \
     --config-dir "$work/etc" --state-dir "$work/state" --udev-rules-dir "$work/udev-rules.d" \
     > "$work/vfiod.log" 2>&1 &
@@ -254,7 +278,7 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 busctl --address="$address" status org.vfiod >/dev/null 2>&1 || fail "vfiod did not take org.vfiod within 60 s"
-grep -q 'is a simulated sysfs' "$work/vfiod.log" || fail "vfiod did not recognize $sys as simulated; stopping before any call"
+grep -q 'is a simulated sysfs' "$work/vfiod.log" || fail "vfiod does not run on the simulated kernel; stopping before any call"
 ok "vfiod (pid $vfiod_pid${sandbox:+, bounding set CAP_SYS_MODULE CAP_NET_ADMIN, no_new_privs}) owns org.vfiod; it works on the simulated sysfs"
 sed 's/^/    | /' "$work/vfiod.log"
 

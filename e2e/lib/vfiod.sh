@@ -2,7 +2,8 @@
 # after e2e/lib/qemu.sh. Everything built here goes under .cache/e2e/ (git-ignored), which the guest sees at
 # /vfiod/.cache/e2e/ through the read-only project share. Nothing here touches this machine's /sys.
 #
-#   vfiod_e2e_jars          daemon/target/vfiod.jar up to date (mvn package when a source is newer)
+#   vfiod_e2e_jars          daemon/target/vfiod.jar and sim/target/vfiod-sim.jar up to date (mvn package when a
+#                           source is newer)
 #   vfiod_e2e_vfio_open     .cache/e2e/bin/vfio-open from e2e/src/vfio-open.c (static, so cheap to exec in the guest)
 #   vfiod_e2e_variant       the test variant driver e2e/variant/ built against the guest kernel's headers, and a
 #                           module tree overlay .cache/e2e/variant/tree/ (extra/*.ko + depmod's modules.* files)
@@ -22,13 +23,14 @@ _vfiod_e2e_locked() {   # _vfiod_e2e_locked CMD...: run CMD under the build lock
 }
 
 _vfiod_e2e_jars() {
-    local jar=$E2E_TOP/daemon/target/vfiod.jar
+    local jar=$E2E_TOP/daemon/target/vfiod.jar sim=$E2E_TOP/sim/target/vfiod-sim.jar
     if [ -f "$jar" ] && [ -z "$(find "$E2E_TOP/api/src/main" "$E2E_TOP/daemon/src/main" "$E2E_TOP/daemon/pom.xml" \
-            "$E2E_TOP/api/pom.xml" "$E2E_TOP/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+            "$E2E_TOP/api/pom.xml" "$E2E_TOP/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+        && [ -f "$sim" ] && [ -z "$(find "$E2E_TOP/sim/src/main" "$E2E_TOP/sim/pom.xml" -newer "$sim" -print -quit 2>/dev/null)" ]; then
         return 0
     fi
-    e2e_log "building the jars (mvn -q -B -DskipTests package -pl daemon,cli -am)"
-    (cd "$E2E_TOP" && mvn -q -B -Dstyle.color=never -DskipTests package -pl daemon,cli -am) >&2 || { e2e_log "mvn package failed"; return 1; }
+    e2e_log "building the jars (mvn -q -B -DskipTests package -pl daemon,sim,cli -am)"
+    (cd "$E2E_TOP" && mvn -q -B -Dstyle.color=never -DskipTests package -pl daemon,sim,cli -am) >&2 || { e2e_log "mvn package failed"; return 1; }
 }
 vfiod_e2e_jars() { _vfiod_e2e_locked _vfiod_e2e_jars; }
 
@@ -85,7 +87,9 @@ vfiod_e2e_variant() { _vfiod_e2e_locked _vfiod_e2e_variant; }
 # A JVM under TCG loads about 40 classes a second, and vfiod loads 2,500 before it is ready: 25-40 s in the guest.
 # An AppCDS archive (JDK 17: -XX:ArchiveClassesAtExit, a dynamic archive on top of the JDK's classes.jsa) lets the
 # guest map them instead. It is made here by running vfiod once on the host, on a private bus over a simulated sysfs
-# (the demo's SampleMachine: nothing touches this machine's /sys), calling Resolve, and stopping it with SIGTERM.
+# (the demo's SampleMachine, from sim/target/vfiod-sim.jar: nothing touches this machine's /sys), calling Resolve,
+# and stopping it with SIGTERM. It is the guest's jar, vfiod.jar with the real kernel: over a tree that is not /sys
+# it has no device events, and the calls made here write nothing.
 # The JVM accepts an archive only for the same JDK and the same class path, jar mtime and size included, so the
 # guest runs the jar under this host path too (vfiod_start links it to /vfiod), and the archive is remade whenever
 # the jar is newer. A stale or refused archive costs nothing: -Xshare:auto falls back to loading the classes.
@@ -96,7 +100,7 @@ _vfiod_e2e_cds() {
     command -v dbus-daemon >/dev/null && command -v busctl >/dev/null || { e2e_log "no dbus-daemon/busctl: no CDS archive"; return 0; }
     local w bus pid i ok=0
     w=$(mktemp -d /tmp/vfiod-e2e-cds.XXXXXX)
-    java -cp "$jar" org.vfiod.daemon.sim.SampleMachine "$w/sys" >/dev/null || { rm -rf "$w"; return 0; }
+    java -cp "$E2E_TOP/sim/target/vfiod-sim.jar" org.vfiod.daemon.sim.SampleMachine "$w/sys" >/dev/null || { rm -rf "$w"; return 0; }
     mkdir -p "$w/modules" "$w/modprobe.d"
     echo 'alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci' > "$w/modules/modules.alias"
     sed -e "s|@SOCKET@|$w/bus.sock|" -e "s|@POLICY@|$E2E_TOP/packaging/dbus/org.vfiod.conf|" \

@@ -27,12 +27,9 @@ import java.util.TreeSet;
 import org.vfiod.daemon.aliases.AliasWatcher;
 import org.vfiod.daemon.binding.EventDriverWaiter;
 import org.vfiod.daemon.dbus.DeviceEvents;
-import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod.daemon.udev.HwdbFile;
-import org.vfiod.daemon.udev.UdevMonitorSource;
-import java.nio.file.Path;
 import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
@@ -40,11 +37,6 @@ import org.vfiod.daemon.binding.JournalStore;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.binding.Reconciler;
 import org.vfiod.daemon.dbus.BusService;
-import org.vfiod.daemon.sim.SimulatedKernel;
-import org.vfiod.daemon.sysfs.FileKernelWriter;
-import org.vfiod.daemon.sysfs.KernelWriter;
-import org.vfiod.daemon.sysfs.ModprobeLoader;
-import org.vfiod.daemon.sysfs.ModuleLoader;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod1.Manager;
 
@@ -76,7 +68,7 @@ final class Daemon {
         }
     }
 
-    static int run(DaemonOptions o) {
+    static int run(DaemonOptions o, Kernel kernel) {
         Phases phase = new Phases();
         // The bus connection (mostly dbus-java's class loading) is made while this thread reads the aliases and the
         // devices. It waits for logging to be set up: dbus-java's loggers made earlier would be slf4j's stand-ins,
@@ -101,7 +93,7 @@ final class Daemon {
         logging.countDown();
         phase.mark("logging");
         try {
-            return serve(o, phase, log, bus);
+            return serve(o, kernel, phase, log, bus);
         } finally {
             // after an early exit (or the normal one, where it is closed already) the connection is closed
             bus.cancel(false);
@@ -109,7 +101,7 @@ final class Daemon {
         }
     }
 
-    private static int serve(DaemonOptions o, Phases phase, Logger log, CompletableFuture<BusLink> bus) {
+    private static int serve(DaemonOptions o, Kernel kernel, Phases phase, Logger log, CompletableFuture<BusLink> bus) {
         AliasSources sources = AliasSources.forModulesDir(o.modulesDir(), o.modprobeDirs());
         AtomicReference<AliasIndex> index = new AtomicReference<>();
         try {
@@ -124,26 +116,14 @@ final class Daemon {
         log.info("{} vfio_ aliases from {}", first.size(), o.modulesDir());
 
         Sysfs sysfs;
-        KernelWriter writer;
-        ModuleLoader loader;
-        boolean simulated = SimulatedKernel.isSimulated(o.sysfsRoot());
         try {
-            if (simulated) {
-                SimulatedKernel kernel = new SimulatedKernel(o.sysfsRoot());
-                writer = kernel;
-                loader = kernel;
-                log.warn("{} is a simulated sysfs: kernel writes and module loads are simulated", o.sysfsRoot());
-            } else {
-                writer = new FileKernelWriter();
-                loader = new ModprobeLoader("modprobe");
-            }
-            sysfs = new Sysfs(o.sysfsRoot(), writer);
+            sysfs = new Sysfs(o.sysfsRoot(), kernel.writer());
         } catch (IOException e) {
             log.error("cannot use sysfs root {}: {}", o.sysfsRoot(), e.toString());
             return EXIT_FAILURE;
         }
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
-        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter, new JournalStore(o.runtimeDir().resolve("journal")));
+        RebindEngine engine = new RebindEngine(sysfs, index::get, kernel.modules(), waiter, new JournalStore(o.runtimeDir().resolve("journal")));
         phase.mark("sysfs");
         // a move that a killed vfiod left half-done is finished before anything reads the devices or takes the name
         List<Reconciler.Outcome> reconciled = engine.reconcile();
@@ -199,9 +179,7 @@ final class Daemon {
                 });
         serviceRef.set(service);
         DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
-        // libudev only ever sees the real /sys: another root gets the events of the simulated tree
-        DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true)
-                : sysfs.root().equals(Path.of("/sys").toAbsolutePath()) ? new UdevMonitorSource() : null;
+        DeviceEventSource source = kernel.events().open(sysfs.root()).orElse(null);
         Thread hook = new Thread(() -> {
             log.info("stopping: letting the operation in flight finish or roll back");
             try {
@@ -240,7 +218,7 @@ final class Daemon {
                 buses.add(Sysfs.BUS);
                 source.start(buses, events);
             } else {
-                log.warn("{} is neither /sys nor a simulated tree: no device events; objects follow vfiod's own changes only", sysfs.root());
+                log.warn("no device events for {}: objects follow vfiod's own changes only", sysfs.root());
             }
             aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
             phase.mark("name");

@@ -137,10 +137,13 @@ public final class Env implements AutoCloseable {
         return startVfiodWith(args, awaitReady);
     }
 
-    /** Starts vfiod with exactly {@code args}. */
+    /**
+     * Starts vfiod with exactly {@code args}. Its --sysfs-root is this test's simulated tree, so it is the simulated
+     * vfiod: the same daemon and command line, on the simulated kernel.
+     */
     public synchronized VfiodProcess startVfiodWith(List<String> args, boolean awaitReady) {
         String name = "vfiod-" + (++counter);
-        VfiodProcess v = VfiodProcess.start(name, args, dir.resolve(name + ".log"), false);
+        VfiodProcess v = VfiodProcess.start(name, VfiodProcess.SIMULATED_MAIN, args, dir.resolve(name + ".log"), false);
         daemons.add(v);
         started.push(v);
         if (awaitReady) v.awaitReady();

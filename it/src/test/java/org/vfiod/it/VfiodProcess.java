@@ -12,11 +12,15 @@ import java.util.Map;
 import java.util.OptionalInt;
 
 /**
- * vfiod as its own process: {@code java -cp <the test classpath> org.vfiod.daemon.Main --bus-address ...}, with its
- * log (stdout and stderr) in a file of the test's folder.
+ * vfiod as its own process: {@code java -cp <the test classpath> MAIN --bus-address ...}, with its log (stdout and
+ * stderr) in a file of the test's folder. MAIN is {@link #SIMULATED_MAIN} over a simulated tree (the same daemon
+ * and command line, with the simulated kernel), {@link #MAIN} over anything else.
  */
 public final class VfiodProcess implements AutoCloseable {
+    /** The daemon as installed: the real kernel. */
     public static final String MAIN = "org.vfiod.daemon.Main";
+    /** The same daemon on the simulated kernel of a tree made by SimulatedSysfs (module vfiod-sim). */
+    public static final String SIMULATED_MAIN = "org.vfiod.daemon.sim.SimulatedVfiod";
     public static final String READY = "vfiod ready on ";
     /** Generous: a JVM start is about a second, more on a busy two-core machine. */
     public static final Duration START_LIMIT = Duration.ofSeconds(30);
@@ -30,15 +34,15 @@ public final class VfiodProcess implements AutoCloseable {
     }
 
     /**
-     * Starts vfiod with {@code args} (after the main class); with {@code awaitReady} waits until it owns the name and
+     * Starts vfiod's {@code main} class with {@code args}; with {@code awaitReady} waits until it owns the name and
      * fails, with its log, if it exits or is not ready in time.
      */
-    public static VfiodProcess start(String name, List<String> args, Path logFile, boolean awaitReady) {
+    public static VfiodProcess start(String name, String main, List<String> args, Path logFile, boolean awaitReady) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // small and quick to start: the daemon does little work in a test
         argv.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xshare:auto"));
-        argv.addAll(List.of("-cp", classpath(), MAIN));
+        argv.addAll(List.of("-cp", classpath(main), main));
         argv.addAll(args);
         VfiodProcess v = new VfiodProcess(Proc.start(name, argv, Map.of(), logFile, true), List.copyOf(args));
         if (awaitReady) v.awaitReady();
@@ -49,26 +53,27 @@ public final class VfiodProcess implements AutoCloseable {
         process.awaitLine(l -> l.contains(READY), START_LIMIT, "'" + READY.strip() + "' line");
     }
 
-    /** The test JVM's own classpath: it holds vfiod-daemon and everything it needs. */
-    static String classpath() {
+    /** The test JVM's own classpath: it holds vfiod-daemon, vfiod-sim and everything they need. */
+    static String classpath(String main) {
         // surefire/failsafe run the tests from a manifest-only jar; the real classpath is in this property
         String cp = System.getProperty("surefire.test.class.path");
         if (cp == null || cp.isBlank()) cp = System.getProperty("java.class.path");
-        String daemon = daemonLocation();
-        boolean found = false;
-        for (String e : cp.split(File.pathSeparator)) {
-            if (Path.of(e).toAbsolutePath().normalize().toString().equals(daemon)) found = true;
+        for (String needed : List.of(location(MAIN), location(main))) {
+            boolean found = false;
+            for (String e : cp.split(File.pathSeparator)) {
+                if (Path.of(e).toAbsolutePath().normalize().toString().equals(needed)) found = true;
+            }
+            if (!found) cp = needed + File.pathSeparator + cp;
         }
-        if (!found) cp = daemon + File.pathSeparator + cp;
         return cp;
     }
 
-    private static String daemonLocation() {
+    private static String location(String className) {
         try {
-            Class<?> main = Class.forName(MAIN);
+            Class<?> main = Class.forName(className);
             return Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath().normalize().toString();
         } catch (ClassNotFoundException | URISyntaxException e) {
-            throw new IllegalStateException("vfiod-daemon is not on the test classpath", e);
+            throw new IllegalStateException(className + " is not on the test classpath", e);
         }
     }
 

@@ -7,16 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.vfiod.daemon.sim.SimulatedKernel;
-import org.vfiod.daemon.sim.SimulatedSysfs;
 
+/** Addresses, driver names and the real kernel writer; reading and writing a tree is SysfsTreeTest (module sim). */
 class SysfsTest {
     @TempDir
     Path dir;
@@ -52,70 +49,6 @@ class SysfsTest {
     void driverNamesThatCouldEscapeAreRejected(String name) {
         assertFalse(DriverName.isValid(name), name);
         assertThrows(IllegalArgumentException.class, () -> new DriverName(name));
-    }
-
-    @Test
-    void readsEveryAttributeOfADevice() throws Exception {
-        SimulatedSysfs sim = SimulatedSysfs.sampleMachine(dir);
-        Sysfs sysfs = new Sysfs(dir, new SimulatedKernel(dir));
-        PciDevice gpu = sysfs.read(PciAddress.require("0000:01:00.0")).orElseThrow();
-        assertEquals("pci:v00001002d000073BFsv00001002sd00000001bc03sc00i00", gpu.modalias());
-        assertEquals(0x1002, gpu.vendorId());
-        assertEquals(0x73bf, gpu.deviceId());
-        assertEquals(0x030000, gpu.classCode());
-        assertEquals(0x1002, gpu.subsystemVendorId());
-        assertEquals(0x0001, gpu.subsystemDeviceId());
-        assertEquals(Optional.of("amdgpu"), gpu.driver());
-        assertEquals(Optional.empty(), gpu.driverOverride());
-        assertEquals(OptionalInt.of(1), gpu.iommuGroup());
-        assertEquals(List.of(PciAddress.require("0000:00:01.0"), PciAddress.require("0000:01:00.0"),
-                PciAddress.require("0000:01:00.1")), gpu.groupMembers());
-        assertFalse(gpu.bootVga());
-        assertFalse(gpu.vfioDev());
-        assertTrue(sysfs.read(PciAddress.require("0000:00:02.0")).orElseThrow().bootVga());
-        assertTrue(sysfs.read(PciAddress.require("0000:00:01.0")).orElseThrow().isBridge());
-        PciDevice pf = sysfs.read(PciAddress.require("0000:04:00.0")).orElseThrow();
-        PciDevice vf = sysfs.read(PciAddress.require("0000:04:00.1")).orElseThrow();
-        assertEquals(List.of(PciAddress.require("0000:04:00.1")), pf.virtfns());
-        assertEquals(Optional.of(PciAddress.require("0000:04:00.0")), vf.physfn());
-        assertEquals(Optional.empty(), sysfs.read(PciAddress.require("0000:09:00.0")));
-        assertEquals(7, sysfs.pciDevices().size());
-        assertEquals(sim.root().toRealPath(), sysfs.root());
-    }
-
-    @Test
-    void theModuleNameLeadsToTheDriverName() throws Exception {
-        SimulatedSysfs.sampleMachine(dir);
-        SimulatedKernel kernel = new SimulatedKernel(dir);
-        Sysfs sysfs = new Sysfs(dir, kernel);
-        assertEquals(Optional.empty(), sysfs.driverOfModule(new DriverName("vfio_pci")));
-        kernel.load(new DriverName("vfio_pci"));
-        assertEquals(Optional.of(new DriverName("vfio-pci")), sysfs.driverOfModule(new DriverName("vfio_pci")));
-        // without a module/ entry (some built-in drivers), the - and _ spellings under bus/pci/drivers are tried
-        Files.delete(dir.resolve("module/vfio_pci/drivers/pci:vfio-pci"));
-        assertEquals(Optional.of(new DriverName("vfio-pci")), sysfs.driverOfModule(new DriverName("vfio_pci")));
-        assertEquals(Optional.of(new DriverName("snd_hda_intel")), sysfs.driverOfModule(new DriverName("snd-hda-intel")));
-        assertEquals(Optional.empty(), sysfs.driverOfModule(new DriverName("nothing_here")));
-    }
-
-    @Test
-    void aLinkOutOfTheRootIsNeitherReadNorWritten(@TempDir Path outside) throws Exception {
-        SimulatedSysfs.sampleMachine(dir);
-        Path fake = Files.createDirectories(outside.resolve("0000:05:00.0"));
-        Files.writeString(fake.resolve("driver_override"), "secret\n");
-        Files.createSymbolicLink(dir.resolve("bus/pci/devices/0000:05:00.0"), fake);
-        Sysfs sysfs = new Sysfs(dir, (attr, value) -> {
-            throw new AssertionError("no write may happen: " + attr);
-        });
-        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:05:00.0")));
-        assertThrows(OutsideSysfsException.class,
-                () -> sysfs.writeDriverOverride(PciAddress.require("0000:05:00.0"), Optional.of(new DriverName("vfio-pci"))));
-        assertEquals("secret\n", Files.readString(fake.resolve("driver_override")));
-        // a driver link pointing out is refused too
-        Path nic = dir.resolve("devices/pci0000:00/0000:03:00.0");
-        Files.delete(nic.resolve("driver"));
-        Files.createSymbolicLink(nic.resolve("driver"), outside);
-        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:03:00.0")));
     }
 
     @Test
