@@ -167,7 +167,7 @@ start_vfiod() {
     [ "${1:-}" = LAUNCHER ] && cmd=(env -u VFIOD_JAVA_OPTS VFIOD_JAR="$jar" VFIOD_CDS_DIR="$work/cds" bash "$top/packaging/bin/vfiod")
     ( printf '%s\n' "$EPOCHREALTIME" > "$work/t0"
       exec "${cmd[@]}" --bus-address "$address" --sysfs-root "$work/sys" --modules-dir "$work/modules" \
-          --modprobe-dir "$work/modprobe.d" --config-dir "$work/etc" --state-dir "$work/state" --log-level warn \
+          --modprobe-dir "$work/modprobe.d" --config-dir "$work/etc" --state-dir "$work/state" --runtime-dir "$work/run" --log-level warn \
           > "$work/vfiod.log" 2>&1 ) &
     vf_pid=$!
     local ev t owner

@@ -268,7 +268,7 @@ fi
 mkdir -p "$work/etc" "$work/state" "$work/udev-rules.d"
 env -u DBUS_SYSTEM_BUS_ADDRESS -u JOURNAL_STREAM VFIOD_JAR="$simkernel" "${sandbox[@]}" /usr/sbin/vfiod --bus-address "$address" \
     --sysfs-root "$sys" --modules-dir "$work/modules" --modprobe-dir "$work/modprobe.d" \
-    --config-dir "$work/etc" --state-dir "$work/state" --udev-rules-dir "$work/udev-rules.d" \
+    --config-dir "$work/etc" --state-dir "$work/state" --runtime-dir "$work/run" --udev-rules-dir "$work/udev-rules.d" \
     > "$work/vfiod.log" 2>&1 &
 vfiod_pid=$!
 pids+=("$vfiod_pid")

@@ -112,7 +112,7 @@ _vfiod_e2e_cds() {
     # the guest's JVM flags (the archive must be made and used with the same GC)
     java -XX:ArchiveClassesAtExit="$VFIOD_E2E_CDS.tmp" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$jar" \
         --bus-address "$bus" --sysfs-root "$w/sys" --modules-dir "$w/modules" --modprobe-dir "$w/modprobe.d" \
-        --config-dir "$w/etc" --state-dir "$w/state" > "$w/vfiod.log" 2>&1 &
+        --config-dir "$w/etc" --state-dir "$w/state" --runtime-dir "$w/run" > "$w/vfiod.log" 2>&1 &
     pid=$!
     for ((i = 0; i < 600; i++)); do grep -q 'vfiod ready on' "$w/vfiod.log" && { ok=1; break; }; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
     # a call or two, so the classes of a method call are in the archive too
