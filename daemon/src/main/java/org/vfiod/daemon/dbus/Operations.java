@@ -1,5 +1,6 @@
 package org.vfiod.daemon.dbus;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +23,8 @@ import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
 import java.util.Optional;
-import org.vfiod.daemon.state.AtomicFiles;
 import org.vfiod.daemon.state.Persistence;
+import org.vfiod.daemon.state.RuleChange;
 import org.vfiod.daemon.state.RuleStore;
 import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.DriverName;
@@ -108,30 +109,30 @@ final class Operations {
     private BindResult persisting(PciAddress address, CallOptions parsed, boolean toVfio) throws BindingException {
         if (persistence == null) throw new BindingException.Failed("persistence is not configured; nothing was changed");
         RuleStore store = persistence.store();
-        java.nio.file.Path file = RuleStore.addressFile(store.folder(), address);
-        Optional<String> before;
+        Optional<RuleChange> change;
         try {
-            before = java.nio.file.Files.exists(file) ? Optional.of(java.nio.file.Files.readString(file)) : Optional.empty();
             if (toVfio) {
                 Optional<DriverName> driver = parsed.bind().driver().filter(DriverName::isValid).map(DriverName::new);
-                if (engine.isKnownDevice(address)) store.persist(address, driver, parsed.bind().group());
+                // an unknown device gets no rule: the engine refuses it with NoSuchDevice below
+                change = engine.isKnownDevice(address) ? Optional.of(store.persist(address, driver, parsed.bind().group())) : Optional.empty();
             } else {
-                store.forget(address);
+                change = Optional.of(store.forget(address));
             }
-        } catch (java.io.IOException e) {
-            throw new BindingException.Failed("cannot write the rule " + file + ": " + e.getMessage() + "; nothing was changed");
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot write the rule " + RuleStore.addressFile(store.folder(), address) + ": "
+                    + e.getMessage() + "; nothing was changed");
         }
         try {
             BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
             persistence.rulesChanged();
             return r;
         } catch (BindingException e) {
-            try {
-                if (before.isPresent()) AtomicFiles.write(file, before.get());
-                else AtomicFiles.delete(file);
-                store.reload();
-            } catch (java.io.IOException undo) {
-                throw new BindingException.Failed(e.getMessage() + "; and the rule " + file + " could not be put back: " + undo.getMessage());
+            if (change.isPresent()) {
+                try {
+                    change.get().undo();
+                } catch (IOException undo) {
+                    throw new BindingException.Failed(e.getMessage() + "; and the rule " + change.get().file() + " could not be put back: " + undo.getMessage());
+                }
             }
             throw e;
         }
