@@ -30,7 +30,7 @@ public final class PolkitAuthorizer implements Authorizer {
     public AuthResult check(String busName, String actionId, boolean allowInteraction) {
         try {
             Object subject = new Object[] {"system-bus-name", Map.of("name", new Variant<>(busName))};
-            Duration limit = allowInteraction ? Duration.ofMinutes(5) : Duration.ofSeconds(25);
+            Duration limit = Authorizer.limit(allowInteraction);
             Message reply = link.call(BUS_NAME, PATH, INTERFACE, "CheckAuthorization", limit, "(sa{sv})sa{ss}us",
                     subject, actionId, Map.<String, String>of(), new UInt32(allowInteraction ? ALLOW_USER_INTERACTION : 0), "");
             if (reply instanceof Error e) throw new IllegalStateException(BusLink.describe(e));

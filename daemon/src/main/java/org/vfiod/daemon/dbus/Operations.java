@@ -37,9 +37,6 @@ import org.vfiod1.Error;
  */
 final class Operations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
-    /** An interactive check waits for a person typing a password; a non-interactive one only for polkitd. */
-    private static final Duration INTERACTIVE_AUTH_LIMIT = Duration.ofMinutes(5);
-    private static final Duration AUTH_LIMIT = Duration.ofSeconds(25);
 
     private final RebindEngine engine;
     private final Authorizer authorizer;
@@ -165,7 +162,7 @@ final class Operations {
         CompletableFuture<AuthResult> check = CompletableFuture.supplyAsync(
                 () -> authorizer.check(caller, action, interactive), authPool);
         AuthResult result;
-        Duration limit = interactive ? INTERACTIVE_AUTH_LIMIT : AUTH_LIMIT;
+        Duration limit = Authorizer.limit(interactive);
         try {
             result = check.get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
