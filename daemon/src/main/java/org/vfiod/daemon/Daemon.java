@@ -26,7 +26,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.vfiod.daemon.aliases.AliasWatcher;
 import org.vfiod.daemon.binding.EventDriverWaiter;
-import org.vfiod.daemon.dbus.DeviceEvents;
+import org.vfiod.daemon.model.DeviceEvents;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;

@@ -9,6 +9,7 @@ import org.freedesktop.dbus.messages.DBusSignal;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
@@ -31,12 +32,12 @@ public final class BusService {
                       Consumer<DBusSignal> busSignals) {
         this.link = link;
         ObjectPublisher publisher = new ConnectionPublisher(link);
-        this.registry = new DeviceRegistry(publisher, sysfs, index::get, engine, names,
+        this.registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names,
                 persistence == null ? d -> false : persistence::covers);
+        registry.listen(new DeviceSignals(publisher));
         Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls, persistence);
-        registry.setOperations(operations);
         this.manager = new ManagerObject(publisher, registry, operations, index, reload, sysfs, kernelRelease);
-        this.dispatcher = new Dispatcher(link, manager, registry, slowPool, busSignals);
+        this.dispatcher = new Dispatcher(link, manager, registry, new DeviceObject(operations), slowPool, busSignals);
     }
 
     /**

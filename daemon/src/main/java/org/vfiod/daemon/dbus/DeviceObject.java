@@ -2,33 +2,37 @@ package org.vfiod.daemon.dbus;
 
 import java.util.Map;
 import org.freedesktop.dbus.types.Variant;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.model.DeviceState;
 import org.vfiod1.Device;
 
-/** One exported device. Its properties are replaced whole by the registry, so a reader never sees half an update. */
-final class DeviceObject extends PropertyHolder {
-    private final PciAddress address;
+/**
+ * What the object at each device's path answers, for the device the path names. One for all devices: the state is
+ * the model's, so there is nothing to build or keep per device.
+ */
+final class DeviceObject {
     private final Operations operations;
 
-    DeviceObject(PciAddress address, Operations operations, Map<String, Variant<?>> properties) {
-        super(Device.INTERFACE, properties);
-        this.address = address;
+    DeviceObject(Operations operations) {
         this.operations = operations;
     }
 
-    PciAddress address() {
-        return address;
+    Variant<?> get(DeviceState device, String iface, String property) {
+        return ReadOnlyProperties.get(Device.INTERFACE, device.properties(), iface, property);
     }
 
-    String getObjectPath() {
-        return DeviceView.path(address);
+    Map<String, Variant<?>> getAll(DeviceState device, String iface) {
+        return ReadOnlyProperties.getAll(Device.INTERFACE, device.properties(), iface);
     }
 
-    String rebind(String caller, Map<String, Variant<?>> options) {
-        return operations.rebind(caller, address.toString(), options);
+    void set(DeviceState device, String iface, String property) {
+        ReadOnlyProperties.set(Device.INTERFACE, device.properties(), iface, property);
     }
 
-    String restore(String caller, Map<String, Variant<?>> options) {
-        return operations.restore(caller, address.toString(), options);
+    String rebind(DeviceState device, String caller, Map<String, Variant<?>> options) {
+        return operations.rebind(caller, device.address().toString(), options);
+    }
+
+    String restore(DeviceState device, String caller, Map<String, Variant<?>> options) {
+        return operations.restore(caller, device.address().toString(), options);
     }
 }

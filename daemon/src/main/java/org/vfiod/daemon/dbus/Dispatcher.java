@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.freedesktop.DBus.Error.InvalidArgs;
 import org.freedesktop.DBus.Error.UnknownInterface;
 import org.freedesktop.DBus.Error.UnknownMethod;
@@ -22,6 +23,8 @@ import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.model.DeviceRegistry;
+import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Device;
@@ -39,7 +42,7 @@ final class Dispatcher implements BusLink.Incoming {
             PROPERTIES = "org.freedesktop.DBus.Properties", OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager";
     private static final byte NO_REPLY_EXPECTED = 0x1;
 
-    /** What a member does with its object, its arguments (already of the member's signature) and its caller. */
+    /** What a member does with its target (the object, or the device its path names), its arguments and its caller. */
     @FunctionalInterface
     private interface Handler {
         Object invoke(Object target, Object[] args, String caller);
@@ -48,61 +51,69 @@ final class Dispatcher implements BusLink.Incoming {
     private record Member(String iface, String name, String in, String out, boolean slow, Handler handler) {
     }
 
-    private static final List<Member> PEER_MEMBERS = List.of(
-            new Member(PEER, "Ping", "", "", false, (t, a, c) -> null),
-            new Member(PEER, "GetMachineId", "", "s", false, (t, a, c) -> machineId()));
-    private static final List<Member> PROPERTY_MEMBERS = List.of(
-            new Member(PROPERTIES, "Get", "ss", "v", false, (t, a, c) -> ((PropertyHolder) t).Get((String) a[0], (String) a[1])),
-            new Member(PROPERTIES, "GetAll", "s", "a{sv}", false, (t, a, c) -> ((PropertyHolder) t).GetAll((String) a[0])),
-            new Member(PROPERTIES, "Set", "ssv", "", false, (t, a, c) -> {
-                ((PropertyHolder) t).Set((String) a[0], (String) a[1], a[2]);
-                return null;
-            }));
-    private static final List<Member> MANAGER_MEMBERS = List.of(
-            new Member(Manager.INTERFACE, "ListDevices", "", "ao", false, (t, a, c) -> ((ManagerObject) t).ListDevices()),
-            new Member(Manager.INTERFACE, "DeviceByAddress", "s", "o", false, (t, a, c) -> ((ManagerObject) t).DeviceByAddress((String) a[0])),
-            new Member(Manager.INTERFACE, "Resolve", "s", "a{sv}", false, (t, a, c) -> ((ManagerObject) t).Resolve((String) a[0])),
-            new Member(Manager.INTERFACE, "Rebind", "sa{sv}", "s", true, (t, a, c) -> ((ManagerObject) t).rebind(c, (String) a[0], options(a[1]))),
-            new Member(Manager.INTERFACE, "Restore", "sa{sv}", "s", true, (t, a, c) -> ((ManagerObject) t).restore(c, (String) a[0], options(a[1]))),
-            new Member(Manager.INTERFACE, "Reload", "", "", true, (t, a, c) -> {
-                ((ManagerObject) t).reload(c);
-                return null;
-            }),
-            new Member(OBJECT_MANAGER, "GetManagedObjects", "", "a{oa{sa{sv}}}", false, (t, a, c) -> ((ManagerObject) t).GetManagedObjects()));
-    private static final List<Member> DEVICE_MEMBERS = List.of(
-            new Member(Device.INTERFACE, "Rebind", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).rebind(c, options(a[0]))),
-            new Member(Device.INTERFACE, "Restore", "a{sv}", "s", true, (t, a, c) -> ((DeviceObject) t).restore(c, options(a[0]))));
-
     /** What one kind of object answers: its members, and the interface blocks its Introspect lists. */
     private record Kind(List<Member> members, List<String> introspected) {
-        static Kind of(List<String> introspected, List<List<Member>> groups) {
-            return new Kind(groups.stream().flatMap(List::stream).toList(), introspected);
+        @SafeVarargs
+        static Kind of(List<String> introspected, List<Member>... groups) {
+            return new Kind(Stream.of(groups).flatMap(List::stream).toList(), introspected);
         }
     }
 
-    private static final Kind MANAGER_OBJECT = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
-            IntrospectionXml.PROPERTIES, IntrospectionXml.OBJECT_MANAGER, Manager.INTERFACE),
-            List.of(PEER_MEMBERS, MANAGER_MEMBERS, PROPERTY_MEMBERS));
-    private static final Kind DEVICE_OBJECT = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
-            IntrospectionXml.PROPERTIES, Device.INTERFACE), List.of(PEER_MEMBERS, DEVICE_MEMBERS, PROPERTY_MEMBERS));
+    private static final List<Member> PEER_MEMBERS = List.of(
+            new Member(PEER, "Ping", "", "", false, (t, a, c) -> null),
+            new Member(PEER, "GetMachineId", "", "s", false, (t, a, c) -> machineId()));
     /** {@code /}, {@code /org}, {@code /org/vfiod/devices}: there only to be introspected on the way down. */
-    private static final Kind ANCESTOR = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE), List.of(PEER_MEMBERS));
+    private static final Kind ANCESTOR = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE), PEER_MEMBERS);
     /** Any other path: only Peer, which answers on every path, as the specification has it. */
-    private static final Kind NO_OBJECT = Kind.of(List.of(), List.of(PEER_MEMBERS));
+    private static final Kind NO_OBJECT = Kind.of(List.of(), PEER_MEMBERS);
 
+    private final Kind managerObject, deviceObject;
     private final BusLink link;
     private final ManagerObject manager;
     private final DeviceRegistry registry;
+    private final DeviceObject devices;
     private final ExecutorService slowPool;
     private final Consumer<DBusSignal> signals;
     private final IntrospectionXml xml = new IntrospectionXml();
 
-    Dispatcher(BusLink link, ManagerObject manager, DeviceRegistry registry, ExecutorService slowPool, Consumer<DBusSignal> signals) {
+    Dispatcher(BusLink link, ManagerObject manager, DeviceRegistry registry, DeviceObject devices, ExecutorService slowPool,
+               Consumer<DBusSignal> signals) {
         this.link = link;
         this.manager = manager;
         this.registry = registry;
+        this.devices = devices;
         this.slowPool = slowPool;
         this.signals = signals;
+        ManagerObject m = manager;
+        DeviceObject d = devices;
+        this.managerObject = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
+                IntrospectionXml.PROPERTIES, IntrospectionXml.OBJECT_MANAGER, Manager.INTERFACE), PEER_MEMBERS, List.of(
+                new Member(Manager.INTERFACE, "ListDevices", "", "ao", false, (t, a, c) -> m.ListDevices()),
+                new Member(Manager.INTERFACE, "DeviceByAddress", "s", "o", false, (t, a, c) -> m.DeviceByAddress((String) a[0])),
+                new Member(Manager.INTERFACE, "Resolve", "s", "a{sv}", false, (t, a, c) -> m.Resolve((String) a[0])),
+                new Member(Manager.INTERFACE, "Rebind", "sa{sv}", "s", true, (t, a, c) -> m.rebind(c, (String) a[0], options(a[1]))),
+                new Member(Manager.INTERFACE, "Restore", "sa{sv}", "s", true, (t, a, c) -> m.restore(c, (String) a[0], options(a[1]))),
+                new Member(Manager.INTERFACE, "Reload", "", "", true, (t, a, c) -> {
+                    m.reload(c);
+                    return null;
+                }),
+                new Member(OBJECT_MANAGER, "GetManagedObjects", "", "a{oa{sa{sv}}}", false, (t, a, c) -> m.GetManagedObjects()),
+                new Member(PROPERTIES, "Get", "ss", "v", false, (t, a, c) -> m.get((String) a[0], (String) a[1])),
+                new Member(PROPERTIES, "GetAll", "s", "a{sv}", false, (t, a, c) -> m.getAll((String) a[0])),
+                new Member(PROPERTIES, "Set", "ssv", "", false, (t, a, c) -> {
+                    m.set((String) a[0], (String) a[1]);
+                    return null;
+                })));
+        this.deviceObject = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
+                IntrospectionXml.PROPERTIES, Device.INTERFACE), PEER_MEMBERS, List.of(
+                new Member(Device.INTERFACE, "Rebind", "a{sv}", "s", true, (t, a, c) -> d.rebind((DeviceState) t, c, options(a[0]))),
+                new Member(Device.INTERFACE, "Restore", "a{sv}", "s", true, (t, a, c) -> d.restore((DeviceState) t, c, options(a[0]))),
+                new Member(PROPERTIES, "Get", "ss", "v", false, (t, a, c) -> d.get((DeviceState) t, (String) a[0], (String) a[1])),
+                new Member(PROPERTIES, "GetAll", "s", "a{sv}", false, (t, a, c) -> d.getAll((DeviceState) t, (String) a[0])),
+                new Member(PROPERTIES, "Set", "ssv", "", false, (t, a, c) -> {
+                    d.set((DeviceState) t, (String) a[0], (String) a[1]);
+                    return null;
+                })));
     }
 
     @Override
@@ -117,16 +128,16 @@ final class Dispatcher implements BusLink.Incoming {
         String name = call.getName();
         Object target;
         Kind kind;
-        Optional<DeviceObject> device;
+        Optional<DeviceState> device;
         if (Manager.PATH.equals(path)) {
             target = manager;
-            kind = MANAGER_OBJECT;
+            kind = managerObject;
         } else if (isAncestor(path)) {
             target = path;
             kind = ANCESTOR;
         } else if ((device = device(path)).isPresent()) {
             target = device.get();
-            kind = DEVICE_OBJECT;
+            kind = deviceObject;
         } else {
             target = path;
             kind = NO_OBJECT;
@@ -215,8 +226,8 @@ final class Dispatcher implements BusLink.Incoming {
         }
     }
 
-    /** The device object at {@code path}, if the path is one and the device is there. */
-    private Optional<DeviceObject> device(String path) {
+    /** The device at {@code path}, if the path is a device's and the device is there. */
+    private Optional<DeviceState> device(String path) {
         if (path == null || !path.startsWith(Manager.DEVICES_PATH + "/")) return Optional.empty();
         return PciAddress.fromObjectPathElement(path.substring(Manager.DEVICES_PATH.length() + 1)).flatMap(registry::get);
     }
@@ -230,7 +241,7 @@ final class Dispatcher implements BusLink.Incoming {
             case "/" -> List.of("org");
             case "/org" -> List.of("vfiod");
             case Manager.PATH -> List.of("devices");
-            case Manager.DEVICES_PATH -> registry.all().stream().map(o -> o.address().objectPathElement()).toList();
+            case Manager.DEVICES_PATH -> registry.all().stream().map(d -> d.address().objectPathElement()).toList();
             default -> List.of();
         };
     }

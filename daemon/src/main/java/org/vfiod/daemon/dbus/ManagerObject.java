@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
 import org.vfiod.daemon.aliases.AliasSourceException;
+import org.vfiod.daemon.model.DeviceRegistry;
+import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
@@ -24,7 +26,7 @@ import org.vfiod1.Error;
 import org.vfiod1.Manager;
 
 /** {@code /org/vfiod}: the manager interface, its properties and the ObjectManager of the device objects. */
-final class ManagerObject extends PropertyHolder {
+final class ManagerObject {
     private static final Logger LOG = LoggerFactory.getLogger(ManagerObject.class);
     public static final int VERSION = 1;
 
@@ -35,11 +37,12 @@ final class ManagerObject extends PropertyHolder {
     private final Supplier<AliasIndex> loader;
     private final Sysfs sysfs;
     private final String kernelRelease;
+    private volatile Map<String, Variant<?>> properties;
 
     /** {@code loader} re-reads the alias sources; it throws {@link AliasSourceException} wrapped in an unchecked one. */
     ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Operations operations,
                   AtomicReference<AliasIndex> index, Supplier<AliasIndex> loader, Sysfs sysfs, String kernelRelease) {
-        super(Manager.INTERFACE, props(kernelRelease, index.get()));
+        this.properties = Map.copyOf(props(kernelRelease, index.get()));
         this.publisher = publisher;
         this.registry = registry;
         this.operations = operations;
@@ -57,13 +60,25 @@ final class ManagerObject extends PropertyHolder {
         return p;
     }
 
+    Variant<?> get(String iface, String property) {
+        return ReadOnlyProperties.get(Manager.INTERFACE, properties, iface, property);
+    }
+
+    Map<String, Variant<?>> getAll(String iface) {
+        return ReadOnlyProperties.getAll(Manager.INTERFACE, properties, iface);
+    }
+
+    void set(String iface, String property) {
+        ReadOnlyProperties.set(Manager.INTERFACE, properties, iface, property);
+    }
+
     List<DBusPath> ListDevices() {
         return registry.paths();
     }
 
     DBusPath DeviceByAddress(String address) {
         PciAddress a = Operations.address(address);
-        return registry.get(a).map(o -> new DBusPath(o.getObjectPath()))
+        return registry.get(a).map(d -> new DBusPath(d.path()))
                 .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
     }
 
@@ -110,8 +125,10 @@ final class ManagerObject extends PropertyHolder {
     }
 
     /** Announces a new index: AliasCount here, VfioDriver on the devices. */
-    void aliasesChanged() {
-        Map<String, Variant<?>> changed = update(props(kernelRelease, index.get()));
+    synchronized void aliasesChanged() {
+        Map<String, Variant<?>> next = props(kernelRelease, index.get());
+        Map<String, Variant<?>> changed = DeviceState.changes(properties, next);
+        properties = Map.copyOf(next);
         if (!changed.isEmpty()) {
             publisher.signal(() -> new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
         }
@@ -120,7 +137,7 @@ final class ManagerObject extends PropertyHolder {
 
     Map<DBusPath, Map<String, Map<String, Variant<?>>>> GetManagedObjects() {
         Map<DBusPath, Map<String, Map<String, Variant<?>>>> out = new LinkedHashMap<>();
-        for (DeviceObject o : registry.all()) out.put(new DBusPath(o.getObjectPath()), Map.of(Device.INTERFACE, o.properties()));
+        for (DeviceState d : registry.all()) out.put(new DBusPath(d.path()), Map.of(Device.INTERFACE, d.properties()));
         return out;
     }
 }

@@ -22,6 +22,7 @@ import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.model.DeviceRegistry;
 import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleChange;
