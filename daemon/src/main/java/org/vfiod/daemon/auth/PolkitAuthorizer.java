@@ -8,7 +8,7 @@ import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.dbus.BusLink;
+import org.vfiod.daemon.bus.BusLink;
 
 /**
  * Asks polkitd, subject {@code system-bus-name}: polkit then looks up the caller's uid and session itself, so

@@ -1,11 +1,9 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.freedesktop.dbus.messages.DBusSignal;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.binding.RebindEngine;
@@ -23,13 +21,13 @@ public final class BusService {
     private final Dispatcher dispatcher;
 
     /**
-     * {@code slowPool} runs the calls that may wait (polkit, the kernel); {@code busSignals} gets the signals the bus
+     * {@code slowPool} runs the calls that may wait (polkit, the kernel); {@code name} hears the signals the bus
      * sends us (NameLost), on the reader thread.
      */
     public BusService(BusLink link, Sysfs sysfs, AtomicReference<AliasIndex> index, Supplier<AliasIndex> reload,
                       RebindEngine engine, Authorizer authorizer, ExecutorService authPool, ExecutorService slowPool,
                       String kernelRelease, int maxSlowCalls, HardwareNames names, Persistence persistence,
-                      Consumer<DBusSignal> busSignals) {
+                      BusName name) {
         this.link = link;
         ObjectPublisher publisher = new ConnectionPublisher(link);
         this.registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names,
@@ -37,7 +35,7 @@ public final class BusService {
         registry.listen(new DeviceSignals(publisher));
         Operations operations = new Operations(engine, authorizer, authPool, registry, maxSlowCalls, persistence);
         this.manager = new ManagerObject(publisher, registry, operations, index, reload, sysfs, kernelRelease);
-        this.dispatcher = new Dispatcher(link, manager, registry, new DeviceObject(operations), slowPool, busSignals);
+        this.dispatcher = new Dispatcher(link, manager, registry, new DeviceObject(operations), slowPool, name);
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.freedesktop.DBus.Error.InvalidArgs;
 import org.freedesktop.DBus.Error.UnknownInterface;
@@ -73,17 +72,18 @@ final class Dispatcher implements BusLink.Incoming {
     private final DeviceRegistry registry;
     private final DeviceObject devices;
     private final ExecutorService slowPool;
-    private final Consumer<DBusSignal> signals;
+    private final BusName name;
     private final IntrospectionXml xml = new IntrospectionXml();
 
+    /** {@code name} hears the signals the bus sends us (NameLost). */
     Dispatcher(BusLink link, ManagerObject manager, DeviceRegistry registry, DeviceObject devices, ExecutorService slowPool,
-               Consumer<DBusSignal> signals) {
+               BusName name) {
         this.link = link;
         this.manager = manager;
         this.registry = registry;
         this.devices = devices;
         this.slowPool = slowPool;
-        this.signals = signals;
+        this.name = name;
         ManagerObject m = manager;
         DeviceObject d = devices;
         this.managerObject = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE,
@@ -118,7 +118,7 @@ final class Dispatcher implements BusLink.Incoming {
 
     @Override
     public void signal(DBusSignal signal) {
-        signals.accept(signal);
+        name.signal(signal);
     }
 
     @Override
