@@ -26,6 +26,7 @@ import java.util.TreeSet;
 import org.vfiod.daemon.aliases.AliasWatcher;
 import org.vfiod.daemon.binding.EventDriverWaiter;
 import org.vfiod.daemon.model.DeviceEvents;
+import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
@@ -36,6 +37,7 @@ import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.operations.Operations;
 import org.vfiod.daemon.bus.BusService;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sysfs.FileKernelWriter;
@@ -168,12 +170,10 @@ final class Daemon {
         // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
         HardwareNames names = HwdbFile.open();
         phase.mark("hwdb");
-        AtomicReference<BusService> serviceRef = new AtomicReference<>();
-        Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
-                Optional.of(o.udevRulesDir()), a -> {
-                    BusService s = serviceRef.get();
-                    if (s != null) s.registry().refreshWithGroup(a);
-                });
+        RuleStore rules = new RuleStore(o.configDir());
+        DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers);
+        Persistence persistence = new Persistence(rules, sysfs, engine, index::get, Optional.of(o.udevRulesDir()),
+                registry::refreshWithGroup);
         persistence.store().reload();
         BusName name = new BusName(link, Manager.BUS_NAME, () -> {
             // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
@@ -183,16 +183,16 @@ final class Daemon {
                 stopped.countDown();
             }
         });
-        BusService service = new BusService(link, sysfs, index, () -> {
-            try {
-                return AliasIndex.load(sources);
-            } catch (AliasSourceException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, engine, new PolkitAuthorizer(link), authPool, slowPool, Options.kernelRelease(), MAX_SLOW_CALLS,
-                names, persistence, name);
-        serviceRef.set(service);
-        DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
+        Operations operations = new Operations(engine, new PolkitAuthorizer(link), authPool, registry, MAX_SLOW_CALLS,
+                persistence, index, () -> {
+                    try {
+                        return AliasIndex.load(sources);
+                    } catch (AliasSourceException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+        BusService service = new BusService(link, registry, operations, index::get, sysfs, Options.kernelRelease(), slowPool, name);
+        DeviceEvents events = new DeviceEvents(registry, waiter::deviceChanged, persistence::onAdded);
         // libudev only ever sees the real /sys: another root gets the events of the simulated tree
         DeviceEventSource source = simulated ? new SimulatedEventSource(sysfs.root(), true)
                 : sysfs.root().equals(Path.of("/sys").toAbsolutePath()) ? new UdevMonitorSource() : null;

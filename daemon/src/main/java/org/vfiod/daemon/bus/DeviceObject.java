@@ -10,10 +10,10 @@ import org.vfiod1.Device;
  * the model's, so there is nothing to build or keep per device.
  */
 final class DeviceObject {
-    private final Operations operations;
+    private final Mutations mutations;
 
-    DeviceObject(Operations operations) {
-        this.operations = operations;
+    DeviceObject(Mutations mutations) {
+        this.mutations = mutations;
     }
 
     Variant<?> get(DeviceState device, String iface, String property) {
@@ -29,10 +29,10 @@ final class DeviceObject {
     }
 
     String rebind(DeviceState device, String caller, Map<String, Variant<?>> options) {
-        return operations.rebind(caller, device.address().toString(), options);
+        return mutations.rebind(caller, device.address().toString(), options);
     }
 
     String restore(DeviceState device, String caller, Map<String, Variant<?>> options) {
-        return operations.restore(caller, device.address().toString(), options);
+        return mutations.restore(caller, device.address().toString(), options);
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.interfaces.Properties;
@@ -15,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
-import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.DriverName;
@@ -32,22 +30,20 @@ final class ManagerObject {
 
     private final ObjectPublisher publisher;
     private final DeviceRegistry registry;
-    private final Operations operations;
-    private final AtomicReference<AliasIndex> index;
-    private final Supplier<AliasIndex> loader;
+    private final Mutations mutations;
+    private final Supplier<AliasIndex> index;
     private final Sysfs sysfs;
     private final String kernelRelease;
     private volatile Map<String, Variant<?>> properties;
 
-    /** {@code loader} re-reads the alias sources; it throws {@link AliasSourceException} wrapped in an unchecked one. */
-    ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Operations operations,
-                  AtomicReference<AliasIndex> index, Supplier<AliasIndex> loader, Sysfs sysfs, String kernelRelease) {
+    /** {@code index} is the alias index in use (Reload and the alias watcher replace it). */
+    ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Mutations mutations, Supplier<AliasIndex> index,
+                  Sysfs sysfs, String kernelRelease) {
         this.properties = Map.copyOf(props(kernelRelease, index.get()));
         this.publisher = publisher;
         this.registry = registry;
-        this.operations = operations;
+        this.mutations = mutations;
         this.index = index;
-        this.loader = loader;
         this.sysfs = sysfs;
         this.kernelRelease = kernelRelease;
     }
@@ -77,7 +73,7 @@ final class ManagerObject {
     }
 
     DBusPath DeviceByAddress(String address) {
-        PciAddress a = Operations.address(address);
+        PciAddress a = AddressArgument.parse(address);
         return registry.get(a).map(d -> new DBusPath(d.path()))
                 .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
     }
@@ -103,24 +99,15 @@ final class ManagerObject {
     }
 
     String rebind(String caller, String address, Map<String, Variant<?>> options) {
-        return operations.rebind(caller, address, options);
+        return mutations.rebind(caller, address, options);
     }
 
     String restore(String caller, String address, Map<String, Variant<?>> options) {
-        return operations.restore(caller, address, options);
+        return mutations.restore(caller, address, options);
     }
 
     void reload(String caller) {
-        operations.authorizeReload(caller);
-        AliasIndex fresh;
-        try {
-            fresh = loader.get();
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
-            throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
-        }
-        index.set(fresh);
-        LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
+        mutations.reload(caller);
         aliasesChanged();
     }
 

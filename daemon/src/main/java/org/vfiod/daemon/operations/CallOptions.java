@@ -1,4 +1,4 @@
-package org.vfiod.daemon.bus;
+package org.vfiod.daemon.operations;
 
 import java.time.Duration;
 import java.util.Map;

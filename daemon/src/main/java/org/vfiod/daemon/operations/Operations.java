@@ -1,4 +1,4 @@
-package org.vfiod.daemon.bus;
+package org.vfiod.daemon.operations;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -11,6 +11,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.freedesktop.DBus.Error.AccessDenied;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.types.Variant;
@@ -19,24 +21,27 @@ import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.auth.Actions;
 import org.vfiod.daemon.auth.AuthResult;
 import org.vfiod.daemon.auth.Authorizer;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.bus.AddressArgument;
+import org.vfiod.daemon.bus.Mutations;
 import org.vfiod.daemon.model.DeviceRegistry;
 import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleChange;
 import org.vfiod.daemon.state.RuleStore;
-import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
 
 /**
  * The mutating calls, in the order that keeps them safe: validate everything the caller sent, ask polkit (on the
- * auth pool, never on the bus threads' critical path), then let the engine work, and refresh the objects.
+ * auth pool, never on the bus threads' critical path), then let the engine work, and refresh the model.
  */
-final class Operations {
+public final class Operations implements Mutations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
 
     private final RebindEngine engine;
@@ -47,10 +52,18 @@ final class Operations {
     private final Semaphore slowCalls;
 
     private final Persistence persistence;
+    private final AtomicReference<AliasIndex> index;
+    private final Supplier<AliasIndex> aliasLoader;
 
-    Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry, int maxSlowCalls,
-               Persistence persistence) {
+    /**
+     * {@code maxSlowCalls}: calls in flight at once, beyond which they are refused with Busy; {@code aliasLoader}
+     * reads the alias sources for Reload, throwing {@link AliasSourceException} wrapped in an unchecked exception.
+     */
+    public Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry,
+                      int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index, Supplier<AliasIndex> aliasLoader) {
         this.persistence = persistence;
+        this.index = index;
+        this.aliasLoader = aliasLoader;
         this.engine = engine;
         this.authorizer = authorizer;
         this.authPool = authPool;
@@ -58,24 +71,35 @@ final class Operations {
         this.slowCalls = new Semaphore(maxSlowCalls);
     }
 
-    String rebind(String caller, String addressText, Map<String, Variant<?>> options) {
+    @Override
+    public String rebind(String caller, String addressText, Map<String, Variant<?>> options) {
         return run("Rebind", caller, addressText, options, true);
     }
 
-    String restore(String caller, String addressText, Map<String, Variant<?>> options) {
+    @Override
+    public String restore(String caller, String addressText, Map<String, Variant<?>> options) {
         return run("Restore", caller, addressText, options, false);
     }
 
-    void authorizeReload(String caller) {
+    @Override
+    public void reload(String caller) {
         withSlot(() -> {
             authorize(caller, Actions.RELOAD, true);
             return null;
         });
+        AliasIndex fresh;
+        try {
+            fresh = aliasLoader.get();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
+            throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
+        }
+        index.set(fresh);
+        LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
     }
 
-    /** {@code caller} is the unique bus name the call came from, as the bus daemon stamped it on the message. */
     private String run(String method, String caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
-        PciAddress address = address(addressText);
+        PciAddress address = AddressArgument.parse(addressText);
         CallOptions parsed = CallOptions.parse(options);
         return withSlot(() -> {
             if (!parsed.bind().dryRun()) {
@@ -105,7 +129,6 @@ final class Operations {
      * the device and its rule never disagree.
      */
     private BindResult persisting(PciAddress address, CallOptions parsed, boolean toVfio) throws BindingException {
-        if (persistence == null) throw new BindingException.Failed("persistence is not configured; nothing was changed");
         RuleStore store = persistence.store();
         Optional<RuleChange> change;
         try {
@@ -183,12 +206,7 @@ final class Operations {
         }
     }
 
-    static PciAddress address(String text) {
-        return PciAddress.parse(text).orElseThrow(() -> new Error.InvalidArgument("'" + CallerText.printable(text)
-                + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
-    }
-
-    static DBusExecutionException toDBus(BindingException e) {
+    private static DBusExecutionException toDBus(BindingException e) {
         String m = e.getMessage();
         if (e instanceof BindingException.InvalidArgument) return new Error.InvalidArgument(m);
         if (e instanceof BindingException.NoSuchDevice) return new Error.NoSuchDevice(m);
