@@ -28,11 +28,11 @@ final class DeviceObject {
         ReadOnlyProperties.set(Device.INTERFACE, device.properties(), iface, property);
     }
 
-    String rebind(DeviceState device, String caller, Map<String, Variant<?>> options) {
+    String rebind(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
         return mutations.rebind(caller, device.address().toString(), options);
     }
 
-    String restore(DeviceState device, String caller, Map<String, Variant<?>> options) {
+    String restore(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
         return mutations.restore(caller, device.address().toString(), options);
     }
 }

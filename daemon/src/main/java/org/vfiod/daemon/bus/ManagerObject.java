@@ -48,7 +48,8 @@ final class ManagerObject {
         this.kernelRelease = kernelRelease;
     }
 
-    private static Map<String, Variant<?>> props(String kernelRelease, AliasIndex index) {
+    /** The manager's properties (ContractTest holds their types to the contract). */
+    static Map<String, Variant<?>> props(String kernelRelease, AliasIndex index) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
         p.put("Version", new Variant<>(new UInt32(VERSION)));
         p.put("KernelRelease", new Variant<>(kernelRelease));
@@ -98,15 +99,15 @@ final class ManagerObject {
         return out;
     }
 
-    String rebind(String caller, String address, Map<String, Variant<?>> options) {
+    String rebind(Caller caller, String address, Map<String, Variant<?>> options) {
         return mutations.rebind(caller, address, options);
     }
 
-    String restore(String caller, String address, Map<String, Variant<?>> options) {
+    String restore(Caller caller, String address, Map<String, Variant<?>> options) {
         return mutations.restore(caller, address, options);
     }
 
-    void reload(String caller) {
+    void reload(Caller caller) {
         mutations.reload(caller);
         aliasesChanged();
     }

@@ -9,11 +9,11 @@ import org.freedesktop.dbus.types.Variant;
  * AccessDenied), which go back to the caller as they are.
  */
 public interface Mutations {
-    /** {@code caller} is the unique bus name the call came from, as the bus stamped it on the message. */
-    String rebind(String caller, String address, Map<String, Variant<?>> options);
+    /** {@code caller} names who asks and the polkit action the member table gives the call. */
+    String rebind(Caller caller, String address, Map<String, Variant<?>> options);
 
-    String restore(String caller, String address, Map<String, Variant<?>> options);
+    String restore(Caller caller, String address, Map<String, Variant<?>> options);
 
     /** Reads the alias sources again and makes the new index the one in use. */
-    void reload(String caller);
+    void reload(Caller caller);
 }

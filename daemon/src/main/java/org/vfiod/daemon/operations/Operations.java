@@ -18,7 +18,6 @@ import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.auth.Actions;
 import org.vfiod.daemon.auth.AuthResult;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -26,7 +25,9 @@ import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.bus.Actions;
 import org.vfiod.daemon.bus.AddressArgument;
+import org.vfiod.daemon.bus.Caller;
 import org.vfiod.daemon.bus.Mutations;
 import org.vfiod.daemon.model.DeviceRegistry;
 import java.util.Optional;
@@ -72,19 +73,19 @@ public final class Operations implements Mutations {
     }
 
     @Override
-    public String rebind(String caller, String addressText, Map<String, Variant<?>> options) {
+    public String rebind(Caller caller, String addressText, Map<String, Variant<?>> options) {
         return run("Rebind", caller, addressText, options, true);
     }
 
     @Override
-    public String restore(String caller, String addressText, Map<String, Variant<?>> options) {
+    public String restore(Caller caller, String addressText, Map<String, Variant<?>> options) {
         return run("Restore", caller, addressText, options, false);
     }
 
     @Override
-    public void reload(String caller) {
+    public void reload(Caller caller) {
         withSlot(() -> {
-            authorize(caller, Actions.RELOAD, true);
+            authorize(caller.busName(), caller.action(), true);
             return null;
         });
         AliasIndex fresh;
@@ -98,13 +99,13 @@ public final class Operations implements Mutations {
         LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
     }
 
-    private String run(String method, String caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
+    private String run(String method, Caller caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
         PciAddress address = AddressArgument.parse(addressText);
         CallOptions parsed = CallOptions.parse(options);
         return withSlot(() -> {
             if (!parsed.bind().dryRun()) {
-                authorize(caller, Actions.REBIND, parsed.interactive());
-                if (parsed.persist()) authorize(caller, Actions.PERSIST, parsed.interactive());
+                authorize(caller.busName(), caller.action(), parsed.interactive());
+                if (parsed.persist()) authorize(caller.busName(), Actions.PERSIST, parsed.interactive());
             }
             List<PciAddress> group = groupOf(address);
             registry.setBusy(group, true);
@@ -112,10 +113,10 @@ public final class Operations implements Mutations {
                 BindResult r = parsed.persist() && !parsed.bind().dryRun()
                         ? persisting(address, parsed, toVfio)
                         : toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
-                LOG.info("{} {} by {}{}: {}", method, address, caller, parsed.persist() ? " (persist)" : "", describe(r));
+                LOG.info("{} {} by {}{}: {}", method, address, caller.busName(), parsed.persist() ? " (persist)" : "", describe(r));
                 return r.driver();
             } catch (BindingException e) {
-                LOG.info("{} {} by {} refused: {}", method, address, caller, e.getMessage());
+                LOG.info("{} {} by {} refused: {}", method, address, caller.busName(), e.getMessage());
                 throw toDBus(e);
             } finally {
                 // clearing busy re-reads each device, which also picks up what the operation changed
@@ -183,6 +184,8 @@ public final class Operations implements Mutations {
 
     private void authorize(String caller, String action, boolean interactive) {
         if (caller == null) throw new AccessDenied("cannot tell who is calling; refusing " + action);
+        // the bus refuses such a call already; this keeps a call that reaches here some other way from going unchecked
+        if (action == null || action.isBlank()) throw new AccessDenied("no polkit action for this call; refusing it");
         CompletableFuture<AuthResult> check = CompletableFuture.supplyAsync(
                 () -> authorizer.check(caller, action, interactive), authPool);
         AuthResult result;
