@@ -113,10 +113,13 @@ final class ManagerObject {
     }
 
     /** Announces a new index: AliasCount here, VfioDriver on the devices. */
-    synchronized void aliasesChanged() {
-        Map<String, Variant<?>> next = props(kernelRelease, index.get());
-        Map<String, Variant<?>> changed = DeviceState.changes(properties, next);
-        properties = Map.copyOf(next);
+    void aliasesChanged() {
+        Map<String, Variant<?>> changed;
+        synchronized (this) {
+            Map<String, Variant<?>> next = props(kernelRelease, index.get());
+            changed = DeviceState.changes(properties, next);
+            properties = Map.copyOf(next);
+        }
         if (!changed.isEmpty()) {
             publisher.signal(() -> new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
         }

@@ -40,7 +40,8 @@ import org.vfiod1.Error;
 
 /**
  * The mutating calls, in the order that keeps them safe: validate everything the caller sent, ask polkit (on the
- * auth pool, never on the bus threads' critical path), then let the engine work, and refresh the model.
+ * auth pool, never on the bus threads' critical path) for the action the bus's member table gave the call, then let
+ * the engine work, and refresh the model.
  */
 public final class Operations implements Mutations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
@@ -51,7 +52,6 @@ public final class Operations implements Mutations {
     private final DeviceRegistry registry;
     /** Slow calls in flight; beyond this they are refused, so read-only calls always find a bus thread free. */
     private final Semaphore slowCalls;
-
     private final Persistence persistence;
     private final AtomicReference<AliasIndex> index;
     private final Supplier<AliasIndex> aliasLoader;
@@ -62,14 +62,14 @@ public final class Operations implements Mutations {
      */
     public Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry,
                       int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index, Supplier<AliasIndex> aliasLoader) {
-        this.persistence = persistence;
-        this.index = index;
-        this.aliasLoader = aliasLoader;
         this.engine = engine;
         this.authorizer = authorizer;
         this.authPool = authPool;
         this.registry = registry;
         this.slowCalls = new Semaphore(maxSlowCalls);
+        this.persistence = persistence;
+        this.index = index;
+        this.aliasLoader = aliasLoader;
     }
 
     @Override
