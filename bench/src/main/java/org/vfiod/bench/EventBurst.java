@@ -16,9 +16,10 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.binding.PollingDriverWaiter;
 import org.vfiod.daemon.binding.RebindEngine;
-import org.vfiod.daemon.dbus.DeviceEvents;
-import org.vfiod.daemon.dbus.DeviceRegistry;
-import org.vfiod.daemon.dbus.ObjectPublisher;
+import org.vfiod.daemon.bus.DeviceSignals;
+import org.vfiod.daemon.bus.ObjectPublisher;
+import org.vfiod.daemon.model.DeviceEvents;
+import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
@@ -58,7 +59,9 @@ public final class EventBurst {
                 throw new IllegalStateException(e);
             }
         };
-        DeviceRegistry registry = new DeviceRegistry(publisher, sysfs, () -> index, engine, HardwareNames.NONE, d -> false);
+        DeviceRegistry registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
+        // the signals are built as on the bus, so their cost counts
+        registry.listen(new DeviceSignals(publisher));
         DeviceEvents events = new DeviceEvents(registry, a -> { });
         SimulatedEventSource source = new SimulatedEventSource(sim.root(), false);
         source.start(Set.of("pci"), events);
@@ -86,7 +89,7 @@ public final class EventBurst {
             if (!events.awaitIdle(Duration.ofSeconds(60))) throw new IllegalStateException("burst not applied");
             double ms = (System.nanoTime() - start) / 1e6;
             worst = Math.max(worst, b == 0 ? 0 : ms);
-            DeviceRegistry fresh = new DeviceRegistry(publisher, sysfs, () -> index, engine, HardwareNames.NONE, d -> false);
+            DeviceRegistry fresh = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
             fresh.rescan();
             boolean exact = fresh.snapshot().equals(registry.snapshot());
             System.gc();

@@ -13,9 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.messages.DBusSignal;
-import org.vfiod.daemon.dbus.BusLink;
-import org.freedesktop.dbus.types.UInt32;
+import org.vfiod.daemon.bus.BusLink;
+import org.vfiod.daemon.bus.BusName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -26,7 +25,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.vfiod.daemon.aliases.AliasWatcher;
 import org.vfiod.daemon.binding.EventDriverWaiter;
-import org.vfiod.daemon.dbus.DeviceEvents;
+import org.vfiod.daemon.model.DeviceEvents;
+import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.udev.DeviceEventSource;
 import org.vfiod.daemon.udev.HardwareNames;
 import org.vfiod.daemon.udev.HwdbFile;
@@ -36,7 +36,8 @@ import org.vfiod.daemon.state.RuleStore;
 import org.vfiod.daemon.binding.JournalStore;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.binding.Reconciler;
-import org.vfiod.daemon.dbus.BusService;
+import org.vfiod.daemon.operations.Operations;
+import org.vfiod.daemon.bus.BusService;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod1.Manager;
 
@@ -153,32 +154,29 @@ final class Daemon {
         // names come from the hwdb by modalias, which reads no sysfs: the same for a simulated tree
         HardwareNames names = HwdbFile.open();
         phase.mark("hwdb");
-        AtomicReference<BusService> serviceRef = new AtomicReference<>();
-        Persistence persistence = new Persistence(new RuleStore(o.configDir()), sysfs, engine, index::get,
-                Optional.of(o.udevRulesDir()), a -> {
-                    BusService s = serviceRef.get();
-                    if (s != null) s.registry().refreshWithGroup(a);
-                });
+        RuleStore rules = new RuleStore(o.configDir());
+        DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers);
+        Persistence persistence = new Persistence(rules, sysfs, engine, index::get, Optional.of(o.udevRulesDir()),
+                registry::refreshWithGroup);
         persistence.store().reload();
-        BusService service = new BusService(link, sysfs, index, () -> {
-            try {
-                return AliasIndex.load(sources);
-            } catch (AliasSourceException e) {
-                throw new UncheckedIOException(e);
+        BusName name = new BusName(link, Manager.BUS_NAME, () -> {
+            // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
+            if (stopped.getCount() > 0) {
+                log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
+                exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
+                stopped.countDown();
             }
-        }, engine, new PolkitAuthorizer(link), authPool, slowPool, Options.kernelRelease(), MAX_SLOW_CALLS,
-                names, persistence, signal -> {
-                    // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error. Only
-                    // the bus itself can send it: anyone may send us a signal, but the bus stamps the sender.
-                    if ("NameLost".equals(signal.getName()) && "org.freedesktop.DBus".equals(signal.getSource())
-                            && nameOf(signal).equals(Manager.BUS_NAME) && stopped.getCount() > 0) {
-                        log.error("lost the name {} (replaced?); exiting", Manager.BUS_NAME);
-                        exit.compareAndSet(EXIT_OK, EXIT_NAME_TAKEN);
-                        stopped.countDown();
+        });
+        Operations operations = new Operations(engine, new PolkitAuthorizer(link), authPool, registry, MAX_SLOW_CALLS,
+                persistence, index, () -> {
+                    try {
+                        return AliasIndex.load(sources);
+                    } catch (AliasSourceException e) {
+                        throw new UncheckedIOException(e);
                     }
                 });
-        serviceRef.set(service);
-        DeviceEvents events = new DeviceEvents(service.registry(), waiter::deviceChanged, persistence::onAdded);
+        BusService service = new BusService(link, registry, operations, index::get, sysfs, Options.kernelRelease(), slowPool, name);
+        DeviceEvents events = new DeviceEvents(registry, waiter::deviceChanged, persistence::onAdded);
         DeviceEventSource source = kernel.events().open(sysfs.root()).orElse(null);
         Thread hook = new Thread(() -> {
             log.info("stopping: letting the operation in flight finish or roll back");
@@ -209,7 +207,8 @@ final class Daemon {
             // libvirtd after it), they are on VFIO
             persistence.coldplug(devices);
             phase.mark("coldplug");
-            if (!requestName(link, o.replace(), log)) {
+            if (name.request(o.replace()) instanceof BusName.NotOwned notOwned) {
+                log.error("{}", notOwned.why());
                 link.close();
                 return notStarted(hook, cleanedUp, EXIT_NAME_TAKEN);
             }
@@ -243,11 +242,7 @@ final class Daemon {
         } catch (IOException ignored) {
             // closing anyway
         }
-        try {
-            link.callBus("ReleaseName", "s", Manager.BUS_NAME);
-        } catch (Exception ignored) {
-            // the bus may be gone already
-        }
+        name.release();
         link.close();
         engine.close();
         slowPool.shutdownNow();
@@ -266,31 +261,6 @@ final class Daemon {
             // a SIGTERM came during the start: the hook runs and finds nothing to wait for
         }
         return code;
-    }
-
-    /** RequestName with DO_NOT_QUEUE; with --replace, REPLACE_EXISTING. Every instance allows replacement. */
-    private static boolean requestName(BusLink link, boolean replace, Logger log) {
-        int flags = 0x1 /* ALLOW_REPLACEMENT */ | 0x4 /* DO_NOT_QUEUE */ | (replace ? 0x2 /* REPLACE_EXISTING */ : 0);
-        Object r;
-        try {
-            r = link.callBus("RequestName", "su", Manager.BUS_NAME, new UInt32(flags));
-        } catch (Exception e) {
-            log.error("cannot own {}: {} (is this process allowed to own it by the bus policy?)", Manager.BUS_NAME, e.getMessage());
-            return false;
-        }
-        int code = r instanceof Number n ? n.intValue() : -1;
-        if (code == 1 || code == 4) return true;
-        log.error("{} is already owned by another process; pass --replace to take it over", Manager.BUS_NAME);
-        return false;
-    }
-
-    private static String nameOf(DBusSignal signal) {
-        try {
-            Object[] p = signal.getParameters();
-            return p != null && p.length > 0 ? String.valueOf(p[0]) : "";
-        } catch (DBusException e) {
-            return "";
-        }
     }
 
     private static ExecutorService daemonThreads(String name) {

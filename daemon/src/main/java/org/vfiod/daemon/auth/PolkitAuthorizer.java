@@ -8,7 +8,7 @@ import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.dbus.BusLink;
+import org.vfiod.daemon.bus.BusLink;
 
 /**
  * Asks polkitd, subject {@code system-bus-name}: polkit then looks up the caller's uid and session itself, so
@@ -30,7 +30,7 @@ public final class PolkitAuthorizer implements Authorizer {
     public AuthResult check(String busName, String actionId, boolean allowInteraction) {
         try {
             Object subject = new Object[] {"system-bus-name", Map.of("name", new Variant<>(busName))};
-            Duration limit = allowInteraction ? Duration.ofMinutes(5) : Duration.ofSeconds(25);
+            Duration limit = Authorizer.limit(allowInteraction);
             Message reply = link.call(BUS_NAME, PATH, INTERFACE, "CheckAuthorization", limit, "(sa{sv})sa{ss}us",
                     subject, actionId, Map.<String, String>of(), new UInt32(allowInteraction ? ALLOW_USER_INTERACTION : 0), "");
             if (reply instanceof Error e) throw new IllegalStateException(BusLink.describe(e));

@@ -63,7 +63,7 @@ public final class Persistence implements AutoCloseable {
     }
 
     public boolean covers(PciDevice device) {
-        return store.ruleFor(device).isPresent();
+        return store.covers(device);
     }
 
     /**

@@ -95,12 +95,17 @@ public final class RuleStore {
         return best;
     }
 
+    /** Whether a rule covers the device. */
+    public boolean covers(PciDevice device) {
+        return ruleFor(device).isPresent();
+    }
+
     public static Path addressFile(Path dir, PciAddress address) {
         return dir.resolve("pci-" + address + ".conf");
     }
 
-    /** Writes (atomically) the address rule of a device. */
-    public synchronized void persist(PciAddress address, Optional<DriverName> driver, boolean group) throws IOException {
+    /** Writes (atomically) the address rule of a device; the change it returns can put back what was there. */
+    public synchronized RuleChange persist(PciAddress address, Optional<DriverName> driver, boolean group) throws IOException {
         StringBuilder b = new StringBuilder();
         b.append("# vfiod: keep this device on VFIO across reboots and re-plugs.\n")
                 .append("# Written by vfiod at ").append(Instant.now()).append(" for a Rebind with persist;\n")
@@ -108,17 +113,38 @@ public final class RuleStore {
                 .append("match address ").append(address).append('\n');
         driver.ifPresent(d -> b.append("driver ").append(d).append('\n'));
         if (group) b.append("group yes\n");
-        AtomicFiles.write(addressFile(dir, address), b.toString());
+        Path f = addressFile(dir, address);
+        RuleChange change = new RuleChange(this, f, contentOf(f));
+        AtomicFiles.write(f, b.toString());
         reload();
+        return change;
     }
 
-    /** Removes the address rule of a device; false when there was none. */
-    public synchronized boolean forget(PciAddress address) throws IOException {
+    /** Removes the address rule of a device (if any); the change it returns can put it back. */
+    public synchronized RuleChange forget(PciAddress address) throws IOException {
         Path f = addressFile(dir, address);
-        boolean existed = Files.exists(f);
+        RuleChange change = new RuleChange(this, f, contentOf(f));
         AtomicFiles.delete(f);
         reload();
-        return existed;
+        return change;
+    }
+
+    /** {@link RuleChange#undo}: the file as it was before the change. */
+    synchronized void restore(Path file, Optional<String> content) throws IOException {
+        try {
+            if (content.isPresent()) AtomicFiles.write(file, content.get());
+            else AtomicFiles.delete(file);
+        } finally {
+            reload();
+        }
+    }
+
+    private static Optional<String> contentOf(Path file) throws IOException {
+        try {
+            return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (java.nio.file.NoSuchFileException absent) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<PersistentRule> parse(Path file, List<Problem> problems) {

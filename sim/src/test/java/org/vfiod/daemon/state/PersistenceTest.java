@@ -82,10 +82,10 @@ class PersistenceTest {
             assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
         }
         assertTrue(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
-        assertTrue(store.forget(PciAddress.require("0000:03:00.0")));
+        assertTrue(store.forget(PciAddress.require("0000:03:00.0")).existedBefore());
         assertFalse(Files.exists(file));
         assertFalse(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
-        assertFalse(store.forget(PciAddress.require("0000:03:00.0")));
+        assertFalse(store.forget(PciAddress.require("0000:03:00.0")).existedBefore());
     }
 
     @Test

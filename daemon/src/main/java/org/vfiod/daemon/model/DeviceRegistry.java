@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.model;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -10,93 +10,90 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.interfaces.ObjectManager;
-import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
-import org.vfiod.daemon.binding.RebindEngine;
-import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
-import org.vfiod1.Device;
-import org.vfiod1.Manager;
 
 /**
- * The device objects on the bus, kept equal to sysfs: objects appear and vanish with DeviceAdded/DeviceRemoved and
- * the ObjectManager signals, and every property change is announced with PropertiesChanged. Whatever an event
- * says, the registry re-reads sysfs for the truth, so events that arrive late, twice or out of order cannot leave
- * a stale object behind.
+ * Every PCI device as vfiod knows it, kept equal to sysfs: devices appear and vanish, and every change of a
+ * property is told to the listeners (the bus announces them). Whatever an event says, the registry re-reads sysfs
+ * for the truth, so events that arrive late, twice or out of order cannot leave a stale device behind.
  */
 public final class DeviceRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceRegistry.class);
 
-    private final ObjectPublisher publisher;
+    private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
     private final Sysfs sysfs;
-    private final Supplier<AliasIndex> index;
-    private final RebindEngine engine;
+    private final VfioDrivers vfioDrivers;
+    private final Predicate<PciDevice> onVfio;
     private final HardwareNames names;
     private final Predicate<PciDevice> persistent;
-    private final TreeMap<PciAddress, DeviceObject> objects = new TreeMap<>();
+    private final TreeMap<PciAddress, DeviceState> devices = new TreeMap<>();
     /**
-     * What readers see: a copy of {@code objects} replaced whole on every add and remove. Bus calls are answered on
+     * What readers see: a copy of {@code devices} replaced whole on every add and remove. Bus calls are answered on
      * the reader thread and must never wait for a refresh, which may stall on a device the kernel is busy with.
      */
-    private volatile List<DeviceObject> view = List.of();
-    private volatile Map<PciAddress, DeviceObject> byAddress = Map.of();
+    private volatile List<DeviceState> view = List.of();
+    private volatile Map<PciAddress, DeviceState> byAddress = Map.of();
+    /** The devices a Rebind or Restore is moving: their State is "busy". */
     private final Set<PciAddress> busy = new HashSet<>();
-    private final Map<String, String> driverOfModule = new java.util.concurrent.ConcurrentHashMap<>();
-    private volatile Operations operations;
-    /** Before the name is taken nobody can be listening: the first export sends no signals. */
+    /** Before the name is taken nobody can be listening: the first population tells no one. */
     private boolean quiet;
 
-    public DeviceRegistry(ObjectPublisher publisher, Sysfs sysfs, Supplier<AliasIndex> index, RebindEngine engine,
-                          HardwareNames names, Predicate<PciDevice> persistent) {
-        this.publisher = publisher;
+    /**
+     * {@code onVfio} says whether a device is on a VFIO driver (the engine knows); {@code persistent} whether a
+     * persistent rule covers it.
+     */
+    public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<PciDevice> onVfio, HardwareNames names,
+                          Predicate<PciDevice> persistent) {
         this.sysfs = sysfs;
-        this.index = index;
-        this.engine = engine;
+        this.vfioDrivers = new VfioDrivers(sysfs, index);
+        this.onVfio = onVfio;
         this.names = names;
         this.persistent = persistent;
     }
 
-    void setOperations(Operations operations) {
-        this.operations = operations;
+    /** From now on, {@code listener} hears every change (not the first population's). */
+    public void listen(DeviceListener listener) {
+        listeners.add(listener);
     }
 
     public List<DBusPath> paths() {
-        return view.stream().map(o -> new DBusPath(o.getObjectPath())).toList();
+        return view.stream().map(d -> new DBusPath(d.path())).toList();
     }
 
-    Optional<DeviceObject> get(PciAddress address) {
+    public Optional<DeviceState> get(PciAddress address) {
         return Optional.ofNullable(byAddress.get(address));
     }
 
-    /** Every object, in address order. */
-    List<DeviceObject> all() {
+    /** Every device, in address order. */
+    public List<DeviceState> all() {
         return view;
     }
 
     private void publishView() {
-        view = List.copyOf(objects.values());
-        byAddress = Map.copyOf(objects);
+        view = List.copyOf(devices.values());
+        byAddress = Map.copyOf(devices);
     }
 
-    /** The properties of every object, for tests and benchmarks that compare the registry with sysfs. */
+    /** The properties of every device, for tests and benchmarks that compare the registry with sysfs. */
     public synchronized Map<PciAddress, Map<String, Variant<?>>> snapshot() {
         Map<PciAddress, Map<String, Variant<?>>> out = new TreeMap<>();
-        objects.forEach((a, o) -> out.put(a, o.properties()));
+        devices.forEach((a, d) -> out.put(a, d.properties()));
         return out;
     }
 
     /**
-     * The first objects, from the devices the caller just read, before the bus name is requested: no signals (no
+     * The first devices, as the caller just read them, before the bus name is requested: no listener is told (no
      * one can hear yet).
      */
     public synchronized void populate(List<PciDevice> devices) {
@@ -118,7 +115,7 @@ public final class DeviceRegistry {
             LOG.error("cannot list PCI devices: {}", e.toString());
             return;
         }
-        for (PciAddress gone : new ArrayList<>(objects.keySet())) {
+        for (PciAddress gone : new ArrayList<>(devices.keySet())) {
             if (!present.contains(gone)) remove(gone);
         }
         for (PciAddress a : present) refresh(a);
@@ -157,38 +154,34 @@ public final class DeviceRegistry {
         apply(read.get());
     }
 
-    /** Makes the device's object say what {@code d} says, announcing the difference. */
+    /** Makes the device's state say what {@code d} says, telling the listeners the difference. */
     private void apply(PciDevice d) {
         PciAddress address = d.address();
         HardwareNames.Names n = names.lookup(d.modalias());
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
-                vfioDriver(d), engine.onVfioDriver(d), persistent.test(d), busy.contains(address));
-        DeviceObject existing = objects.get(address);
+                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(address));
+        DeviceState existing = devices.get(address);
         if (existing == null) {
-            DeviceObject o = new DeviceObject(address, operations, props);
-            objects.put(address, o);
+            DeviceState added = new DeviceState(address, props);
+            devices.put(address, added);
             // the first population publishes the view once, at its end
             if (quiet) return;
             publishView();
-            DBusPath path = new DBusPath(o.getObjectPath());
-            Map<String, Map<String, Variant<?>>> ifaces = Map.of(Device.INTERFACE, o.properties());
-            publisher.signal(() -> new ObjectManager.InterfacesAdded(Manager.PATH, path, ifaces));
-            publisher.signal(() -> new Manager.DeviceAdded(Manager.PATH, path));
+            for (DeviceListener l : listeners) l.added(added);
             LOG.debug("device {} added", address);
             return;
         }
         Map<String, Variant<?>> changed = existing.update(props);
         if (!changed.isEmpty() && !quiet) {
-            String path = existing.getObjectPath();
-            publisher.signal(() -> new Properties.PropertiesChanged(path, Device.INTERFACE, changed, List.of()));
+            for (DeviceListener l : listeners) l.changed(existing, changed);
         }
     }
 
     /** The addresses in the device's IOMMU group as its object knows them (empty when unknown). */
-    synchronized List<PciAddress> groupOf(PciAddress address) {
-        DeviceObject o = objects.get(address);
-        if (o == null) return List.of();
-        Object g = o.properties().get("GroupDevices").getValue();
+    public synchronized List<PciAddress> groupOf(PciAddress address) {
+        DeviceState d = devices.get(address);
+        if (d == null) return List.of();
+        Object g = d.properties().get("GroupDevices").getValue();
         List<PciAddress> out = new ArrayList<>();
         if (g instanceof List<?> paths) {
             for (Object p : paths) {
@@ -200,7 +193,8 @@ public final class DeviceRegistry {
         return out;
     }
 
-    synchronized void setBusy(Collection<PciAddress> addresses, boolean on) {
+    /** Marks devices busy (or no longer), re-reading each: clearing it picks up what the operation changed. */
+    public synchronized void setBusy(Collection<PciAddress> addresses, boolean on) {
         for (PciAddress a : addresses) {
             if (on) busy.add(a);
             else busy.remove(a);
@@ -209,30 +203,10 @@ public final class DeviceRegistry {
     }
 
     private void remove(PciAddress address) {
-        DeviceObject o = objects.remove(address);
-        if (o == null) return;
+        DeviceState d = devices.remove(address);
+        if (d == null) return;
         publishView();
-        DBusPath path = new DBusPath(o.getObjectPath());
-        publisher.signal(() -> new ObjectManager.InterfacesRemoved(Manager.PATH, path, List.of(Device.INTERFACE)));
-        publisher.signal(() -> new Manager.DeviceRemoved(Manager.PATH, path));
+        for (DeviceListener l : listeners) l.removed(d);
         LOG.debug("device {} removed", address);
-    }
-
-    /**
-     * The driver Rebind would choose: the driver name once its module is loaded, the module name before. A module's
-     * driver name never changes once it is known, so it is remembered instead of listing sysfs for every device.
-     */
-    String vfioDriver(PciDevice d) {
-        return index.get().resolve(d.modalias()).map(m -> {
-            String known = driverOfModule.get(m.module());
-            if (known != null) return known;
-            try {
-                Optional<DriverName> driver = sysfs.driverOfModule(new DriverName(m.module()));
-                driver.ifPresent(x -> driverOfModule.put(m.module(), x.value()));
-                return driver.map(DriverName::value).orElse(m.module());
-            } catch (IOException e) {
-                return m.module();
-            }
-        }).orElse("");
     }
 }

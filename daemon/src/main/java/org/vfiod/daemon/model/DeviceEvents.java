@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.model;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.operations;
 
 import java.time.Duration;
 import java.util.Map;

@@ -1,10 +1,9 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.interfaces.Properties;
@@ -15,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
-import org.vfiod.daemon.aliases.AliasSourceException;
+import org.vfiod.daemon.model.DeviceRegistry;
+import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
@@ -24,32 +24,32 @@ import org.vfiod1.Error;
 import org.vfiod1.Manager;
 
 /** {@code /org/vfiod}: the manager interface, its properties and the ObjectManager of the device objects. */
-final class ManagerObject extends PropertyHolder {
+final class ManagerObject {
     private static final Logger LOG = LoggerFactory.getLogger(ManagerObject.class);
     public static final int VERSION = 1;
 
     private final ObjectPublisher publisher;
     private final DeviceRegistry registry;
-    private final Operations operations;
-    private final AtomicReference<AliasIndex> index;
-    private final Supplier<AliasIndex> loader;
+    private final Mutations mutations;
+    private final Supplier<AliasIndex> index;
     private final Sysfs sysfs;
     private final String kernelRelease;
+    private volatile Map<String, Variant<?>> properties;
 
-    /** {@code loader} re-reads the alias sources; it throws {@link AliasSourceException} wrapped in an unchecked one. */
-    ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Operations operations,
-                  AtomicReference<AliasIndex> index, Supplier<AliasIndex> loader, Sysfs sysfs, String kernelRelease) {
-        super(Manager.INTERFACE, props(kernelRelease, index.get()));
+    /** {@code index} is the alias index in use (Reload and the alias watcher replace it). */
+    ManagerObject(ObjectPublisher publisher, DeviceRegistry registry, Mutations mutations, Supplier<AliasIndex> index,
+                  Sysfs sysfs, String kernelRelease) {
+        this.properties = Map.copyOf(props(kernelRelease, index.get()));
         this.publisher = publisher;
         this.registry = registry;
-        this.operations = operations;
+        this.mutations = mutations;
         this.index = index;
-        this.loader = loader;
         this.sysfs = sysfs;
         this.kernelRelease = kernelRelease;
     }
 
-    private static Map<String, Variant<?>> props(String kernelRelease, AliasIndex index) {
+    /** The manager's properties (ContractTest holds their types to the contract). */
+    static Map<String, Variant<?>> props(String kernelRelease, AliasIndex index) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
         p.put("Version", new Variant<>(new UInt32(VERSION)));
         p.put("KernelRelease", new Variant<>(kernelRelease));
@@ -57,13 +57,25 @@ final class ManagerObject extends PropertyHolder {
         return p;
     }
 
+    Variant<?> get(String iface, String property) {
+        return ReadOnlyProperties.get(Manager.INTERFACE, properties, iface, property);
+    }
+
+    Map<String, Variant<?>> getAll(String iface) {
+        return ReadOnlyProperties.getAll(Manager.INTERFACE, properties, iface);
+    }
+
+    void set(String iface, String property) {
+        ReadOnlyProperties.set(Manager.INTERFACE, properties, iface, property);
+    }
+
     List<DBusPath> ListDevices() {
         return registry.paths();
     }
 
     DBusPath DeviceByAddress(String address) {
-        PciAddress a = Operations.address(address);
-        return registry.get(a).map(o -> new DBusPath(o.getObjectPath()))
+        PciAddress a = AddressArgument.parse(address);
+        return registry.get(a).map(d -> new DBusPath(d.path()))
                 .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
     }
 
@@ -87,31 +99,27 @@ final class ManagerObject extends PropertyHolder {
         return out;
     }
 
-    String rebind(String caller, String address, Map<String, Variant<?>> options) {
-        return operations.rebind(caller, address, options);
+    String rebind(Caller caller, String address, Map<String, Variant<?>> options) {
+        return mutations.rebind(caller, address, options);
     }
 
-    String restore(String caller, String address, Map<String, Variant<?>> options) {
-        return operations.restore(caller, address, options);
+    String restore(Caller caller, String address, Map<String, Variant<?>> options) {
+        return mutations.restore(caller, address, options);
     }
 
-    void reload(String caller) {
-        operations.authorizeReload(caller);
-        AliasIndex fresh;
-        try {
-            fresh = loader.get();
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
-            throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
-        }
-        index.set(fresh);
-        LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
+    void reload(Caller caller) {
+        mutations.reload(caller);
         aliasesChanged();
     }
 
     /** Announces a new index: AliasCount here, VfioDriver on the devices. */
     void aliasesChanged() {
-        Map<String, Variant<?>> changed = update(props(kernelRelease, index.get()));
+        Map<String, Variant<?>> changed;
+        synchronized (this) {
+            Map<String, Variant<?>> next = props(kernelRelease, index.get());
+            changed = DeviceState.changes(properties, next);
+            properties = Map.copyOf(next);
+        }
         if (!changed.isEmpty()) {
             publisher.signal(() -> new Properties.PropertiesChanged(Manager.PATH, Manager.INTERFACE, changed, List.of()));
         }
@@ -120,7 +128,7 @@ final class ManagerObject extends PropertyHolder {
 
     Map<DBusPath, Map<String, Map<String, Variant<?>>>> GetManagedObjects() {
         Map<DBusPath, Map<String, Map<String, Variant<?>>>> out = new LinkedHashMap<>();
-        for (DeviceObject o : registry.all()) out.put(new DBusPath(o.getObjectPath()), Map.of(Device.INTERFACE, o.properties()));
+        for (DeviceState d : registry.all()) out.put(new DBusPath(d.path()), Map.of(Device.INTERFACE, d.properties()));
         return out;
     }
 }

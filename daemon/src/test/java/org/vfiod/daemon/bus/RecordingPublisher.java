@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.model;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,15 +12,15 @@ import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod1.Manager;
 
 /** The org.vfiod1.Device properties of one device, as values with their exact D-Bus types. */
-final class DeviceView {
+public final class DeviceView {
     private DeviceView() {
     }
 
-    static String path(PciAddress address) {
+    public static String path(PciAddress address) {
         return Manager.DEVICES_PATH + "/" + address.objectPathElement();
     }
 
-    static Map<String, Variant<?>> properties(PciDevice d, String vendor, String product, String vfioDriver,
+    public static Map<String, Variant<?>> properties(PciDevice d, String vendor, String product, String vfioDriver,
                                               boolean onVfio, boolean persistent, boolean busy) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
         p.put("Address", new Variant<>(d.address().toString()));

@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.DBusSignal;

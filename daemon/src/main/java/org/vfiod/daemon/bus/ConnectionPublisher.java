@@ -1,4 +1,4 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.bus;
 
 import java.io.IOException;
 import org.freedesktop.dbus.exceptions.DBusException;

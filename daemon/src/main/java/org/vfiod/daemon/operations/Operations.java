@@ -1,5 +1,6 @@
-package org.vfiod.daemon.dbus;
+package org.vfiod.daemon.operations;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,35 +11,40 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.freedesktop.DBus.Error.AccessDenied;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.auth.Actions;
 import org.vfiod.daemon.auth.AuthResult;
 import org.vfiod.daemon.auth.Authorizer;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.bus.Actions;
+import org.vfiod.daemon.bus.AddressArgument;
+import org.vfiod.daemon.bus.Caller;
+import org.vfiod.daemon.bus.Mutations;
+import org.vfiod.daemon.model.DeviceRegistry;
 import java.util.Optional;
-import org.vfiod.daemon.files.AtomicFiles;
 import org.vfiod.daemon.state.Persistence;
+import org.vfiod.daemon.state.RuleChange;
 import org.vfiod.daemon.state.RuleStore;
-import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
 
 /**
  * The mutating calls, in the order that keeps them safe: validate everything the caller sent, ask polkit (on the
- * auth pool, never on the bus threads' critical path), then let the engine work, and refresh the objects.
+ * auth pool, never on the bus threads' critical path) for the action the bus's member table gave the call, then let
+ * the engine work, and refresh the model.
  */
-final class Operations {
+public final class Operations implements Mutations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
-    /** An interactive check waits for a person typing a password; a non-interactive one only for polkitd. */
-    private static final Duration INTERACTIVE_AUTH_LIMIT = Duration.ofMinutes(5);
-    private static final Duration AUTH_LIMIT = Duration.ofSeconds(25);
 
     private final RebindEngine engine;
     private final Authorizer authorizer;
@@ -46,42 +52,60 @@ final class Operations {
     private final DeviceRegistry registry;
     /** Slow calls in flight; beyond this they are refused, so read-only calls always find a bus thread free. */
     private final Semaphore slowCalls;
-
     private final Persistence persistence;
+    private final AtomicReference<AliasIndex> index;
+    private final Supplier<AliasIndex> aliasLoader;
 
-    Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry, int maxSlowCalls,
-               Persistence persistence) {
-        this.persistence = persistence;
+    /**
+     * {@code maxSlowCalls}: calls in flight at once, beyond which they are refused with Busy; {@code aliasLoader}
+     * reads the alias sources for Reload, throwing {@link AliasSourceException} wrapped in an unchecked exception.
+     */
+    public Operations(RebindEngine engine, Authorizer authorizer, ExecutorService authPool, DeviceRegistry registry,
+                      int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index, Supplier<AliasIndex> aliasLoader) {
         this.engine = engine;
         this.authorizer = authorizer;
         this.authPool = authPool;
         this.registry = registry;
         this.slowCalls = new Semaphore(maxSlowCalls);
+        this.persistence = persistence;
+        this.index = index;
+        this.aliasLoader = aliasLoader;
     }
 
-    String rebind(String caller, String addressText, Map<String, Variant<?>> options) {
+    @Override
+    public String rebind(Caller caller, String addressText, Map<String, Variant<?>> options) {
         return run("Rebind", caller, addressText, options, true);
     }
 
-    String restore(String caller, String addressText, Map<String, Variant<?>> options) {
+    @Override
+    public String restore(Caller caller, String addressText, Map<String, Variant<?>> options) {
         return run("Restore", caller, addressText, options, false);
     }
 
-    void authorizeReload(String caller) {
+    @Override
+    public void reload(Caller caller) {
         withSlot(() -> {
-            authorize(caller, Actions.RELOAD, true);
+            authorize(caller.busName(), caller.action(), true);
             return null;
         });
+        AliasIndex fresh;
+        try {
+            fresh = aliasLoader.get();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
+            throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
+        }
+        index.set(fresh);
+        LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
     }
 
-    /** {@code caller} is the unique bus name the call came from, as the bus daemon stamped it on the message. */
-    private String run(String method, String caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
-        PciAddress address = address(addressText);
+    private String run(String method, Caller caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
+        PciAddress address = AddressArgument.parse(addressText);
         CallOptions parsed = CallOptions.parse(options);
         return withSlot(() -> {
             if (!parsed.bind().dryRun()) {
-                authorize(caller, Actions.REBIND, parsed.interactive());
-                if (parsed.persist()) authorize(caller, Actions.PERSIST, parsed.interactive());
+                authorize(caller.busName(), caller.action(), parsed.interactive());
+                if (parsed.persist()) authorize(caller.busName(), Actions.PERSIST, parsed.interactive());
             }
             List<PciAddress> group = groupOf(address);
             registry.setBusy(group, true);
@@ -89,10 +113,10 @@ final class Operations {
                 BindResult r = parsed.persist() && !parsed.bind().dryRun()
                         ? persisting(address, parsed, toVfio)
                         : toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
-                LOG.info("{} {} by {}{}: {}", method, address, caller, parsed.persist() ? " (persist)" : "", describe(r));
+                LOG.info("{} {} by {}{}: {}", method, address, caller.busName(), parsed.persist() ? " (persist)" : "", describe(r));
                 return r.driver();
             } catch (BindingException e) {
-                LOG.info("{} {} by {} refused: {}", method, address, caller, e.getMessage());
+                LOG.info("{} {} by {} refused: {}", method, address, caller.busName(), e.getMessage());
                 throw toDBus(e);
             } finally {
                 // clearing busy re-reads each device, which also picks up what the operation changed
@@ -106,32 +130,31 @@ final class Operations {
      * the device and its rule never disagree.
      */
     private BindResult persisting(PciAddress address, CallOptions parsed, boolean toVfio) throws BindingException {
-        if (persistence == null) throw new BindingException.Failed("persistence is not configured; nothing was changed");
         RuleStore store = persistence.store();
-        java.nio.file.Path file = RuleStore.addressFile(store.folder(), address);
-        Optional<String> before;
+        Optional<RuleChange> change;
         try {
-            before = java.nio.file.Files.exists(file) ? Optional.of(java.nio.file.Files.readString(file)) : Optional.empty();
             if (toVfio) {
                 Optional<DriverName> driver = parsed.bind().driver().filter(DriverName::isValid).map(DriverName::new);
-                if (engine.isKnownDevice(address)) store.persist(address, driver, parsed.bind().group());
+                // an unknown device gets no rule: the engine refuses it with NoSuchDevice below
+                change = engine.isKnownDevice(address) ? Optional.of(store.persist(address, driver, parsed.bind().group())) : Optional.empty();
             } else {
-                store.forget(address);
+                change = Optional.of(store.forget(address));
             }
-        } catch (java.io.IOException e) {
-            throw new BindingException.Failed("cannot write the rule " + file + ": " + e.getMessage() + "; nothing was changed");
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot write the rule " + RuleStore.addressFile(store.folder(), address) + ": "
+                    + e.getMessage() + "; nothing was changed");
         }
         try {
             BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
             persistence.rulesChanged();
             return r;
         } catch (BindingException e) {
-            try {
-                if (before.isPresent()) AtomicFiles.write(file, before.get());
-                else AtomicFiles.delete(file);
-                store.reload();
-            } catch (java.io.IOException undo) {
-                throw new BindingException.Failed(e.getMessage() + "; and the rule " + file + " could not be put back: " + undo.getMessage());
+            if (change.isPresent()) {
+                try {
+                    change.get().undo();
+                } catch (IOException undo) {
+                    throw new BindingException.Failed(e.getMessage() + "; and the rule " + change.get().file() + " could not be put back: " + undo.getMessage());
+                }
             }
             throw e;
         }
@@ -161,10 +184,12 @@ final class Operations {
 
     private void authorize(String caller, String action, boolean interactive) {
         if (caller == null) throw new AccessDenied("cannot tell who is calling; refusing " + action);
+        // the bus refuses such a call already; this keeps a call that reaches here some other way from going unchecked
+        if (action == null || action.isBlank()) throw new AccessDenied("no polkit action for this call; refusing it");
         CompletableFuture<AuthResult> check = CompletableFuture.supplyAsync(
                 () -> authorizer.check(caller, action, interactive), authPool);
         AuthResult result;
-        Duration limit = interactive ? INTERACTIVE_AUTH_LIMIT : AUTH_LIMIT;
+        Duration limit = Authorizer.limit(interactive);
         try {
             result = check.get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -184,12 +209,7 @@ final class Operations {
         }
     }
 
-    static PciAddress address(String text) {
-        return PciAddress.parse(text).orElseThrow(() -> new Error.InvalidArgument("'" + CallerText.printable(text)
-                + "' is not a PCI address (expected DDDD:BB:DD.F in hex, e.g. 0000:01:00.0)"));
-    }
-
-    static DBusExecutionException toDBus(BindingException e) {
+    private static DBusExecutionException toDBus(BindingException e) {
         String m = e.getMessage();
         if (e instanceof BindingException.InvalidArgument) return new Error.InvalidArgument(m);
         if (e instanceof BindingException.NoSuchDevice) return new Error.NoSuchDevice(m);

@@ -1,0 +1,15 @@
+package org.vfiod.daemon.bus;
+
+/**
+ * The polkit action ids of org.vfiod.policy. The member table names the one each mutating member needs (the
+ * contract's {@code org.vfiod1.PolkitAction} annotations say the same); a call with {@code persist} needs
+ * {@link #PERSIST} as well.
+ */
+public final class Actions {
+    public static final String REBIND = "org.vfiod.rebind";
+    public static final String PERSIST = "org.vfiod.persist";
+    public static final String RELOAD = "org.vfiod.reload";
+
+    private Actions() {
+    }
+}

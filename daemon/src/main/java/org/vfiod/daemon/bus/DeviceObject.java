@@ -1,0 +1,38 @@
+package org.vfiod.daemon.bus;
+
+import java.util.Map;
+import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.model.DeviceState;
+import org.vfiod1.Device;
+
+/**
+ * What the object at each device's path answers, for the device the path names. One for all devices: the state is
+ * the model's, so there is nothing to build or keep per device.
+ */
+final class DeviceObject {
+    private final Mutations mutations;
+
+    DeviceObject(Mutations mutations) {
+        this.mutations = mutations;
+    }
+
+    Variant<?> get(DeviceState device, String iface, String property) {
+        return ReadOnlyProperties.get(Device.INTERFACE, device.properties(), iface, property);
+    }
+
+    Map<String, Variant<?>> getAll(DeviceState device, String iface) {
+        return ReadOnlyProperties.getAll(Device.INTERFACE, device.properties(), iface);
+    }
+
+    void set(DeviceState device, String iface, String property) {
+        ReadOnlyProperties.set(Device.INTERFACE, device.properties(), iface, property);
+    }
+
+    String rebind(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
+        return mutations.rebind(caller, device.address().toString(), options);
+    }
+
+    String restore(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
+        return mutations.restore(caller, device.address().toString(), options);
+    }
+}

@@ -1,0 +1,19 @@
+package org.vfiod.daemon.bus;
+
+import java.util.Map;
+import org.freedesktop.dbus.types.Variant;
+
+/**
+ * What the mutating members do. The bus only routes the calls here, on its slow pool; the implementation
+ * (Operations) validates, asks polkit, acts and refreshes the model. Failures are D-Bus errors (org.vfiod1.Error,
+ * AccessDenied), which go back to the caller as they are.
+ */
+public interface Mutations {
+    /** {@code caller} names who asks and the polkit action the member table gives the call. */
+    String rebind(Caller caller, String address, Map<String, Variant<?>> options);
+
+    String restore(Caller caller, String address, Map<String, Variant<?>> options);
+
+    /** Reads the alias sources again and makes the new index the one in use. */
+    void reload(Caller caller);
+}

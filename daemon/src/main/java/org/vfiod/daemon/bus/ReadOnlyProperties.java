@@ -1,0 +1,39 @@
+package org.vfiod.daemon.bus;
+
+import java.util.Map;
+import org.freedesktop.DBus.Error;
+import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.sysfs.CallerText;
+
+/**
+ * What {@code org.freedesktop.DBus.Properties} answers on an object: the read-only properties of its one
+ * interface. The properties themselves live with their object (a device's in the model).
+ */
+final class ReadOnlyProperties {
+    private ReadOnlyProperties() {
+    }
+
+    static Variant<?> get(String ownInterface, Map<String, Variant<?>> properties, String iface, String property) {
+        checkInterface(ownInterface, iface);
+        Variant<?> v = properties.get(property);
+        if (v == null) throw new Error.UnknownProperty("no property " + CallerText.printable(property) + " on " + ownInterface);
+        return v;
+    }
+
+    static void set(String ownInterface, Map<String, Variant<?>> properties, String iface, String property) {
+        get(ownInterface, properties, iface, property);
+        throw new Error.PropertyReadOnly(ownInterface + "." + property + " is read-only");
+    }
+
+    static Map<String, Variant<?>> getAll(String ownInterface, Map<String, Variant<?>> properties, String iface) {
+        if (iface == null || iface.isEmpty()) return properties;
+        if (!ownInterface.equals(iface)) return Map.of();
+        return properties;
+    }
+
+    private static void checkInterface(String ownInterface, String iface) {
+        if (!ownInterface.equals(iface)) {
+            throw new Error.UnknownInterface("no interface " + CallerText.printable(iface) + " here");
+        }
+    }
+}

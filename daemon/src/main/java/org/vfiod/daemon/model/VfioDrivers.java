@@ -1,0 +1,42 @@
+package org.vfiod.daemon.model;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+/**
+ * The driver Rebind would choose for a device: the driver name once its module is loaded, the module name before.
+ * A module's driver name never changes once it is known, so it is remembered instead of listing sysfs for every
+ * device.
+ */
+final class VfioDrivers {
+    private final Sysfs sysfs;
+    private final Supplier<AliasIndex> index;
+    private final Map<String, String> driverOfModule = new ConcurrentHashMap<>();
+
+    VfioDrivers(Sysfs sysfs, Supplier<AliasIndex> index) {
+        this.sysfs = sysfs;
+        this.index = index;
+    }
+
+    /** "" when no vfio_ alias matches the device. */
+    String of(PciDevice d) {
+        return index.get().resolve(d.modalias()).map(m -> {
+            String known = driverOfModule.get(m.module());
+            if (known != null) return known;
+            try {
+                Optional<DriverName> driver = sysfs.driverOfModule(new DriverName(m.module()));
+                driver.ifPresent(x -> driverOfModule.put(m.module(), x.value()));
+                return driver.map(DriverName::value).orElse(m.module());
+            } catch (IOException e) {
+                return m.module();
+            }
+        }).orElse("");
+    }
+}
