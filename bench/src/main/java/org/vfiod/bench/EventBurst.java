@@ -48,7 +48,7 @@ public final class EventBurst {
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
         AliasIndex index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        RebindEngine engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs));
+        RebindEngine engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
         AtomicLong signals = new AtomicLong();
         ObjectPublisher publisher = factory -> {
             try {

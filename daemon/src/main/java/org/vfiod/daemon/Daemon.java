@@ -36,7 +36,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
+import org.vfiod.daemon.binding.JournalStore;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.binding.Reconciler;
 import org.vfiod.daemon.dbus.BusService;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sysfs.FileKernelWriter;
@@ -141,9 +143,11 @@ final class Daemon {
             return EXIT_FAILURE;
         }
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
-        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter);
-
+        RebindEngine engine = new RebindEngine(sysfs, index::get, loader, waiter, new JournalStore(o.runtimeDir().resolve("journal")));
         phase.mark("sysfs");
+        // a move that a killed vfiod left half-done is finished before anything reads the devices or takes the name
+        List<Reconciler.Outcome> reconciled = engine.reconcile();
+        if (!reconciled.isEmpty()) phase.mark("reconcile");
         List<PciDevice> devices;
         try {
             devices = sysfs.readAll();

@@ -7,10 +7,10 @@ import java.util.Optional;
 
 /** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
 record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
-                     Path configDir, Path stateDir, Path udevRulesDir, String logLevel, boolean replace) {
+                     Path configDir, Path stateDir, Path runtimeDir, Path udevRulesDir, String logLevel, boolean replace) {
     static final String USAGE = """
             usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
-                         [--config-dir DIR] [--state-dir DIR] [--udev-rules-dir DIR]
+                         [--config-dir DIR] [--state-dir DIR] [--runtime-dir DIR] [--udev-rules-dir DIR]
                          [--log-level error|warn|info|debug] [--replace]
                    vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
 
@@ -32,6 +32,8 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         List<Path> modprobe = new ArrayList<>();
         Path config = Path.of("/etc/vfiod");
         Path state = Path.of("/var/lib/vfiod");
+        // the journal of moves in flight: a tmpfs, so a reboot (which resets the kernel's state) clears it too
+        Path runtime = Path.of("/run/vfiod");
         Path udev = null;
         String level = "info";
         boolean replace = false;
@@ -44,6 +46,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
                 case "--modprobe-dir" -> modprobe.add(Path.of(value(args, ++i, a)));
                 case "--config-dir" -> config = Path.of(value(args, ++i, a));
                 case "--state-dir" -> state = Path.of(value(args, ++i, a));
+                case "--runtime-dir" -> runtime = Path.of(value(args, ++i, a));
                 case "--udev-rules-dir" -> udev = Path.of(value(args, ++i, a));
                 case "--log-level" -> {
                     level = value(args, ++i, a).toLowerCase(java.util.Locale.ROOT);
@@ -59,7 +62,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         if (modprobe.isEmpty()) modprobe = org.vfiod.daemon.aliases.AliasSources.DEFAULT_MODPROBE_DIRS;
         // the boot rules belong to the real machine; over another sysfs root they stay beside the config
         if (udev == null) udev = sysfs.equals(Path.of("/sys")) ? Path.of("/etc/udev/rules.d") : config.resolve("udev-rules.d");
-        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, udev, level, replace);
+        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, udev, level, replace);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {

@@ -121,7 +121,13 @@ public final class Env implements AutoCloseable {
     public List<String> vfiodArgs(String busAddress, Path modulesDir) {
         return new ArrayList<>(List.of("--bus-address", busAddress, "--sysfs-root", sim.root().toString(),
                 "--modules-dir", modulesDir.toString(), "--modprobe-dir", dir.resolve("no-modprobe.d").toString(),
-                "--config-dir", dir.resolve("etc-vfiod").toString(), "--state-dir", dir.resolve("var-lib-vfiod").toString()));
+                "--config-dir", dir.resolve("etc-vfiod").toString(), "--state-dir", dir.resolve("var-lib-vfiod").toString(),
+                "--runtime-dir", runtimeDir().toString()));
+    }
+
+    /** vfiod's runtime directory in this test (its journal is in {@code journal/}). */
+    public Path runtimeDir() {
+        return dir.resolve("run-vfiod");
     }
 
     /** Starts another vfiod on the class's bus with the default modules and {@code extra} arguments. */

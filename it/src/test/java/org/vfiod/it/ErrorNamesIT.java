@@ -95,8 +95,17 @@ class ErrorNamesIT {
         env.device(User.ROOT, NIC, "Restore", "{}").assertError(Env.BUSY);
         assertEquals("e1000e", env.driverOf(NIC), "the hung unbind has not happened");
 
-        // once the kernel returns, the device is usable again
+        // once the kernel returns, the device is put back where it was, driver and override, before anyone else gets
+        // the group; its object follows
         env.clearFaults();
+        for (int i = 0; i < 100 && !(env.driverOf(NIC).equals("e1000e") && env.overrideOf(NIC).equals("(null)")
+                && "e1000e".equals(env.deviceProperty(NIC, "Driver"))); i++) {
+            PrivateSystemBus.sleep(50);
+        }
+        assertEquals("e1000e", env.driverOf(NIC), "the device was left where the kernel dropped it");
+        assertEquals("(null)", env.overrideOf(NIC));
+        assertEquals("e1000e", env.deviceProperty(NIC, "Driver"));
+        // and usable again
         String driver = null;
         for (int i = 0; i < 100 && driver == null; i++) {
             Reply r = env.manager(User.ROOT, "Rebind", NIC, "{}");

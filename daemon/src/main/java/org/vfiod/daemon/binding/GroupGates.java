@@ -1,6 +1,7 @@
 package org.vfiod.daemon.binding;
 
 import java.time.Duration;
+import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,8 @@ final class GroupGates {
         private final String name;
         private final Semaphore permit = new Semaphore(1, true);
         private volatile String hungWrite;
+        /** Set while the holder's write hangs: only that write's return opens the gate again. */
+        private volatile boolean wedged;
 
         Gate(String name) {
             this.name = name;
@@ -28,15 +31,26 @@ final class GroupGates {
         }
 
         void release() {
-            if (hungWrite == null) permit.release();
+            // a wedged gate is released by the write that hung, once it returns
+            if (!wedged) permit.release();
         }
 
-        /** Keeps the gate shut until {@code write} completes, whoever held it. */
-        void wedge(String what, CompletableFuture<?> write) {
+        /**
+         * Keeps the gate shut until {@code write} completes, whoever held it; then runs {@code afterReturn} (the
+         * rollback) before anyone else may enter.
+         */
+        void wedge(String what, CompletableFuture<?> write, Runnable afterReturn) {
+            wedged = true;
             hungWrite = what;
             write.whenComplete((r, e) -> {
-                hungWrite = null;
-                permit.release();
+                try {
+                    afterReturn.run();
+                } catch (RuntimeException | Error failure) {
+                    LoggerFactory.getLogger(GroupGates.class).error("putting {} back after a hung write failed", name, failure);
+                } finally {
+                    hungWrite = null;
+                    permit.release();
+                }
             });
         }
     }
@@ -49,7 +63,10 @@ final class GroupGates {
                 if (hung != null) {
                     throw new BindingException.Busy(key + " is blocked: " + hung + " has not returned from the kernel");
                 }
-                if (gate.permit.tryAcquire(50, TimeUnit.MILLISECONDS)) return gate;
+                if (gate.permit.tryAcquire(50, TimeUnit.MILLISECONDS)) {
+                    gate.wedged = false;
+                    return gate;
+                }
                 if (Instant.now().isAfter(deadline)) {
                     throw new BindingException.Busy("another operation on " + key + " is still running");
                 }

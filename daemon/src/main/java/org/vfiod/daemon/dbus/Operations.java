@@ -22,7 +22,7 @@ import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
 import java.util.Optional;
-import org.vfiod.daemon.state.AtomicFiles;
+import org.vfiod.daemon.files.AtomicFiles;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleStore;
 import org.vfiod.daemon.sysfs.CallerText;

@@ -20,6 +20,8 @@ import org.vfiod.daemon.sysfs.ModuleLoader;
  * <pre>
  * .vfiod-sim/drivers   DRIVER MODULE [vfio] [override-only] [VVVV:DDDD | class:CC ...]
  * .vfiod-sim/faults    probe-fail DRIVER [ADDR] | hang-unbind ADDR | vanish-on-unbind ADDR | modprobe-fail MODULE
+ *                      | sigkill-after-write N
+ * .vfiod-sim/writes    every write: PID ATTRIBUTE VALUE
  * .vfiod-sim/kernel.log  what the simulated kernel did (probes, binds), like dmesg
  * </pre>
  */
@@ -28,6 +30,7 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
 
     private final Path root;
     private final Object lock = new Object();
+    private final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
 
     public SimulatedKernel(Path root) throws IOException {
         this.root = root.toRealPath();
@@ -50,6 +53,33 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
     @Override
     public void write(Path attribute, String value) throws IOException {
         Path rel = root.relativize(attribute.toRealPath());
+        apply(attribute, rel, value);
+        afterWrite(rel, value);
+    }
+
+    /**
+     * Every write is recorded in {@code .vfiod-sim/writes} with the writer's pid, and {@code sigkill-after-write N}
+     * kills the writing process with a real SIGKILL once its Nth write has taken effect, as a crash, the OOM killer
+     * or {@code systemctl kill} would: the crash tests' fault point.
+     */
+    private void afterWrite(Path rel, String value) throws IOException {
+        long pid = ProcessHandle.current().pid();
+        int n = writes.incrementAndGet();
+        Files.writeString(root.resolve(CONTROL_DIR).resolve("writes"), pid + " " + rel + " " + value.strip() + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        if (faults().contains("sigkill-after-write " + n)) {
+            log("sigkill after write " + n + " (" + rel + " " + value.strip() + ") of pid " + pid);
+            try {
+                new ProcessBuilder("kill", "-KILL", Long.toString(pid)).inheritIO().start().waitFor();
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("the simulated crash did not kill pid " + pid);
+        }
+    }
+
+    private void apply(Path attribute, Path rel, String value) throws IOException {
         String v = value.strip();
         int n = rel.getNameCount();
         if (rel.getFileName().toString().equals("driver_override")) {
@@ -81,7 +111,8 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             }
         } else {
             synchronized (lock) {
-                Files.writeString(attribute, value, StandardOpenOption.TRUNCATE_EXISTING);
+                // sysfs shows an attribute's value with a newline, whatever was written
+                Files.writeString(attribute, value.strip() + "\n", StandardOpenOption.TRUNCATE_EXISTING);
             }
         }
     }

@@ -1,5 +1,6 @@
 package org.vfiod.daemon.state;
 
+import org.vfiod.daemon.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;

@@ -24,14 +24,21 @@ final class SimulatedMachine implements AutoCloseable {
     final AliasIndex index;
     final RebindEngine engine;
 
+    final SimulatedKernel kernel;
+
     SimulatedMachine(Path dir, String modulesAlias) throws IOException {
-        sim = SimulatedSysfs.sampleMachine(dir.resolve("sys"));
+        this(dir, modulesAlias, false);
+    }
+
+    /** With {@code existing}, a new engine on the tree (and journal) an earlier one left: a restart. */
+    SimulatedMachine(Path dir, String modulesAlias, boolean existing) throws IOException {
+        sim = existing ? SimulatedSysfs.create(dir.resolve("sys")) : SimulatedSysfs.sampleMachine(dir.resolve("sys"));
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), modulesAlias);
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        SimulatedKernel kernel = new SimulatedKernel(sim.root());
+        kernel = new SimulatedKernel(sim.root());
         sysfs = new Sysfs(sim.root(), kernel);
-        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new JournalStore(dir.resolve("run/journal")));
     }
 
     PciDevice device(String address) throws IOException {
@@ -65,6 +72,18 @@ final class SimulatedMachine implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return out;
+    }
+
+    /** The entries that differ between two snapshots, one per line, for readable failures. */
+    static String diff(TreeMap<String, String> before, TreeMap<String, String> after) {
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(before.keySet());
+        keys.addAll(after.keySet());
+        StringBuilder b = new StringBuilder();
+        for (String k : keys) {
+            String x = before.get(k), y = after.get(k);
+            if (!java.util.Objects.equals(x, y)) b.append("\n  ").append(k).append(": ").append(x).append(" => ").append(y);
+        }
+        return b.toString();
     }
 
     @Override

@@ -56,7 +56,7 @@ class DeviceEventsTest {
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
         bus = new RecordingPublisher(true);
         registry = new DeviceRegistry(bus, sysfs, () -> index, engine, HardwareNames.NONE, d -> false);
         events = new DeviceEvents(registry, a -> { });

@@ -1,4 +1,4 @@
-package org.vfiod.daemon.state;
+package org.vfiod.daemon.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

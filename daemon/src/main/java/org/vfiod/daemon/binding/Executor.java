@@ -1,0 +1,171 @@
+package org.vfiod.daemon.binding;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+/**
+ * Runs a plan: records it in the journal, makes each write with its deadline, checks the driver the kernel chose,
+ * and on any failure puts every device back from the recorded prior state. A write that hangs past its deadline
+ * costs the caller a Timeout; its group stays shut until the write returns, and then the devices are put back.
+ */
+final class Executor {
+    private static final Logger LOG = LoggerFactory.getLogger(Executor.class);
+
+    private final Sysfs sysfs;
+    private final KernelCalls calls;
+    private final ProbeWait probeWait;
+    private final Rollback rollback;
+    private final JournalStore journal;
+    private final VfioDrivers vfio;
+
+    /** Whether a driver is a vfio driver: a Restore that lands on one has failed. */
+    @FunctionalInterface
+    interface VfioDrivers {
+        boolean isVfio(String driver);
+    }
+
+    Executor(Sysfs sysfs, KernelCalls calls, ProbeWait probeWait, Rollback rollback, JournalStore journal, VfioDrivers vfio) {
+        this.sysfs = sysfs;
+        this.calls = calls;
+        this.probeWait = probeWait;
+        this.rollback = rollback;
+        this.journal = journal;
+        this.vfio = vfio;
+    }
+
+    BindResult.Moved run(Plan plan, GroupGates.Gate gate, Instant deadline, Duration budget) throws BindingException {
+        if (!plan.modulesToLoad().isEmpty()) throw new IllegalStateException("plan run before its modules were loaded: " + plan.modulesToLoad());
+        JournalStore.Entry entry;
+        try {
+            entry = journal.begin(plan);
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot write the journal in " + journal.dir() + ": " + e.getMessage() + "; nothing was changed");
+        }
+        List<String> summary = new ArrayList<>();
+        String primaryDriver = "";
+        try {
+            for (Sysfs.Framebuffer fb : plan.framebuffers()) {
+                write(entry, new Step.ReleaseFramebuffer(fb), gate, deadline, budget, plan, () -> sysfs.writeFramebuffer(fb, false));
+                LOG.info("released {} from the boot GPU", fb.name());
+                summary.add("released " + fb.name());
+            }
+            for (PlannedDevice d : plan.devices()) {
+                for (Step s : d.steps()) write(entry, s, gate, deadline, budget, plan, () -> perform(s));
+                Optional<String> now = verify(d, deadline);
+                String landed = now.orElse("");
+                if (plan.direction() == Direction.TO_HOST) {
+                    if (now.isEmpty()) LOG.warn("{} has no driver now: no host driver matches it (that is the kernel's choice, not an error)", d.address());
+                    else LOG.info("{} is back on {}", d.address(), landed);
+                    summary.add(d.address() + " -> " + now.orElse("no driver (none matches)"));
+                } else {
+                    LOG.info("{} moved from {} to {}", d.address(), d.prior().driver().orElse("no driver"), landed);
+                    summary.add(d.address() + " -> " + landed);
+                }
+                if (d.address().equals(plan.requested())) primaryDriver = landed;
+            }
+            entry.complete();
+        } catch (StepFailed failure) {
+            throw rolledBack(plan, entry, budget, failure);
+        } catch (IOException journalFailed) {
+            throw rolledBack(plan, entry, budget, new StepFailed("write the journal", journalFailed.getMessage()));
+        }
+        removeQuietly(entry);
+        if (plan.direction() == Direction.TO_VFIO && primaryDriver.isEmpty()) {
+            primaryDriver = plan.devices().get(0).targetDriver().map(Object::toString).orElse("");
+        }
+        return new BindResult.Moved(primaryDriver, plan.addresses(), summary);
+    }
+
+    private void perform(Step s) throws IOException {
+        if (s instanceof Step.SetOverride o) sysfs.writeDriverOverride(o.address(), o.driver());
+        else if (s instanceof Step.Unbind u) sysfs.unbind(u.address(), u.from());
+        else if (s instanceof Step.Probe p) sysfs.probe(p.address());
+        else throw new IllegalArgumentException("not a device step: " + s);
+    }
+
+    /** One write with its deadline, recorded in the journal once it returned. */
+    private void write(JournalStore.Entry entry, Step step, GroupGates.Gate gate, Instant deadline, Duration budget, Plan plan,
+                       KernelCalls.KernelCall call) throws StepFailed, IOException, BindingException {
+        try {
+            calls.run(step.text(), GroupGates.remaining(deadline), call);
+        } catch (KernelCalls.Hung hung) {
+            LOG.error("{} is hanging in the kernel; {} stays blocked until it returns, then its devices are put back", step.text(), gate.name());
+            gate.wedge(step.text(), hung.write, () -> afterHang(plan, entry, budget));
+            throw new BindingException.Timeout(step.text() + " did not return within " + budget.toMillis()
+                    + " ms; the kernel is still working on it, and vfiod will start nothing else on " + gate.name()
+                    + " until it returns, then put " + plan.addresses().stream().map(PciAddress::toString).collect(Collectors.joining(", "))
+                    + " back as " + (plan.devices().size() == 1 ? "it was" : "they were"));
+        } catch (IOException e) {
+            throw new StepFailed(step.text(), RebindEngine.describe(e));
+        }
+        entry.done(step);
+    }
+
+    private Optional<String> verify(PlannedDevice d, Instant deadline) throws StepFailed {
+        Optional<String> now;
+        try {
+            now = probeWait.driverOf(d.address(), d.targetDriver().map(Object::toString).orElse(null), deadline);
+        } catch (IOException e) {
+            throw new StepFailed("probe " + d.address(), RebindEngine.describe(e));
+        }
+        if (d.targetDriver().isPresent()) {
+            String target = d.targetDriver().get().value();
+            if (!now.filter(target::equals).isPresent()) {
+                throw new StepFailed("bind " + d.address() + " to " + target, now.isEmpty()
+                        ? target + " did not bind it (its probe failed; see the kernel log)"
+                        : now.get() + " bound it instead");
+            }
+        } else if (now.isPresent() && vfio.isVfio(now.get())) {
+            throw new StepFailed("probe " + d.address(), now.get() + " bound it again; is a vfio driver listed in modprobe.d or a udev rule?");
+        }
+        return now;
+    }
+
+    /** The write that hung has returned: its group is still shut; put the devices back, then forget the move. */
+    private void afterHang(Plan plan, JournalStore.Entry entry, Duration budget) {
+        List<String> problems = rollback.putBack(plan, budget);
+        if (problems.isEmpty()) {
+            LOG.warn("the hung write on {} returned; put back {}", plan.groupKey(), describePrior(plan));
+            removeQuietly(entry);
+        } else {
+            // the journal stays: the next start tries again
+            LOG.error("the hung write on {} returned, but putting the devices back failed: {}", plan.groupKey(), String.join("; ", problems));
+        }
+    }
+
+    private BindingException rolledBack(Plan plan, JournalStore.Entry entry, Duration budget, StepFailed failure) {
+        List<String> problems = rollback.putBack(plan, budget);
+        String head = failure.step + " failed: " + failure.why;
+        if (problems.isEmpty()) {
+            removeQuietly(entry);
+            String back = describePrior(plan);
+            LOG.warn("{}; rolled back ({})", head, back);
+            return new BindingException.Failed(head + "; rolled back: " + back);
+        }
+        LOG.error("{}; rollback failed too: {}", head, String.join("; ", problems));
+        return new BindingException.Failed(head + "; rollback failed too: " + String.join("; ", problems));
+    }
+
+    private static String describePrior(Plan plan) {
+        List<PlannedDevice> order = new ArrayList<>(plan.devices());
+        java.util.Collections.reverse(order);
+        return order.stream().map(d -> d.address() + " on " + d.prior().driver().orElse("no driver")).collect(Collectors.joining(", "));
+    }
+
+    private static void removeQuietly(JournalStore.Entry entry) {
+        try {
+            entry.remove();
+        } catch (IOException e) {
+            LOG.warn("cannot remove the journal {}: {}; the next start will find the move finished", entry.file(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.vfiod.daemon.binding;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfiod.daemon.files.AtomicFiles;
+
+/**
+ * The journal's folder: one file per move in flight, written atomically before the move's first kernel write and
+ * after each step, and removed when the move ends. It lives in vfiod's runtime directory (a tmpfs, /run/vfiod):
+ * a reboot resets the kernel's state and clears the journal with it.
+ */
+public final class JournalStore {
+    static final String SUFFIX = ".journal";
+
+    private final Path dir;
+
+    public JournalStore(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** A move's record on disk, advanced as its steps are done. */
+    public final class Entry {
+        private final Path file;
+        private JournalRecord record;
+
+        private Entry(Path file, JournalRecord record) {
+            this.file = file;
+            this.record = record;
+        }
+
+        void done(Step step) throws IOException {
+            record = record.withDone(step);
+            AtomicFiles.write(file, record.encode());
+        }
+
+        void complete() throws IOException {
+            record = record.completed();
+            AtomicFiles.write(file, record.encode());
+        }
+
+        void remove() throws IOException {
+            AtomicFiles.delete(file);
+        }
+
+        public Path file() {
+            return file;
+        }
+    }
+
+    /** Records the plan and the prior state of its devices before anything is written. */
+    Entry begin(Plan plan) throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve(fileName(plan.groupKey()));
+        JournalRecord record = new JournalRecord(plan, List.of(), false);
+        AtomicFiles.write(file, record.encode());
+        return new Entry(file, record);
+    }
+
+    /** An entry for a record read back at start, so the reconcile can remove it when it is done. */
+    Entry resume(Path file, JournalRecord record) {
+        return new Entry(file, record);
+    }
+
+    /** What a journal file left behind holds. */
+    public sealed interface Leftover {
+        Path file();
+
+        record Readable(Path file, JournalRecord record) implements Leftover {
+        }
+
+        record Unreadable(Path file, String why) implements Leftover {
+        }
+    }
+
+    /** The journals a stopped or killed vfiod left behind, oldest first. */
+    public List<Leftover> leftovers() throws IOException {
+        List<Leftover> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path f : ds) if (Files.isRegularFile(f)) files.add(f);
+        }
+        files.sort(java.util.Comparator.comparing(f -> f.getFileName().toString()));
+        for (Path f : files) {
+            try {
+                out.add(new Leftover.Readable(f, JournalRecord.decode(Files.readString(f, StandardCharsets.UTF_8))));
+            } catch (JournalRecord.Unreadable e) {
+                out.add(new Leftover.Unreadable(f, e.getMessage()));
+            } catch (IOException e) {
+                out.add(new Leftover.Unreadable(f, e.toString()));
+            }
+        }
+        return out;
+    }
+
+    /** Renames an unreadable journal out of the way, keeping it for a person to look at. */
+    public Path setAside(Path file) throws IOException {
+        Path aside = file.resolveSibling(file.getFileName() + ".unreadable-" + System.currentTimeMillis());
+        Files.move(file, aside);
+        return aside;
+    }
+
+    /** "IOMMU group 12" is group-12.journal; "device 0000:00:03.0" is device-0000_00_03.0.journal. */
+    static String fileName(String groupKey) {
+        String k = groupKey.startsWith("IOMMU group ") ? "group-" + groupKey.substring(12) : groupKey.replace(' ', '-');
+        return k.replace(':', '_').replaceAll("[^A-Za-z0-9_.-]", "_") + SUFFIX;
+    }
+}

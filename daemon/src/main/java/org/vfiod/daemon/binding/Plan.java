@@ -1,0 +1,65 @@
+package org.vfiod.daemon.binding;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+/**
+ * What a Rebind or Restore will do, decided before any write: the devices with their prior state and target, the
+ * boot framebuffers to let go of first, and, derived from those, the ordered kernel writes. Immutable: the executor
+ * runs it, the journal records it, a dry run shows it.
+ */
+public record Plan(Direction direction, String groupKey, PciAddress requested, List<PlannedDevice> devices,
+                   List<Sysfs.Framebuffer> framebuffers) {
+    public Plan {
+        devices = List.copyOf(devices);
+        framebuffers = List.copyOf(framebuffers);
+        if (devices.isEmpty()) throw new IllegalArgumentException("a plan moves at least one device");
+    }
+
+    /** Every write, in order: the framebuffers first, then each device's steps. */
+    public List<Step> steps() {
+        List<Step> out = new ArrayList<>();
+        for (Sysfs.Framebuffer fb : framebuffers) out.add(new Step.ReleaseFramebuffer(fb));
+        for (PlannedDevice d : devices) out.addAll(d.steps());
+        return out;
+    }
+
+    /** The vfio modules this plan needs that are not loaded yet. */
+    public Set<DriverName> modulesToLoad() {
+        Set<DriverName> out = new LinkedHashSet<>();
+        for (PlannedDevice d : devices) if (d.target() instanceof Target.Module m) out.add(m.module());
+        return out;
+    }
+
+    public List<PciAddress> addresses() {
+        return devices.stream().map(PlannedDevice::address).toList();
+    }
+
+    /** What a dry run answers: the writes, with the module loads they need first. */
+    public List<String> describe() {
+        List<String> out = new ArrayList<>();
+        for (DriverName m : modulesToLoad()) out.add("load module " + m);
+        for (Step s : steps()) {
+            if (s instanceof Step.Probe p) {
+                Target t = targetOf(p.address());
+                if (t instanceof Target.Driver drv) out.add("probe " + p.address() + " and check that " + drv.name() + " bound it");
+                else if (t instanceof Target.Module m) out.add("probe " + p.address() + " and check that the PCI driver of module " + m.module() + " bound it");
+                else out.add("probe " + p.address() + " (the kernel picks the host driver)");
+            } else if (s instanceof Step.SetOverride o && targetOf(o.address()) instanceof Target.Module m) {
+                out.add("set driver_override of " + o.address() + " to the PCI driver of module " + m.module());
+            } else {
+                out.add(s.text());
+            }
+        }
+        return out;
+    }
+
+    private Target targetOf(PciAddress address) {
+        return devices.stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow().target();
+    }
+}

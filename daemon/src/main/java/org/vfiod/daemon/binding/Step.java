@@ -1,0 +1,39 @@
+package org.vfiod.daemon.binding;
+
+import java.util.Optional;
+import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.Sysfs;
+
+/** One kernel write of a plan. Its text is what a caller, the log and the journal call it. */
+public sealed interface Step {
+    String text();
+
+    record ReleaseFramebuffer(Sysfs.Framebuffer framebuffer) implements Step {
+        @Override
+        public String text() {
+            return "release framebuffer " + framebuffer.name();
+        }
+    }
+
+    record SetOverride(PciAddress address, Optional<DriverName> driver) implements Step {
+        @Override
+        public String text() {
+            return driver.map(d -> "set driver_override of " + address + " to " + d).orElse("clear driver_override of " + address);
+        }
+    }
+
+    record Unbind(PciAddress address, DriverName from) implements Step {
+        @Override
+        public String text() {
+            return "unbind " + address + " from " + from;
+        }
+    }
+
+    record Probe(PciAddress address) implements Step {
+        @Override
+        public String text() {
+            return "probe " + address;
+        }
+    }
+}
