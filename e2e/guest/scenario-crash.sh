@@ -17,14 +17,35 @@ _fmt() { _vfiod_fmt "$1"; FMT=$VFIOD_FMT; }
 _cmd_timing() { printf 'cmd\t%s\t%s\n' "$1" "$2" >> "$E2E_TIMINGS"; }
 # _rt_files: the regular files under the runtime dir, in RT_FILES (globstar, no process)
 _rt_files() { local f; RT_FILES=(); for f in "$RT"/**; do [ -f "$f" ] && RT_FILES+=("$f"); done; }
-# _has_line FILE TEXT: FILE has a line containing TEXT (case-insensitive); the last such line in LINE
+# _has_line FILE TEXT [BUT_NOT]: FILE has a line containing TEXT and not BUT_NOT (case-insensitive); the last such
+# line in LINE
 _has_line() {
-    local l found=1 pat=${2,,}
+    local l found=1 pat=${2,,} not=${3:-}
+    not=${not,,}
     LINE=""
     [ -f "$1" ] || return 1
-    while IFS= read -r l; do [[ ${l,,} == *"$pat"* ]] && { LINE=$l; found=0; }; done < "$1"
+    while IFS= read -r l; do
+        [[ ${l,,} == *"$pat"* ]] || continue
+        [ -n "$not" ] && [[ ${l,,} == *"$not"* ]] && continue
+        LINE=$l; found=0
+    done < "$1"
     return $found
 }
+# _kmsg_us GLOB [AFTER_US]: the kernel timestamp (microseconds of uptime) of the first kmsg.log line matching GLOB
+# and later than AFTER_US, in KUS
+_kmsg_us() {
+    local l t
+    KUS=""
+    while IFS= read -r l; do
+        [[ $l == $1 ]] || continue
+        [[ $l =~ ^\[\ *([0-9]+)\.([0-9]{6})\] ]] || continue
+        t=$(( 10#${BASH_REMATCH[1]} * 1000000 + 10#${BASH_REMATCH[2]} ))
+        [ "$t" -gt "${2:-0}" ] && { KUS=$t; return 0; }
+    done < "$RES/kmsg.log"
+    return 1
+}
+# _uptime_us: the kernel's uptime now, in microseconds, in KUS
+_uptime_us() { local up _; read -r up _ < /proc/uptime; KUS=$(( 10#${up%.*} * 1000000 + 10#${up#*.} * 10000 )); }
 # _dead PID: every thread of PID has exited (only a zombie left, or nothing)
 _dead() {
     local t st
@@ -94,17 +115,17 @@ while :; do
     if [ -z "$T_LEFT" ]; then
         if [ -e "/sys/bus/pci/drivers/e1000e/$BDF" ]; then
             read -r ovr < "$D/driver_override"
-            [ -z "$T_OVR" ] && [ "$ovr" = "$MOD" ] && T_OVR=$now
+            [ -z "$T_OVR" ] && [ "$ovr" = "$MOD" ] && T_OVR=${EPOCHREALTIME/./}
         else
-            T_LEFT=$now
+            T_LEFT=${EPOCHREALTIME/./}
         fi
     fi
     if [ "$JOURNAL" = 1 ] && [ -z "$T_JOURNAL" ]; then
         _rt_files
         for f in "${RT_FILES[@]}"; do [[ " ${BASE[*]} " == *" $f "* ]] || JFILES+=("$f"); done
-        [ ${#JFILES[@]} -gt 0 ] && T_JOURNAL=$now
+        [ ${#JFILES[@]} -gt 0 ] && T_JOURNAL=${EPOCHREALTIME/./}
     fi
-    [ -z "$T_SLEEP" ] && _has_line "$RES/kmsg.log" "$BDF: $MOD: probe_delay_ms is set: sleeping" && T_SLEEP=$now
+    [ -z "$T_SLEEP" ] && _has_line "$RES/kmsg.log" "$BDF: $MOD: probe_delay_ms is set: sleeping" && T_SLEEP=${EPOCHREALTIME/./}
     # the window: off e1000e, the override on the variant, a journal on disk, and the kernel inside the probe
     if [ -n "$T_LEFT" ] && [ -n "$T_SLEEP" ] && { [ "$JOURNAL" = 0 ] || [ -n "$T_JOURNAL" ]; }; then
         _has_line "$RES/kmsg.log" "$BDF: $MOD: slept" && e2e_fail "the probe returned before the kill: no window left"
@@ -160,13 +181,15 @@ echo "probe_delay_ms back to $(<"$P")"
 
 e2e_step "restart vfiod on the same runtime dir"
 VFIOD_LOG=$RES/vfiod-restart.log   # the first vfiod's log stays in vfiod.log
+_uptime_us; K_LAUNCH=$KUS
 vfiod_launch
 _fmt $(( ${EPOCHREALTIME/./} - VFIOD_LAUNCH_US )); _cmd_timing "restart to \"ready\" (reconcile included)" "$FMT"
 DRV=$(e2e_pci_driver "$BDF") OVR=$(<"$D/driver_override")
 _rt_files
 echo "after the restart: driver '$DRV', driver_override '$OVR', runtime dir: ${RT_FILES[*]}"
 grep -i reconcile "$VFIOD_LOG" | sed 's/^/  vfiod| /'
-if _has_line "$VFIOD_LOG" reconcile && [[ ${LINE:0:12} == [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9] ]]; then
+# (the "vfiod ready on" line names its phases, "reconcile" among them: the Reconciler's own lines are wanted)
+if _has_line "$VFIOD_LOG" reconcile "vfiod ready on" && [[ ${LINE:0:12} == [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9] ]]; then
     printf -v launch '%(%H:%M:%S)T' "${VFIOD_LAUNCH_US:0:-6}"
     _ms_of_day "$launch.${VFIOD_LAUNCH_US: -6:3}"; l=$MS
     _ms_of_day "${LINE:0:12}"; r=$MS
@@ -177,11 +200,25 @@ if _has_line "$VFIOD_LOG" reconcile && [[ ${LINE:0:12} == [0-2][0-9]:[0-5][0-9]:
 fi
 e2e_assert_eq "$DRV" e1000e "sysfs driver link after the restart"
 e2e_assert_eq "$OVR" "(null)" "driver_override after the restart"
-e2e_assert "vfiod logged a reconcile line" _has_line "$VFIOD_LOG" reconcile
+e2e_assert "vfiod logged a reconcile line" _has_line "$VFIOD_LOG" reconcile "vfiod ready on"
 e2e_assert "this vfiod keeps a journal (--runtime-dir)" test "$JOURNAL" = 1
 for f in "${JFILES[@]}"; do e2e_assert "the journal $f is gone" test ! -e "$f"; done
 vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" e1000e "Driver property"
 vfiod_prop "$BDF" DriverOverride; e2e_assert_eq "$VFIOD_VALUE" "" "DriverOverride property"
+
+# the same, in the kernel's clock (kmsg.log): e1000e let go, the variant's probe, e1000e bound again
+_kmsg_us "*\] e1000e $BDF *removed PHC*" && K_OFF=$KUS
+_kmsg_us "*$BDF: $MOD: probe_delay_ms is set: sleeping*" && K_SLEEP=$KUS
+_kmsg_us "*$BDF: $MOD: slept*" && K_SLEPT=$KUS
+_kmsg_us "*\] e1000e $BDF *Network Connection*" "${K_SLEPT:-0}" && K_BACK=$KUS
+for t in "K_OFF e1000e removed (unbind)" "K_SLEEP variant probe starts sleeping" "K_SLEPT variant probe done sleeping" "K_BACK e1000e bound again"; do
+    v=${t%% *}; [ -n "${!v:-}" ] && { _fmt "${!v}"; echo "kernel clock ${FMT}s: ${t#* }"; }
+done
+if [ -n "${K_OFF:-}" ] && [ -n "${K_BACK:-}" ]; then
+    _fmt $((K_BACK - K_OFF)); _cmd_timing "kernel clock: e1000e removed to e1000e back" "$FMT"
+    _fmt $((K_BACK - K_LAUNCH)); _cmd_timing "kernel clock: restart to e1000e back (reconcile)" "$FMT"
+fi
+[ -n "${K_SLEEP:-}" ] && [ -n "${K_SLEPT:-}" ] && { _fmt $((K_SLEPT - K_SLEEP)); _cmd_timing "kernel clock: the variant's probe (the window)" "$FMT"; }
 
 e2e_step "a normal Rebind and Restore leave no journal behind"
 e2e_time "busctl Rebind" vfiod_manager Rebind 'sa{sv}' "$BDF" 0 || e2e_fail "Rebind failed: $VFIOD_ERR"
