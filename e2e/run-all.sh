@@ -13,6 +13,7 @@ scenarios=(
     scenario-group.sh
     scenario-boot.sh
     scenario-hotplug.sh
+    scenario-crash.sh
 )
 
 set -uo pipefail

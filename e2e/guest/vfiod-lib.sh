@@ -5,6 +5,7 @@
 #
 #   vfiod_start                   private system bus (dbus-daemon, on /run/dbus/system_bus_socket, so busctl --system
 #                                 and gdbus --system reach it), polkitd, vfiod on the guest's real /sys and module tree
+#   vfiod_launch                  vfiod alone (after vfiod_start: to start it again), waits for "vfiod ready on"
 #   vfiod_stop                    SIGTERM to vfiod; waits for its clean exit
 #   vfiod_busctl ARGS...          busctl --system with a long timeout (a JVM under TCG is slow)
 #   vfiod_manager METHOD SIG ARGS...   a Manager call; its reply in VFIOD_REPLY, busctl's stderr in VFIOD_ERR
@@ -71,6 +72,16 @@ vfiod_start() {
     cp "$top/packaging/polkit/org.vfiod.policy" /usr/share/polkit-1/actions/ || e2e_fail "install the polkit action"
     /usr/lib/polkit-1/polkitd --no-debug > "${E2E_RESULTS:-/results}/polkitd.log" 2>&1 &
     POLKITD_PID=$!
+    vfiod_launch
+    _vfiod_await_name org.freedesktop.PolicyKit1 60 || { cat "${E2E_RESULTS:-/results}/polkitd.log"; e2e_fail "polkitd did not take its name"; }
+    echo "ok: polkitd owns org.freedesktop.PolicyKit1"
+}
+
+# vfiod_launch: vfiod alone (the bus and polkitd must run: vfiod_start), logging to $VFIOD_LOG (emptied first);
+# waits for "vfiod ready on" in that log. Sets VFIOD_PID, and VFIOD_LAUNCH_US (when java was started, microseconds).
+# A scenario that restarts vfiod calls it again, with VFIOD_LOG set to another file.
+vfiod_launch() {
+    local top=${E2E_PROJECT:-/vfiod} i
     # vfiod with its defaults where they are the real thing: /sys, /lib/modules/$(uname -r), modprobe.d, and
     # udev's monitor (no udevd here: it falls back to the kernel's netlink group); its own state under /run
     : > "$VFIOD_LOG"
@@ -89,6 +100,7 @@ vfiod_start() {
         ${VFIOD_ARGS:-} >> "$VFIOD_LOG" 2>&1 &
     VFIOD_PID=$!
     local t0=${EPOCHREALTIME/./}
+    VFIOD_LAUNCH_US=$t0
     for ((i = 0; i < 1800; i++)); do   # up to 180 s: a JVM under TCG on a loaded host
         _vfiod_log_has "vfiod ready on" && break
         kill -0 "$VFIOD_PID" 2>/dev/null || { cat "$VFIOD_LOG"; e2e_fail "vfiod exited before it was ready"; }
@@ -105,8 +117,6 @@ vfiod_start() {
         fi
     fi
     printf 'cmd\t%s\t%s\n' "vfiod start to \"ready\" (JVM, C1, SerialGC)" "$VFIOD_FMT" >> "$E2E_TIMINGS"
-    _vfiod_await_name org.freedesktop.PolicyKit1 60 || { cat "${E2E_RESULTS:-/results}/polkitd.log"; e2e_fail "polkitd did not take its name"; }
-    echo "ok: polkitd owns org.freedesktop.PolicyKit1"
 }
 
 vfiod_stop() {

@@ -8,7 +8,11 @@
  * driver_override. Probe registers a vfio_pci_core_device whose ops are the exported vfio_pci_core_* functions.
  *
  * fail_probe (bool, 0644): while set, probe fails with -EIO, so a test can make a real bind fail.
+ * probe_delay_ms (uint, 0644, default 0): probe sleeps this long first (msleep, in the driver core's probe, with the
+ * device lock held), so the writer of bind/drivers_probe stays in the kernel that long: a window in which a test
+ * can kill vfiod between its unbind and the bind (e2e/scenario-crash.sh). fail_probe is checked after the sleep.
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/vfio.h>
@@ -17,6 +21,10 @@
 static bool fail_probe;
 module_param(fail_probe, bool, 0644);
 MODULE_PARM_DESC(fail_probe, "make probe fail with -EIO (for rollback tests)");
+
+static unsigned int probe_delay_ms;
+module_param(probe_delay_ms, uint, 0644);
+MODULE_PARM_DESC(probe_delay_ms, "sleep this many ms in probe before anything else (for crash tests)");
 
 static int vfiod_test_open_device(struct vfio_device *core_vdev)
 {
@@ -49,8 +57,14 @@ static const struct vfio_device_ops vfiod_test_ops = {
 static int vfiod_test_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vfio_pci_core_device *vdev;
+	unsigned int delay = READ_ONCE(probe_delay_ms);
 	int ret;
 
+	if (delay) {
+		pci_info(pdev, "vfiod_test_vfio_pci: probe_delay_ms is set: sleeping %u ms\n", delay);
+		msleep(delay);
+		pci_info(pdev, "vfiod_test_vfio_pci: slept %u ms, probing\n", delay);
+	}
 	if (READ_ONCE(fail_probe)) {
 		pci_info(pdev, "vfiod_test_vfio_pci: fail_probe is set: refusing with -EIO\n");
 		return -EIO;
