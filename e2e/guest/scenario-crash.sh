@@ -205,6 +205,11 @@ e2e_assert "this vfiod keeps a journal (--runtime-dir)" test "$JOURNAL" = 1
 for f in "${JFILES[@]}"; do e2e_assert "the journal $f is gone" test ! -e "$f"; done
 vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" e1000e "Driver property"
 vfiod_prop "$BDF" DriverOverride; e2e_assert_eq "$VFIOD_VALUE" "" "DriverOverride property"
+vfiod_prop "$BDF" Recovery
+case "$VFIOD_VALUE" in
+    "put back on e1000e after an interrupted Rebind of $BDF"*) e2e_assert "Recovery property says what the reconcile did" true ;;
+    *) e2e_assert "Recovery property says what the reconcile did (got: $VFIOD_VALUE)" false ;;
+esac
 
 # the same, in the kernel's clock (kmsg.log): e1000e let go, the variant's probe, e1000e bound again
 _kmsg_us "*\] e1000e $BDF *removed PHC*" && K_OFF=$KUS

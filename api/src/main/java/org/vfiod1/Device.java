@@ -30,6 +30,7 @@ import org.freedesktop.dbus.types.Variant;
 @DBusProperty(name = "BootVga", type = Boolean.class, access = Access.READ)
 @DBusProperty(name = "Persistent", type = Boolean.class, access = Access.READ)
 @DBusProperty(name = "State", type = String.class, access = Access.READ)
+@DBusProperty(name = "Recovery", type = String.class, access = Access.READ)
 public interface Device extends DBusInterface {
     String INTERFACE = "org.vfiod1.Device";
 

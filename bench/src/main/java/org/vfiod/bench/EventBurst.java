@@ -59,7 +59,7 @@ public final class EventBurst {
                 throw new IllegalStateException(e);
             }
         };
-        DeviceRegistry registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
+        DeviceRegistry registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false, a -> "");
         // the signals are built as on the bus, so their cost counts
         registry.listen(new DeviceSignals(publisher));
         DeviceEvents events = new DeviceEvents(registry, a -> { });
@@ -89,7 +89,7 @@ public final class EventBurst {
             if (!events.awaitIdle(Duration.ofSeconds(60))) throw new IllegalStateException("burst not applied");
             double ms = (System.nanoTime() - start) / 1e6;
             worst = Math.max(worst, b == 0 ? 0 : ms);
-            DeviceRegistry fresh = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
+            DeviceRegistry fresh = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false, a -> "");
             fresh.rescan();
             boolean exact = fresh.snapshot().equals(registry.snapshot());
             System.gc();

@@ -3,7 +3,10 @@ package org.vfiod.daemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.vfiod.daemon.sysfs.PciAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -155,7 +158,10 @@ final class Daemon {
         HardwareNames names = HwdbFile.open();
         phase.mark("hwdb");
         RuleStore rules = new RuleStore(o.configDir());
-        DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers);
+        Map<PciAddress, String> recovered = new HashMap<>();
+        for (Reconciler.Outcome r : reconciled) recovered.put(r.address(), r.text());
+        DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers,
+                a -> recovered.getOrDefault(a, ""));
         Persistence persistence = new Persistence(rules, sysfs, engine, index::get, Optional.of(o.udevRulesDir()),
                 registry::refreshWithGroup);
         persistence.store().reload();

@@ -76,6 +76,8 @@ class CrashIT {
             before.assertUnchanged(method + " " + address + " killed after write " + k + " (" + killedWrites + ") and restarted");
             assertEquals(0, journals(env), "the journal is gone once reconciled");
             assertEquals(driverBefore, env.deviceProperty(address, "Driver"));
+            String recovery = env.deviceProperty(address, "Recovery");
+            assertTrue(recovery.startsWith("put back on " + driverBefore) && recovery.contains(" after an interrupted " + method + " of " + address), recovery);
 
             List<String> again = writesOf(env, restarted.pid());
             Set<String> seen = new HashSet<>();

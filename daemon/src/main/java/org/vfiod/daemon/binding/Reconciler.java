@@ -68,7 +68,7 @@ public final class Reconciler {
     private List<Outcome> reconcile(JournalRecord record, JournalStore.Entry entry) {
         Plan plan = record.plan();
         String interrupted = "an interrupted " + plan.direction().method() + " of " + plan.requested()
-                + (record.done().isEmpty() ? " (before its first write)" : " (after '" + record.done().get(record.done().size() - 1) + "')");
+                + (record.done().isEmpty() ? " (no step recorded done)" : " (last step done: " + record.done().get(record.done().size() - 1) + ")");
         List<Outcome> out = new ArrayList<>();
         if (record.complete()) {
             for (PlannedDevice d : plan.devices()) out.add(new Outcome(d.address(), settleCompleted(d, plan.direction())));

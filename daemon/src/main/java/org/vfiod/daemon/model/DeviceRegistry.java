@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
@@ -37,6 +38,8 @@ public final class DeviceRegistry {
     private final Predicate<PciDevice> onVfio;
     private final HardwareNames names;
     private final Predicate<PciDevice> persistent;
+    /** What the reconcile at start did to a device ("" for nothing). */
+    private final Function<PciAddress, String> recovery;
     private final TreeMap<PciAddress, DeviceState> devices = new TreeMap<>();
     /**
      * What readers see: a copy of {@code devices} replaced whole on every add and remove. Bus calls are answered on
@@ -54,12 +57,13 @@ public final class DeviceRegistry {
      * persistent rule covers it.
      */
     public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<PciDevice> onVfio, HardwareNames names,
-                          Predicate<PciDevice> persistent) {
+                          Predicate<PciDevice> persistent, Function<PciAddress, String> recovery) {
         this.sysfs = sysfs;
         this.vfioDrivers = new VfioDrivers(sysfs, index);
         this.onVfio = onVfio;
         this.names = names;
         this.persistent = persistent;
+        this.recovery = recovery;
     }
 
     /** From now on, {@code listener} hears every change (not the first population's). */
@@ -159,7 +163,7 @@ public final class DeviceRegistry {
         PciAddress address = d.address();
         HardwareNames.Names n = names.lookup(d.modalias());
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
-                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(address));
+                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(address), recovery.apply(address));
         DeviceState existing = devices.get(address);
         if (existing == null) {
             DeviceState added = new DeviceState(address, props);

@@ -21,7 +21,7 @@ public final class DeviceView {
     }
 
     public static Map<String, Variant<?>> properties(PciDevice d, String vendor, String product, String vfioDriver,
-                                              boolean onVfio, boolean persistent, boolean busy) {
+                                              boolean onVfio, boolean persistent, boolean busy, String recovery) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
         p.put("Address", new Variant<>(d.address().toString()));
         p.put("Subsystem", new Variant<>(d.bus()));
@@ -40,6 +40,7 @@ public final class DeviceView {
         p.put("BootVga", new Variant<>(d.bootVga()));
         p.put("Persistent", new Variant<>(persistent));
         p.put("State", new Variant<>(busy ? "busy" : onVfio ? "vfio" : d.driver().isEmpty() ? "unbound" : "host"));
+        p.put("Recovery", new Variant<>(recovery));
         return p;
     }
 }

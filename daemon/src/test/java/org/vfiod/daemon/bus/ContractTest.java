@@ -167,7 +167,7 @@ class ContractTest {
                             Optional.of("amdgpu"), Optional.of("vfio-pci"), OptionalInt.of(1), List.of(gpu, audio), true,
                             Optional.empty(), List.of(), false);
             assertEquals(contractProperties(Device.INTERFACE),
-                    types(DeviceView.properties(d, "AMD", "Navi 21", "vfio-pci", !plain, plain, !plain)), "plain " + plain);
+                    types(DeviceView.properties(d, "AMD", "Navi 21", "vfio-pci", !plain, plain, !plain, plain ? "" : "put back on amdgpu")), "plain " + plain);
         }
     }
 }

@@ -53,7 +53,7 @@ class DeviceEventsTest {
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
         engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
         heard = new RecordingListener();
-        registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
+        registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false, a -> "");
         registry.listen(heard);
         events = new DeviceEvents(registry, a -> { });
         source = new SimulatedEventSource(sim.root(), false);
@@ -80,7 +80,7 @@ class DeviceEventsTest {
     /** The registry, compared with one built from scratch on the same tree. */
     private void assertEqualsSysfs() throws Exception {
         settle();
-        DeviceRegistry fresh = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false);
+        DeviceRegistry fresh = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false, a -> "");
         fresh.rescan();
         assertEquals(fresh.snapshot(), registry.snapshot());
         // the view bus calls read (without the lock) is the registry itself
