@@ -89,6 +89,10 @@ public final class JournalStore {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path f : ds) if (Files.isRegularFile(f)) files.add(f);
         }
+        // a kill between an atomic write's temporary file and its rename leaves the temporary file: never a record
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*" + SUFFIX + "*.tmp")) {
+            for (Path f : ds) Files.deleteIfExists(f);
+        }
         files.sort(java.util.Comparator.comparing(f -> f.getFileName().toString()));
         for (Path f : files) {
             try {

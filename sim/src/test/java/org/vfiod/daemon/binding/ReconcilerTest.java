@@ -166,12 +166,14 @@ class ReconcilerTest {
         crashAfter(plan, 2);
         Path file = journal.dir().resolve(JournalStore.fileName(plan.groupKey()));
         Files.writeString(file, Files.readString(file).replace("device pci 0000:03:00.0", "device pci 0000:03:00.Z"));
+        Path tmp = Files.writeString(journal.dir().resolve(".group-3.journal12345.tmp"), "vfiod-journal 1\ndirection TO_V");
         TreeMap<String, String> torn = m.snapshot();
         String kernelLog = m.sim.kernelLog();
         assertEquals(List.of(), restart());
         assertEquals("", SimulatedMachine.diff(torn, m.snapshot()));
         assertEquals(kernelLog, m.sim.kernelLog());
         assertFalse(Files.exists(file));
+        assertFalse(Files.exists(tmp), "a torn temporary file is removed");
         try (Stream<Path> s = Files.list(journal.dir())) {
             assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("group-3.journal.unreadable-")));
         }
