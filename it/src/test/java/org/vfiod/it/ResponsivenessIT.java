@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,6 +50,42 @@ class ResponsivenessIT {
         Reply r = Cmd.collect(rebind, User.ROOT, java.util.List.of("gdbus", "call", "Rebind"), Duration.ofSeconds(30));
         assertEquals("('vfio-pci',)", r.assertOk().out().strip());
         assertEquals("vfio-pci", env.driverOf(NIC));
+    }
+
+    @Test
+    void theCallerGetsItsReplyWhileTheKernelHoldsTheDevice(Env env) throws Exception {
+        env.vfiod();
+        // the kernel holds a device's lock while its remove() or probe() runs, and every read of driver_override
+        // waits for it; a FIFO in its place blocks a reader the same way, until someone writes to it
+        Path override = env.deviceDir(NIC).resolve("driver_override");
+        Files.delete(override);
+        assertEquals(0, new ProcessBuilder("mkfifo", override.toString()).inheritIO().start().waitFor());
+        try {
+            long t0 = System.nanoTime();
+            env.manager(User.ROOT, "Restore", NIC, "{'timeout': <uint32 1000>}").assertError(Env.TIMEOUT, "did not answer within 1000 ms");
+            long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+            // gdbus itself, a JVM-free process, costs well under a second; the goal is the timeout plus 2 s
+            assertTrue(ms < 1000 + 2000, "the reply came after " + ms + " ms");
+            timed("Get Driver of the held device", () -> assertEquals("e1000e", env.deviceProperty(NIC, "Driver")));
+            timed("Get Driver of the GPU", () -> assertEquals("amdgpu", env.deviceProperty("0000:01:00.0", "Driver")));
+        } finally {
+            // the kernel lets go: every blocked reader gets its line, then the attribute is a file again
+            for (int i = 0; i < 20; i++) {
+                Process w = new ProcessBuilder("timeout", "0.2", "sh", "-c", "echo '(null)' > " + override).start();
+                w.waitFor();
+            }
+            Files.deleteIfExists(override);
+            Files.writeString(override, "(null)\n");
+        }
+        // and the device is usable again
+        String driver = null;
+        for (int i = 0; i < 100 && driver == null; i++) {
+            Reply r = env.manager(User.ROOT, "Rebind", NIC, "{}");
+            if (r.ok()) driver = Env.string(r);
+            else if (Env.BUSY.equals(r.errorName())) PrivateSystemBus.sleep(50);
+            else r.assertOk();
+        }
+        assertEquals("vfio-pci", driver);
     }
 
     private static void timed(String what, Runnable call) {

@@ -104,7 +104,9 @@ public final class Planner {
         targets.add(device);
         if (options.group()) targets.addAll(groupEndpoints(device));
         List<PlannedDevice> planned = targets.stream()
-                .filter(d -> d.driverOverride().isPresent() || onVfioDriver(d, aliases))
+                // a driverless device is probed again: whatever left it so (a hung unbind that returned, someone
+                // else's unbind), giving it back means letting the kernel pick its host driver
+                .filter(d -> d.driverOverride().isPresent() || onVfioDriver(d, aliases) || d.driver().isEmpty())
                 .map(d -> new PlannedDevice(d.address(), Prior.of(d), new Target.Host(), onVfioDriver(d, aliases)))
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));

@@ -6,7 +6,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -37,6 +43,15 @@ public final class RebindEngine implements AutoCloseable {
     private final Reconciler reconciler;
     private final GroupGates gates = new GroupGates();
     private final ReentrantReadWriteLock running = new ReentrantReadWriteLock();
+    /**
+     * Operations run here, not on the caller's thread: a read of a device whose lock the kernel holds (driver_override
+     * blocks while a remove() or probe() runs) would otherwise hold the caller past its timeout, and its reply with it.
+     */
+    private final ExecutorService operations = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "operation");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closing;
 
     public RebindEngine(Sysfs sysfs, Supplier<AliasIndex> index, ModuleLoader modules, DriverWaiter waiter, JournalStore journal) {
@@ -75,11 +90,11 @@ public final class RebindEngine implements AutoCloseable {
     }
 
     public BindResult rebind(PciAddress address, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(address, options, Direction.TO_VFIO));
+        return whileRunning(() -> move(address, options, Direction.TO_VFIO), options.timeout());
     }
 
     public BindResult restore(PciAddress address, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(address, options, Direction.TO_HOST));
+        return whileRunning(() -> move(address, options, Direction.TO_HOST), options.timeout());
     }
 
     private BindResult move(PciAddress address, BindOptions options, Direction direction) throws BindingException {
@@ -144,14 +159,52 @@ public final class RebindEngine implements AutoCloseable {
         BindResult run() throws BindingException;
     }
 
-    /** Runs an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. */
-    private BindResult whileRunning(Operation operation) throws BindingException {
-        if (!running.readLock().tryLock()) throw new BindingException.Busy("vfiod is shutting down");
+    /** Past the caller's timeout, how long the caller waits for an operation that is still reading or writing. */
+    static final Duration REPLY_MARGIN = Duration.ofSeconds(1);
+
+    /**
+     * Runs an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. The caller
+     * waits at most its timeout plus {@link #REPLY_MARGIN}; an operation still stuck in the kernel then goes on by
+     * itself, holding its group, and finishes or rolls back when the kernel returns.
+     */
+    private BindResult whileRunning(Operation operation, Duration timeout) throws BindingException {
+        if (closing) throw new BindingException.Busy("vfiod is shutting down");
+        CompletableFuture<BindResult> result = new CompletableFuture<>();
         try {
-            if (closing) throw new BindingException.Busy("vfiod is shutting down");
-            return operation.run();
-        } finally {
-            running.readLock().unlock();
+            operations.execute(() -> {
+                if (!running.readLock().tryLock()) {
+                    result.completeExceptionally(new BindingException.Busy("vfiod is shutting down"));
+                    return;
+                }
+                try {
+                    if (closing) throw new BindingException.Busy("vfiod is shutting down");
+                    result.complete(operation.run());
+                } catch (BindingException | RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    running.readLock().unlock();
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            throw new BindingException.Busy("vfiod is shutting down");
+        }
+        try {
+            return result.get(timeout.plus(REPLY_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            result.whenComplete((r, failure) -> LOG.warn("an operation whose caller got Timeout ended: {}",
+                    failure == null ? r : failure.getMessage()));
+            throw new BindingException.Timeout("the kernel did not answer within " + timeout.toMillis() + " ms (a device "
+                    + "it is still working on blocks every read and write of it); vfiod goes on in the background and "
+                    + "finishes or rolls back once the kernel returns");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BindingException.Busy("interrupted while waiting for the operation");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof BindingException b) throw b;
+            if (cause instanceof RuntimeException r) throw r;
+            if (cause instanceof Error err) throw err;
+            throw new IllegalStateException(cause);
         }
     }
 
@@ -170,6 +223,7 @@ public final class RebindEngine implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        operations.shutdownNow();
         calls.close();
     }
 

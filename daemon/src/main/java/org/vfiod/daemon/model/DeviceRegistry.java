@@ -3,6 +3,7 @@ package org.vfiod.daemon.model;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,9 @@ public final class DeviceRegistry {
     private volatile Map<PciAddress, DeviceState> byAddress = Map.of();
     /** The devices a Rebind or Restore is moving: their State is "busy". */
     private final Set<PciAddress> busy = new HashSet<>();
+    /** Reads started (a counter) and, per device, the last one applied: see {@link #refresh}. */
+    private long reads;
+    private final Map<PciAddress, Long> applied = new HashMap<>();
     /** Before the name is taken nobody can be listening: the first population tells no one. */
     private boolean quiet;
 
@@ -111,7 +115,7 @@ public final class DeviceRegistry {
     }
 
     /** Reads every device again: adds the new, removes the gone, announces what changed. */
-    public synchronized void rescan() {
+    public void rescan() {
         List<PciAddress> present;
         try {
             present = sysfs.pciDevices();
@@ -119,8 +123,10 @@ public final class DeviceRegistry {
             LOG.error("cannot list PCI devices: {}", e.toString());
             return;
         }
-        for (PciAddress gone : new ArrayList<>(devices.keySet())) {
-            if (!present.contains(gone)) remove(gone);
+        synchronized (this) {
+            for (PciAddress gone : new ArrayList<>(devices.keySet())) {
+                if (!present.contains(gone)) remove(gone);
+            }
         }
         for (PciAddress a : present) refresh(a);
     }
@@ -129,7 +135,7 @@ public final class DeviceRegistry {
      * Reads a device and the other members of its IOMMU group (before and after, since an add or remove changes
      * everyone's GroupDevices) and announces the differences.
      */
-    public synchronized void refreshWithGroup(PciAddress address) {
+    public void refreshWithGroup(PciAddress address) {
         Set<PciAddress> todo = new TreeSet<>();
         todo.add(address);
         todo.addAll(groupOf(address));
@@ -138,8 +144,17 @@ public final class DeviceRegistry {
         for (PciAddress a : todo) if (!a.equals(address)) refresh(a);
     }
 
-    /** Reads one device again and announces the difference (or its arrival or departure). */
-    public synchronized void refresh(PciAddress address) {
+    /**
+     * Reads one device again and announces the difference (or its arrival or departure). The read happens outside
+     * the registry's lock: a device the kernel is busy with can stall it, and must not stall anyone else. Reads are
+     * numbered as they start, and a read that a later-started one has overtaken is dropped, so an old read never
+     * overwrites a newer one.
+     */
+    public void refresh(PciAddress address) {
+        long ticket;
+        synchronized (this) {
+            ticket = ++reads;
+        }
         Optional<PciDevice> read;
         try {
             read = sysfs.read(address);
@@ -151,11 +166,15 @@ public final class DeviceRegistry {
             LOG.warn("cannot read {}: {}", address, e.toString());
             return;
         }
-        if (read.isEmpty()) {
-            remove(address);
-            return;
+        synchronized (this) {
+            if (ticket < applied.getOrDefault(address, 0L)) return;
+            applied.put(address, ticket);
+            if (read.isEmpty()) {
+                remove(address);
+                return;
+            }
+            apply(read.get());
         }
-        apply(read.get());
     }
 
     /** Makes the device's state say what {@code d} says, telling the listeners the difference. */
@@ -166,7 +185,7 @@ public final class DeviceRegistry {
                 vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(address), recovery.apply(address));
         DeviceState existing = devices.get(address);
         if (existing == null) {
-            DeviceState added = new DeviceState(address, props);
+            DeviceState added = new DeviceState(d, props);
             devices.put(address, added);
             // the first population publishes the view once, at its end
             if (quiet) return;
@@ -175,7 +194,7 @@ public final class DeviceRegistry {
             LOG.debug("device {} added", address);
             return;
         }
-        Map<String, Variant<?>> changed = existing.update(props);
+        Map<String, Variant<?>> changed = existing.update(d, props);
         if (!changed.isEmpty() && !quiet) {
             for (DeviceListener l : listeners) l.changed(existing, changed);
         }
@@ -198,11 +217,21 @@ public final class DeviceRegistry {
     }
 
     /** Marks devices busy (or no longer), re-reading each: clearing it picks up what the operation changed. */
-    public synchronized void setBusy(Collection<PciAddress> addresses, boolean on) {
+    public void setBusy(Collection<PciAddress> addresses, boolean on) {
+        markBusy(addresses, on);
+        for (PciAddress a : addresses) refresh(a);
+    }
+
+    /**
+     * Marks devices busy (or no longer) from what is known of them, reading nothing: a call must be able to say so,
+     * and reply, even while the kernel holds the device.
+     */
+    public synchronized void markBusy(Collection<PciAddress> addresses, boolean on) {
         for (PciAddress a : addresses) {
             if (on) busy.add(a);
             else busy.remove(a);
-            refresh(a);
+            DeviceState d = devices.get(a);
+            if (d != null) apply(d.device());
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.PciDevice;
 
 /**
  * One device as vfiod knows it: its address, its object path, and its org.vfiod1.Device properties. The registry
@@ -14,11 +15,18 @@ public final class DeviceState {
     private final PciAddress address;
     private final String path;
     private volatile Map<String, Variant<?>> properties;
+    /** What sysfs said last, so that a change of vfiod's own (busy) needs no read of the device. */
+    private volatile PciDevice device;
 
-    DeviceState(PciAddress address, Map<String, Variant<?>> properties) {
-        this.address = address;
+    DeviceState(PciDevice device, Map<String, Variant<?>> properties) {
+        this.address = device.address();
         this.path = DeviceView.path(address);
         this.properties = Map.copyOf(properties);
+        this.device = device;
+    }
+
+    PciDevice device() {
+        return device;
     }
 
     public PciAddress address() {
@@ -36,7 +44,8 @@ public final class DeviceState {
     }
 
     /** Replaces the properties; returns those whose value changed (empty when none did). */
-    synchronized Map<String, Variant<?>> update(Map<String, Variant<?>> next) {
+    synchronized Map<String, Variant<?>> update(PciDevice read, Map<String, Variant<?>> next) {
+        device = read;
         Map<String, Variant<?>> changed = changes(properties, next);
         properties = Map.copyOf(next);
         return changed;

@@ -46,6 +46,9 @@ import org.vfiod1.Error;
 public final class Operations implements Mutations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
 
+    /** How long a reply waits for the moved devices to be read again. */
+    static final Duration REFRESH_WAIT = Duration.ofMillis(500);
+
     private final RebindEngine engine;
     private final Authorizer authorizer;
     private final ExecutorService authPool;
@@ -108,7 +111,7 @@ public final class Operations implements Mutations {
                 if (parsed.persist()) authorize(caller.busName(), Actions.PERSIST, parsed.interactive());
             }
             List<PciAddress> group = groupOf(address);
-            registry.setBusy(group, true);
+            registry.markBusy(group, true);
             try {
                 BindResult r = parsed.persist() && !parsed.bind().dryRun()
                         ? persisting(address, parsed, toVfio)
@@ -119,10 +122,28 @@ public final class Operations implements Mutations {
                 LOG.info("{} {} by {} refused: {}", method, address, caller.busName(), e.getMessage());
                 throw toDBus(e);
             } finally {
-                // clearing busy re-reads each device, which also picks up what the operation changed
-                registry.setBusy(group, false);
+                registry.markBusy(group, false);
+                refreshBeforeReplying(group);
             }
         });
+    }
+
+    /**
+     * Re-reads the moved devices, so that a caller who reads them after the reply sees the move; but waits at most
+     * {@link #REFRESH_WAIT} for it: a device the kernel still holds blocks its reads, and must not hold the reply.
+     * The read then finishes in the background (and the device events bring the rest).
+     */
+    private void refreshBeforeReplying(List<PciAddress> group) {
+        try {
+            CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool)
+                    .get(REFRESH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} did not answer a read within {} ms; replying without waiting for it", group, REFRESH_WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+            LOG.warn("re-reading {} failed: {}", group, e.toString());
+        }
     }
 
     /**

@@ -91,6 +91,48 @@ class RebindEngineTest {
     }
 
     @Test
+    void restoreOfADriverlessDeviceProbesItAgain() throws Exception {
+        // someone else's unbind (or a hung one that returned) left the NIC without a driver and without an override
+        m.sysfs.unbind(NIC, new org.vfiod.daemon.sysfs.DriverName("e1000e"));
+        assertEquals("", m.driver("0000:03:00.0"));
+        BindResult.Moved r = assertInstanceOf(BindResult.Moved.class, m.engine.restore(NIC, opts()));
+        assertEquals("e1000e", r.driver());
+        assertEquals("e1000e", m.driver("0000:03:00.0"));
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void theCallerGetsTimeoutInTimeEvenWhenReadingTheDeviceBlocks() throws Exception {
+        // the kernel holds a device's lock while its remove() or probe() runs, and reading driver_override waits for
+        // it; a FIFO in its place blocks the same way
+        Path override = m.sim.root().resolve("devices/pci0000:00/0000:03:00.0/driver_override");
+        Files.delete(override);
+        new ProcessBuilder("mkfifo", override.toString()).inheritIO().start().waitFor();
+        long t0 = System.nanoTime();
+        BindingException.Timeout t = assertThrows(BindingException.Timeout.class,
+                () -> m.engine.restore(NIC, opts().withTimeout(Duration.ofMillis(300))));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 300 + RebindEngine.REPLY_MARGIN.toMillis() + 700, "the reply took " + ms + " ms");
+        assertTrue(t.getMessage().contains("did not answer within 300 ms"), t.getMessage());
+        // the kernel lets go: the blocked read returns, the operation ends by itself, and the engine takes calls again
+        try (var w = Files.newBufferedWriter(override)) {
+            w.write("(null)\n");
+        }
+        Files.delete(override);
+        Files.writeString(override, "(null)\n");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        BindResult r = null;
+        while (r == null && System.nanoTime() < until) {
+            try {
+                r = m.engine.rebind(NIC, opts());
+            } catch (BindingException.Busy stillRunning) {
+                Thread.sleep(20);
+            }
+        }
+        assertEquals("vfio-pci", r.driver());
+    }
+
+    @Test
     void restoreOfADeviceOnItsHostDriverIsUnchanged() throws Exception {
         TreeMap<String, String> before = m.snapshot();
         assertEquals(new BindResult.Unchanged("e1000e"), m.engine.restore(NIC, opts()));
