@@ -72,6 +72,11 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
                 HEX[function]};
     }
 
+    /** The device the kernel lists as this address under {@code /sys/bus/pci/devices}. */
+    public DeviceName toDeviceName() {
+        return new DeviceName(KernelBus.PCI.id(), toString());
+    }
+
     /** The D-Bus object path element: {@code pci_0000_01_00_0}. */
     public String objectPathElement() {
         return "pci_" + new String(chars('_', '_', '_'));
