@@ -19,7 +19,7 @@ class DeviceNameTest {
         DeviceName d = new DeviceName("pci", "0000:03:00.0");
         assertEquals("0000:03:00.0", d.toString());
         assertEquals("pci_0000_03_00_0", d.objectPathElement());
-        assertEquals(PciAddress.require("03:00.0").objectPathElement(), d.objectPathElement());
+        assertEquals(d, PciAddress.require("03:00.0").toDeviceName());
     }
 
     @Test

@@ -24,28 +24,29 @@ class SysfsTreeTest {
     void readsEveryAttributeOfADevice() throws Exception {
         SimulatedSysfs sim = SimulatedSysfs.sampleMachine(dir);
         Sysfs sysfs = new Sysfs(dir, new SimulatedKernel(dir));
-        PciDevice gpu = sysfs.read(PciAddress.require("0000:01:00.0")).orElseThrow();
+        Device gpu = sysfs.read(PciAddress.require("0000:01:00.0").toDeviceName()).orElseThrow();
         assertEquals("pci:v00001002d000073BFsv00001002sd00000001bc03sc00i00", gpu.modalias());
-        assertEquals(0x1002, gpu.vendorId());
-        assertEquals(0x73bf, gpu.deviceId());
-        assertEquals(0x030000, gpu.classCode());
-        assertEquals(0x1002, gpu.subsystemVendorId());
-        assertEquals(0x0001, gpu.subsystemDeviceId());
+        assertEquals(0x1002, gpu.pci().orElseThrow().vendorId());
+        assertEquals(0x73bf, gpu.pci().orElseThrow().deviceId());
+        assertEquals(0x030000, gpu.pci().orElseThrow().classCode());
+        assertEquals(0x1002, gpu.pci().orElseThrow().subsystemVendorId());
+        assertEquals(0x0001, gpu.pci().orElseThrow().subsystemDeviceId());
         assertEquals(Optional.of("amdgpu"), gpu.driver());
         assertEquals(Optional.empty(), gpu.driverOverride());
         assertEquals(OptionalInt.of(1), gpu.iommuGroup());
-        assertEquals(List.of(PciAddress.require("0000:00:01.0"), PciAddress.require("0000:01:00.0"),
-                PciAddress.require("0000:01:00.1")), gpu.groupMembers());
+        assertEquals(List.of(PciAddress.require("0000:00:01.0").toDeviceName(), PciAddress.require("0000:01:00.0").toDeviceName(),
+                PciAddress.require("0000:01:00.1").toDeviceName()), gpu.groupMembers());
         assertFalse(gpu.bootVga());
         assertFalse(gpu.vfioDev());
-        assertTrue(sysfs.read(PciAddress.require("0000:00:02.0")).orElseThrow().bootVga());
-        assertTrue(sysfs.read(PciAddress.require("0000:00:01.0")).orElseThrow().isBridge());
-        PciDevice pf = sysfs.read(PciAddress.require("0000:04:00.0")).orElseThrow();
-        PciDevice vf = sysfs.read(PciAddress.require("0000:04:00.1")).orElseThrow();
-        assertEquals(List.of(PciAddress.require("0000:04:00.1")), pf.virtfns());
-        assertEquals(Optional.of(PciAddress.require("0000:04:00.0")), vf.physfn());
-        assertEquals(Optional.empty(), sysfs.read(PciAddress.require("0000:09:00.0")));
-        assertEquals(7, sysfs.pciDevices().size());
+        assertTrue(sysfs.read(PciAddress.require("0000:00:02.0").toDeviceName()).orElseThrow().bootVga());
+        assertTrue(sysfs.read(PciAddress.require("0000:00:01.0").toDeviceName()).orElseThrow().bridge());
+        Device pf = sysfs.read(PciAddress.require("0000:04:00.0").toDeviceName()).orElseThrow();
+        Device vf = sysfs.read(PciAddress.require("0000:04:00.1").toDeviceName()).orElseThrow();
+        assertEquals(List.of(PciAddress.require("0000:04:00.1")), pf.pci().orElseThrow().virtfns());
+        assertEquals(Optional.of(PciAddress.require("0000:04:00.0")), vf.pci().orElseThrow().physfn());
+        assertEquals(new Device.Ids(0x1002, 0x73bf, 0x030000), gpu.ids());
+        assertEquals(Optional.empty(), sysfs.read(PciAddress.require("0000:09:00.0").toDeviceName()));
+        assertEquals(7, sysfs.devices().size());
         assertEquals(sim.root().toRealPath(), sysfs.root());
     }
 
@@ -73,14 +74,14 @@ class SysfsTreeTest {
         Sysfs sysfs = new Sysfs(dir, (attr, value) -> {
             throw new AssertionError("no write may happen: " + attr);
         });
-        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:05:00.0")));
+        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:05:00.0").toDeviceName()));
         assertThrows(OutsideSysfsException.class,
-                () -> sysfs.writeDriverOverride(PciAddress.require("0000:05:00.0"), Optional.of(new DriverName("vfio-pci"))));
+                () -> sysfs.writeDriverOverride(PciAddress.require("0000:05:00.0").toDeviceName(), Optional.of(new DriverName("vfio-pci"))));
         assertEquals("secret\n", Files.readString(fake.resolve("driver_override")));
         // a driver link pointing out is refused too
         Path nic = dir.resolve("devices/pci0000:00/0000:03:00.0");
         Files.delete(nic.resolve("driver"));
         Files.createSymbolicLink(nic.resolve("driver"), outside);
-        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:03:00.0")));
+        assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:03:00.0").toDeviceName()));
     }
 }
