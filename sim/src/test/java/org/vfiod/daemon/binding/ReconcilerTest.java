@@ -208,6 +208,7 @@ class ReconcilerTest {
         String text = r.encode();
         for (String bad : List.of(text.substring(0, text.length() - 5), text.replace("vfiod-journal 1", "vfiod-journal 2"),
                 text.replace(" driver amdgpu ", " driver ../amdgpu "), text.replace("device pci", "device usb"),
+                text.replace("device pci 0000:01:00.0", "device pci ../../0000:01:00.0"), text.replace("requested pci 0000:01:00.0", "requested pci eth0"),
                 text + "rm -rf /\n")) {
             org.junit.jupiter.api.Assertions.assertThrows(JournalRecord.Unreadable.class, () -> JournalRecord.decode(bad), bad);
         }

@@ -84,4 +84,40 @@ class SysfsTreeTest {
         Files.createSymbolicLink(nic.resolve("driver"), outside);
         assertThrows(OutsideSysfsException.class, () -> sysfs.read(PciAddress.require("0000:03:00.0").toDeviceName()));
     }
+
+    /**
+     * The generic reads and writes follow the device's own bus: a device of a bus vfiod does not implement (here a
+     * platform device) is read without a bus part and written under bus/platform, never under bus/pci; listing
+     * takes only the buses vfiod implements.
+     */
+    @Test
+    void aDeviceIsReadAndWrittenOnItsOwnBus() throws Exception {
+        SimulatedSysfs.sampleMachine(dir);
+        Path folder = Files.createDirectories(dir.resolve("devices/platform/fff51000.ethernet"));
+        Files.writeString(folder.resolve("modalias"), "of:NethernetT(null)Csnps,dwmac\n");
+        Files.writeString(folder.resolve("driver_override"), "(null)\n");
+        Path driver = Files.createDirectories(dir.resolve("bus/platform/drivers/stmmaceth"));
+        Files.createSymbolicLink(folder.resolve("driver"), folder.relativize(driver));
+        Files.writeString(driver.resolve("unbind"), "");
+        Files.writeString(dir.resolve("bus/platform/drivers_probe"), "");
+        Files.createDirectories(dir.resolve("bus/platform/devices"));
+        Files.createSymbolicLink(dir.resolve("bus/platform/devices/fff51000.ethernet"),
+                dir.resolve("bus/platform/devices").relativize(folder));
+        List<String> writes = new java.util.ArrayList<>();
+        Sysfs sysfs = new Sysfs(dir, (attr, value) -> writes.add(dir.toRealPath().relativize(attr) + " " + value.strip()));
+        DeviceName eth = new DeviceName("platform", "fff51000.ethernet");
+
+        Device d = sysfs.read(eth).orElseThrow();
+        assertEquals(new Device(eth, "of:NethernetT(null)Csnps,dwmac", Optional.of("stmmaceth"), Optional.empty(),
+                OptionalInt.empty(), List.of(eth), false, false, false, Optional.empty()), d);
+        assertEquals(Device.Ids.NONE, d.ids());
+        assertEquals(Optional.of("stmmaceth"), sysfs.currentDriver(eth));
+        sysfs.writeDriverOverride(eth, Optional.of(new DriverName("vfio-platform")));
+        sysfs.unbind(eth, new DriverName("stmmaceth"));
+        sysfs.probe(eth);
+        assertEquals(List.of("devices/platform/fff51000.ethernet/driver_override vfio-platform",
+                "bus/platform/drivers/stmmaceth/unbind fff51000.ethernet", "bus/platform/drivers_probe fff51000.ethernet"), writes);
+        assertTrue(sysfs.devices().stream().allMatch(n -> n.bus().equals("pci")), "only the buses vfiod implements are listed");
+        assertEquals(Optional.empty(), sysfs.read(new DeviceName("platform", "absent.0")));
+    }
 }
