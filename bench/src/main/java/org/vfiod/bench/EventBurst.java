@@ -23,7 +23,7 @@ import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.DeviceEvent;
 import org.vfiod.daemon.udev.HardwareNames;
@@ -66,7 +66,7 @@ public final class EventBurst {
         SimulatedEventSource source = new SimulatedEventSource(sim.root(), false);
         source.start(Set.of("pci"), events);
         events.awaitIdle(Duration.ofSeconds(60));
-        List<PciAddress> all = sysfs.pciDevices();
+        List<DeviceName> all = sysfs.devices();
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         Random random = new Random(1);
         DeviceEvent.Action[] actions = {DeviceEvent.Action.ADD, DeviceEvent.Action.BIND, DeviceEvent.Action.UNBIND,
@@ -77,13 +77,13 @@ public final class EventBurst {
         for (int b = 0; b < bursts; b++) {
             // the kernel moves a few devices during the burst, so the events describe real changes
             for (int k = 0; k < 16; k++) {
-                PciAddress a = all.get(random.nextInt(all.size()));
+                DeviceName a = all.get(random.nextInt(all.size()));
                 boolean bound = sysfs.currentDriver(a).isPresent();
                 kernel.write(sim.root().resolve("bus/pci/drivers/e1000e/" + (bound ? "unbind" : "bind")), a.toString());
             }
             long start = System.nanoTime();
             for (int i = 0; i < 10_000; i++) {
-                PciAddress a = all.get(random.nextInt(all.size()));
+                DeviceName a = all.get(random.nextInt(all.size()));
                 source.inject(new DeviceEvent(actions[random.nextInt(actions.length)], "pci", a.toString(), Optional.empty(), Map.of()));
             }
             if (!events.awaitIdle(Duration.ofSeconds(60))) throw new IllegalStateException("burst not applied");

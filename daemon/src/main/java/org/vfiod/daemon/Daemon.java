@@ -6,11 +6,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
+import org.vfiod.daemon.sysfs.KernelBus;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Device;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -132,11 +133,11 @@ final class Daemon {
         // a move that a killed vfiod left half-done is finished before anything reads the devices or takes the name
         List<Reconciler.Outcome> reconciled = engine.reconcile();
         if (!reconciled.isEmpty()) phase.mark("reconcile");
-        List<PciDevice> devices;
+        List<Device> devices;
         try {
             devices = sysfs.readAll();
         } catch (IOException e) {
-            log.error("cannot list the PCI devices under {}: {}", o.sysfsRoot(), e.toString());
+            log.error("cannot list the devices under {}: {}", o.sysfsRoot(), e.toString());
             return EXIT_FAILURE;
         }
         phase.mark("devices");
@@ -158,8 +159,8 @@ final class Daemon {
         HardwareNames names = HwdbFile.open();
         phase.mark("hwdb");
         RuleStore rules = new RuleStore(o.configDir());
-        Map<PciAddress, String> recovered = new HashMap<>();
-        for (Reconciler.Outcome r : reconciled) recovered.put(r.address(), r.text());
+        Map<DeviceName, String> recovered = new HashMap<>();
+        for (Reconciler.Outcome r : reconciled) recovered.put(r.device(), r.text());
         DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers,
                 a -> recovered.getOrDefault(a, ""));
         Persistence persistence = new Persistence(rules, sysfs, engine, index::get, Optional.of(o.udevRulesDir()),
@@ -220,7 +221,7 @@ final class Daemon {
             }
             if (source != null) {
                 Set<String> buses = new TreeSet<>(first.buses());
-                buses.add(Sysfs.BUS);
+                for (KernelBus b : KernelBus.values()) buses.add(b.id());
                 source.start(buses, events);
             } else {
                 log.warn("no device events for {}: objects follow vfiod's own changes only", sysfs.root());

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What each of the daemon's packages may use of the others, as the README's architecture section lists it: the
  * packages form no cycle, the model knows nothing of the bus, and the bus nothing of polkit or the operations.
- * Only the root package (Daemon) wires them all together.
+ * Only the root package (Daemon) wires them all together. And the layers above sysfs see devices as (bus, kernel
+ * name) only: what is PCI stays in sysfs (and in the persistent rules, which are PCI's).
  */
 class PackageRulesTest {
     private static final Map<String, Set<String>> MAY_USE = Map.of(
@@ -32,6 +33,17 @@ class PackageRulesTest {
             "bus", Set.of("model", "sysfs", "aliases"),
             "auth", Set.of("bus"),
             "operations", Set.of("bus", "auth", "model", "state", "binding", "sysfs", "aliases"));
+    /** The packages that handle any device alike: another bus must need no change in them. */
+    private static final Set<String> GENERIC = Set.of("binding", "model", "bus", "operations");
+    /**
+     * What only PCI code names: its types (PciAddress, PciInfo), the PCI constant of KernelBus, a device's PCI part,
+     * and PCI's kernel spellings.
+     */
+    private static final Pattern PCI = Pattern.compile("\\bPci[A-Z]\\w*|\\bKernelBus\\.PCI\\b|\\.pci\\(\\)|\"pci[\":_]|bus/pci\\b");
+    /** The places of the generic packages that may name PCI, each with why. */
+    private static final Map<String, String> PCI_ALLOWED = Map.of(
+            "bus/AddressArgument.java", "the Manager's Rebind, Restore and DeviceByAddress take a PCI address by contract "
+                    + "(org.vfiod1); caller text is parsed by PCI's parser into a DeviceName there and nowhere else");
     private static final Pattern USE = Pattern.compile("\\borg\\.vfiod\\.daemon\\.([a-z]+)\\.");
     private static final Path SOURCES = Path.of("src", "main", "java", "org", "vfiod", "daemon");
 
@@ -54,5 +66,42 @@ class PackageRulesTest {
             }
         }
         assertEquals(Map.of(), found, "packages that use what they may not");
+    }
+
+    @Test
+    void theGenericLayersDoNotKnowPci() throws IOException {
+        Map<String, String> found = new TreeMap<>();
+        for (String pkg : GENERIC) {
+            try (Stream<Path> files = Files.walk(SOURCES.resolve(pkg))) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    String name = pkg + "/" + f.getFileName();
+                    if (PCI_ALLOWED.containsKey(name)) continue;
+                    Matcher m = PCI.matcher(Files.readString(f));
+                    if (m.find()) found.put(name, m.group());
+                }
+            }
+        }
+        assertEquals(Map.of(), found, "generic code that names PCI: read the device through DeviceName and Device, and "
+                + "leave PCI to sysfs (or list the place in PCI_ALLOWED, with why)");
+    }
+
+    @Test
+    void thePciPatternFindsWhatItShould() {
+        for (String pci : java.util.List.of("PciAddress a", "new PciInfo(", "KernelBus.PCI", "d.pci().get()", "\"pci\"", "\"pci:v", "\"pci_",
+                "bus/pci/drivers")) {
+            assertTrue(PCI.matcher(pci).find(), pci);
+        }
+        for (String generic : java.util.List.of("DeviceName", "KernelBus.titleOf(d)", "vfio-pci", "vfio_pci", "d.name().bus()")) {
+            assertTrue(!PCI.matcher(generic).find(), generic);
+        }
+    }
+
+    @Test
+    void theAllowedPlacesExistAndStillNeedIt() throws IOException {
+        for (String place : PCI_ALLOWED.keySet()) {
+            Path f = SOURCES.resolve(place);
+            assertTrue(Files.exists(f), place + " is gone: take it off PCI_ALLOWED");
+            assertTrue(PCI.matcher(Files.readString(f)).find(), place + " names PCI no more: take it off PCI_ALLOWED");
+        }
     }
 }

@@ -1,14 +1,14 @@
 package org.vfiod.daemon.binding;
 
 import java.util.List;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 
 /** How a Rebind or Restore that did not fail ended. {@code driver} is the requested device's driver ("" for none). */
 public sealed interface BindResult {
     String driver();
 
     /** The kernel state changed: these devices moved. */
-    record Moved(String driver, List<PciAddress> devices, List<String> steps) implements BindResult {
+    record Moved(String driver, List<DeviceName> devices, List<String> steps) implements BindResult {
         public Moved {
             devices = List.copyOf(devices);
             steps = List.copyOf(steps);

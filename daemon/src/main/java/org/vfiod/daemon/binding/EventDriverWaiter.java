@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -25,7 +25,7 @@ public final class EventDriverWaiter implements DriverWaiter {
     }
 
     /** Called by the event pump for every event. */
-    public void deviceChanged(PciAddress address) {
+    public void deviceChanged(DeviceName device) {
         synchronized (changed) {
             generation++;
             changed.notifyAll();
@@ -33,13 +33,13 @@ public final class EventDriverWaiter implements DriverWaiter {
     }
 
     @Override
-    public Optional<String> await(PciAddress address, Predicate<Optional<String>> done, Instant deadline) throws IOException {
+    public Optional<String> await(DeviceName device, Predicate<Optional<String>> done, Instant deadline) throws IOException {
         while (true) {
             long seen;
             synchronized (changed) {
                 seen = generation;
             }
-            Optional<String> driver = sysfs.currentDriver(address);
+            Optional<String> driver = sysfs.currentDriver(device);
             if (done.test(driver)) return driver;
             Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || left.isZero()) return driver;

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -63,14 +63,14 @@ final class Executor {
                 Optional<String> now = verify(d, deadline);
                 String landed = now.orElse("");
                 if (plan.direction() == Direction.TO_HOST) {
-                    if (now.isEmpty()) LOG.warn("{} has no driver now: no host driver matches it (that is the kernel's choice, not an error)", d.address());
-                    else LOG.info("{} is back on {}", d.address(), landed);
-                    summary.add(d.address() + " -> " + now.orElse("no driver (none matches)"));
+                    if (now.isEmpty()) LOG.warn("{} has no driver now: no host driver matches it (that is the kernel's choice, not an error)", d.name());
+                    else LOG.info("{} is back on {}", d.name(), landed);
+                    summary.add(d.name() + " -> " + now.orElse("no driver (none matches)"));
                 } else {
-                    LOG.info("{} moved from {} to {}", d.address(), d.prior().driver().orElse("no driver"), landed);
-                    summary.add(d.address() + " -> " + landed);
+                    LOG.info("{} moved from {} to {}", d.name(), d.prior().driver().orElse("no driver"), landed);
+                    summary.add(d.name() + " -> " + landed);
                 }
-                if (d.address().equals(plan.requested())) primaryDriver = landed;
+                if (d.name().equals(plan.requested())) primaryDriver = landed;
             }
             entry.complete();
         } catch (StepFailed failure) {
@@ -82,13 +82,13 @@ final class Executor {
         if (plan.direction() == Direction.TO_VFIO && primaryDriver.isEmpty()) {
             primaryDriver = plan.devices().get(0).targetDriver().map(Object::toString).orElse("");
         }
-        return new BindResult.Moved(primaryDriver, plan.addresses(), summary);
+        return new BindResult.Moved(primaryDriver, plan.names(), summary);
     }
 
     private void perform(Step s) throws IOException {
-        if (s instanceof Step.SetOverride o) sysfs.writeDriverOverride(o.address(), o.driver());
-        else if (s instanceof Step.Unbind u) sysfs.unbind(u.address(), u.from());
-        else if (s instanceof Step.Probe p) sysfs.probe(p.address());
+        if (s instanceof Step.SetOverride o) sysfs.writeDriverOverride(o.device(), o.driver());
+        else if (s instanceof Step.Unbind u) sysfs.unbind(u.device(), u.from());
+        else if (s instanceof Step.Probe p) sysfs.probe(p.device());
         else throw new IllegalArgumentException("not a device step: " + s);
     }
 
@@ -102,7 +102,7 @@ final class Executor {
             gate.wedge(step.text(), hung.write, () -> afterHang(plan, entry, budget));
             throw new BindingException.Timeout(step.text() + " did not return within " + budget.toMillis()
                     + " ms; the kernel is still working on it, and vfiod will start nothing else on " + gate.name()
-                    + " until it returns, then put " + plan.addresses().stream().map(PciAddress::toString).collect(Collectors.joining(", "))
+                    + " until it returns, then put " + plan.names().stream().map(DeviceName::toString).collect(Collectors.joining(", "))
                     + " back as " + (plan.devices().size() == 1 ? "it was" : "they were"));
         } catch (IOException e) {
             throw new StepFailed(step.text(), RebindEngine.describe(e));
@@ -113,19 +113,19 @@ final class Executor {
     private Optional<String> verify(PlannedDevice d, Instant deadline) throws StepFailed {
         Optional<String> now;
         try {
-            now = probeWait.driverOf(d.address(), d.targetDriver().map(Object::toString).orElse(null), deadline);
+            now = probeWait.driverOf(d.name(), d.targetDriver().map(Object::toString).orElse(null), deadline);
         } catch (IOException e) {
-            throw new StepFailed("probe " + d.address(), RebindEngine.describe(e));
+            throw new StepFailed("probe " + d.name(), RebindEngine.describe(e));
         }
         if (d.targetDriver().isPresent()) {
             String target = d.targetDriver().get().value();
             if (!now.filter(target::equals).isPresent()) {
-                throw new StepFailed("bind " + d.address() + " to " + target, now.isEmpty()
+                throw new StepFailed("bind " + d.name() + " to " + target, now.isEmpty()
                         ? target + " did not bind it (its probe failed; see the kernel log)"
                         : now.get() + " bound it instead");
             }
         } else if (now.isPresent() && vfio.isVfio(now.get())) {
-            throw new StepFailed("probe " + d.address(), now.get() + " bound it again; is a vfio driver listed in modprobe.d or a udev rule?");
+            throw new StepFailed("probe " + d.name(), now.get() + " bound it again; is a vfio driver listed in modprobe.d or a udev rule?");
         }
         return now;
     }
@@ -158,7 +158,7 @@ final class Executor {
     private static String describePrior(Plan plan) {
         List<PlannedDevice> order = new ArrayList<>(plan.devices());
         java.util.Collections.reverse(order);
-        return order.stream().map(d -> d.address() + " on " + d.prior().driver().orElse("no driver")).collect(Collectors.joining(", "));
+        return order.stream().map(d -> d.name() + " on " + d.prior().driver().orElse("no driver")).collect(Collectors.joining(", "));
     }
 
     private static void removeQuietly(JournalStore.Entry entry) {

@@ -3,8 +3,9 @@ package org.vfiod.daemon.binding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -44,13 +45,13 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
         StringBuilder b = new StringBuilder(MAGIC).append('\n');
         b.append("direction ").append(plan.direction().name()).append('\n');
         b.append("group ").append(plan.groupKey()).append('\n');
-        b.append("requested pci ").append(plan.requested()).append('\n');
+        b.append("requested ").append(word(plan.requested())).append('\n');
         for (Sysfs.Framebuffer fb : plan.framebuffers()) {
             if (fb instanceof Sysfs.Framebuffer.Console c) b.append("framebuffer console ").append(c.name()).append('\n');
             else if (fb instanceof Sysfs.Framebuffer.Platform p) b.append("framebuffer platform ").append(p.name()).append(' ').append(p.driver()).append('\n');
         }
         for (PlannedDevice d : plan.devices()) {
-            b.append("device pci ").append(d.address())
+            b.append("device ").append(word(d.name()))
                     .append(" driver ").append(d.prior().driver().orElse("-"))
                     .append(" override ").append(d.prior().override().orElse("-"))
                     .append(" target ").append(target(d.target()))
@@ -82,7 +83,7 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
         if (!text.endsWith("\n")) throw new Unreadable("it ends in the middle of a line");
         Direction direction = null;
         String group = null;
-        PciAddress requested = null;
+        DeviceName requested = null;
         List<Sysfs.Framebuffer> fbs = new ArrayList<>();
         List<PlannedDevice> devices = new ArrayList<>();
         List<String> done = new ArrayList<>();
@@ -94,7 +95,7 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
                 switch (w[0]) {
                     case "direction" -> direction = Direction.valueOf(only(w, 2)[1]);
                     case "group" -> group = line.substring("group ".length());
-                    case "requested" -> requested = pci(only(w, 3));
+                    case "requested" -> requested = device(only(w, 3));
                     case "framebuffer" -> {
                         if (w.length == 3 && w[1].equals("console") && w[2].matches("vtcon[0-9]{1,3}")) fbs.add(new Sysfs.Framebuffer.Console(w[2]));
                         else if (w.length == 4 && w[1].equals("platform") && DriverName.isValid(w[2]) && DriverName.isValid(w[3])) fbs.add(new Sysfs.Framebuffer.Platform(w[2], w[3]));
@@ -111,7 +112,7 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
                             case "host" -> new Target.Host();
                             default -> throw new Unreadable("line " + (i + 1) + ": unknown target " + w[8]);
                         };
-                        devices.add(new PlannedDevice(pci(w), new Prior(name(w[4]), name(w[6])), target, Boolean.parseBoolean(w[11])));
+                        devices.add(new PlannedDevice(device(w), new Prior(name(w[4]), name(w[6])), target, Boolean.parseBoolean(w[11])));
                     }
                     case "done" -> done.add(line.substring("done ".length()));
                     case "complete" -> complete = true;
@@ -132,9 +133,15 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
         return w;
     }
 
-    private static PciAddress pci(String[] w) throws Unreadable {
-        if (!w[1].equals("pci")) throw new Unreadable("bus '" + w[1] + "' is not one vfiod knows");
-        return PciAddress.parse(w[2]).orElseThrow(() -> new Unreadable("'" + w[2] + "' is not a PCI address"));
+    /** A device as two words, its bus and its kernel name ({@code pci 0000:01:00.0}). */
+    private static String word(DeviceName device) {
+        return device.bus() + " " + device.name();
+    }
+
+    /** The device words {@code w[1]} and {@code w[2]} name, read back through their bus's own parser. */
+    private static DeviceName device(String[] w) throws Unreadable {
+        KernelBus bus = KernelBus.named(w[1]).orElseThrow(() -> new Unreadable("bus '" + w[1] + "' is not one vfiod knows"));
+        return bus.parse(w[2]).orElseThrow(() -> new Unreadable("'" + w[2] + "' is not a " + bus.title() + " device name"));
     }
 
     private static Optional<String> name(String w) {

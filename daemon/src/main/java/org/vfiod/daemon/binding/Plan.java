@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -13,7 +14,7 @@ import org.vfiod.daemon.sysfs.Sysfs;
  * boot framebuffers to let go of first, and, derived from those, the ordered kernel writes. Immutable: the executor
  * runs it, the journal records it, a dry run shows it.
  */
-public record Plan(Direction direction, String groupKey, PciAddress requested, List<PlannedDevice> devices,
+public record Plan(Direction direction, String groupKey, DeviceName requested, List<PlannedDevice> devices,
                    List<Sysfs.Framebuffer> framebuffers) {
     public Plan {
         devices = List.copyOf(devices);
@@ -36,8 +37,8 @@ public record Plan(Direction direction, String groupKey, PciAddress requested, L
         return out;
     }
 
-    public List<PciAddress> addresses() {
-        return devices.stream().map(PlannedDevice::address).toList();
+    public List<DeviceName> names() {
+        return devices.stream().map(PlannedDevice::name).toList();
     }
 
     /** What a dry run answers: the writes, with the module loads they need first. */
@@ -46,12 +47,12 @@ public record Plan(Direction direction, String groupKey, PciAddress requested, L
         for (DriverName m : modulesToLoad()) out.add("load module " + m);
         for (Step s : steps()) {
             if (s instanceof Step.Probe p) {
-                Target t = targetOf(p.address());
-                if (t instanceof Target.Driver drv) out.add("probe " + p.address() + " and check that " + drv.name() + " bound it");
-                else if (t instanceof Target.Module m) out.add("probe " + p.address() + " and check that the PCI driver of module " + m.module() + " bound it");
-                else out.add("probe " + p.address() + " (the kernel picks the host driver)");
-            } else if (s instanceof Step.SetOverride o && targetOf(o.address()) instanceof Target.Module m) {
-                out.add("set driver_override of " + o.address() + " to the PCI driver of module " + m.module());
+                Target t = targetOf(p.device());
+                if (t instanceof Target.Driver drv) out.add("probe " + p.device() + " and check that " + drv.name() + " bound it");
+                else if (t instanceof Target.Module m) out.add("probe " + p.device() + " and check that the " + KernelBus.titleOf(p.device()) + " driver of module " + m.module() + " bound it");
+                else out.add("probe " + p.device() + " (the kernel picks the host driver)");
+            } else if (s instanceof Step.SetOverride o && targetOf(o.device()) instanceof Target.Module m) {
+                out.add("set driver_override of " + o.device() + " to the " + KernelBus.titleOf(o.device()) + " driver of module " + m.module());
             } else {
                 out.add(s.text());
             }
@@ -59,7 +60,7 @@ public record Plan(Direction direction, String groupKey, PciAddress requested, L
         return out;
     }
 
-    private Target targetOf(PciAddress address) {
-        return devices.stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow().target();
+    private Target targetOf(DeviceName device) {
+        return devices.stream().filter(d -> d.name().equals(device)).findFirst().orElseThrow().target();
     }
 }

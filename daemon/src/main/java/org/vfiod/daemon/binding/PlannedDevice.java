@@ -3,29 +3,29 @@ package org.vfiod.daemon.binding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
 
 /**
- * One device of a plan: where it is, where it goes, and the writes that take it there. {@code priorIsVfio} says
+ * One device of a plan: which it is, where it goes, and the writes that take it there. {@code priorIsVfio} says
  * whether its prior driver is a vfio driver, which decides whether a Restore unbinds it.
  */
-public record PlannedDevice(PciAddress address, Prior prior, Target target, boolean priorIsVfio) {
+public record PlannedDevice(DeviceName name, Prior prior, Target target, boolean priorIsVfio) {
 
     /** The writes, in order. A move to VFIO: override, unbind (when bound), probe. A Restore: clear the override,
      * unbind from vfio (when on it), probe (when that leaves it driverless). */
     public List<Step> steps() {
         List<Step> out = new ArrayList<>();
         if (target instanceof Target.Host) {
-            out.add(new Step.SetOverride(address, Optional.empty()));
-            if (prior.driver().isPresent() && priorIsVfio) out.add(new Step.Unbind(address, new DriverName(prior.driver().get())));
-            if (prior.driver().isEmpty() || priorIsVfio) out.add(new Step.Probe(address));
+            out.add(new Step.SetOverride(name, Optional.empty()));
+            if (prior.driver().isPresent() && priorIsVfio) out.add(new Step.Unbind(name, new DriverName(prior.driver().get())));
+            if (prior.driver().isEmpty() || priorIsVfio) out.add(new Step.Probe(name));
             return out;
         }
         DriverName driver = target instanceof Target.Driver d ? d.name() : ((Target.Module) target).module();
-        out.add(new Step.SetOverride(address, Optional.of(driver)));
-        prior.driver().ifPresent(from -> out.add(new Step.Unbind(address, new DriverName(from))));
-        out.add(new Step.Probe(address));
+        out.add(new Step.SetOverride(name, Optional.of(driver)));
+        prior.driver().ifPresent(from -> out.add(new Step.Unbind(name, new DriverName(from))));
+        out.add(new Step.Probe(name));
         return out;
     }
 

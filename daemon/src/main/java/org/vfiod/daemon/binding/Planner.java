@@ -10,9 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.sysfs.CallerText;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -40,52 +41,52 @@ public final class Planner {
         }
     }
 
-    public Decision rebind(PciAddress address, BindOptions options) throws BindingException {
-        PciDevice device = readOrFail(address);
+    public Decision rebind(DeviceName name, BindOptions options) throws BindingException {
+        Device device = readOrFail(name);
         AliasIndex aliases = index.get();
         DriverName module = chooseModule(device, options.driver(), aliases);
 
-        List<PciDevice> others = groupEndpoints(device);
+        List<Device> others = groupEndpoints(device);
         if (!options.group()) {
-            List<PciDevice> blockers = others.stream().filter(d -> d.driver().isPresent() && !onVfioDriver(d, aliases)).toList();
+            List<Device> blockers = others.stream().filter(d -> d.driver().isPresent() && !onVfioDriver(d, aliases)).toList();
             if (!blockers.isEmpty()) {
-                throw new BindingException.GroupNotViable(address + " shares IOMMU group "
+                throw new BindingException.GroupNotViable(name + " shares IOMMU group "
                         + device.iommuGroup().getAsInt() + " with " + describe(blockers)
                         + "; a VM can only use the whole group: pass group to move them together");
             }
         }
-        List<PciDevice> moving = new ArrayList<>();
+        List<Device> moving = new ArrayList<>();
         List<DriverName> modules = new ArrayList<>();
         moving.add(device);
         modules.add(module);
         if (options.group()) {
-            for (PciDevice other : others) {
+            for (Device other : others) {
                 DriverName m = aliases.resolve(other.modalias()).map(a -> new DriverName(a.module()))
-                        .orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + other.address()
+                        .orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + other.name()
                                 + " (" + other.modalias() + "), which shares IOMMU group " + device.iommuGroup().getAsInt()
-                                + " with " + address));
+                                + " with " + name));
                 moving.add(other);
                 modules.add(m);
             }
         }
         if (!options.force()) {
-            for (PciDevice d : moving) {
+            for (Device d : moving) {
                 if (d.bootVga()) {
-                    throw new BindingException.Failed(d.address() + " is the boot VGA device: the console and "
+                    throw new BindingException.Failed(d.name() + " is the boot VGA device: the console and "
                             + "firmware framebuffer may still use it; pass force to take it anyway");
                 }
             }
         }
         List<PlannedDevice> planned = new ArrayList<>();
         for (int i = 0; i < moving.size(); i++) {
-            PciDevice d = moving.get(i);
-            Target target = target(modules.get(i), aliases);
+            Device d = moving.get(i);
+            Target target = target(d.name(), modules.get(i), aliases);
             if (target instanceof Target.Driver t && d.driver().filter(t.name().value()::equals).isPresent()) continue;
-            planned.add(new PlannedDevice(d.address(), Prior.of(d), target, onVfioDriver(d, aliases)));
+            planned.add(new PlannedDevice(d.name(), Prior.of(d), target, onVfioDriver(d, aliases)));
         }
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
         List<Sysfs.Framebuffer> framebuffers = List.of();
-        if (moving.stream().anyMatch(PciDevice::bootVga)) {
+        if (moving.stream().anyMatch(Device::bootVga)) {
             // forced past the boot VGA check: the firmware framebuffer and fbcon still scan out of this GPU, and the
             // host driver's remove would wait for them; they are let go of first (and taken back on rollback)
             try {
@@ -94,58 +95,63 @@ public final class Planner {
                 throw new BindingException.Failed("cannot read the boot framebuffers: " + RebindEngine.describe(e) + "; nothing was changed");
             }
         }
-        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), address, planned, framebuffers));
+        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers));
     }
 
-    public Decision restore(PciAddress address, BindOptions options) throws BindingException {
-        PciDevice device = readOrFail(address);
+    public Decision restore(DeviceName name, BindOptions options) throws BindingException {
+        Device device = readOrFail(name);
         AliasIndex aliases = index.get();
-        List<PciDevice> targets = new ArrayList<>();
+        List<Device> targets = new ArrayList<>();
         targets.add(device);
         if (options.group()) targets.addAll(groupEndpoints(device));
         List<PlannedDevice> planned = targets.stream()
                 // a driverless device is probed again: whatever left it so (a hung unbind that returned, someone
                 // else's unbind), giving it back means letting the kernel pick its host driver
                 .filter(d -> d.driverOverride().isPresent() || onVfioDriver(d, aliases) || d.driver().isEmpty())
-                .map(d -> new PlannedDevice(d.address(), Prior.of(d), new Target.Host(), onVfioDriver(d, aliases)))
+                .map(d -> new PlannedDevice(d.name(), Prior.of(d), new Target.Host(), onVfioDriver(d, aliases)))
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
-        return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), address, planned, List.of()));
+        return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()));
     }
 
     /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */
-    public String groupKey(PciAddress address) throws BindingException {
-        return groupKey(readOrFail(address));
+    public String groupKey(DeviceName name) throws BindingException {
+        return groupKey(readOrFail(name));
     }
 
     /** Whether the device sits on a vfio driver now. */
-    public boolean onVfioDriver(PciDevice device) {
+    public boolean onVfioDriver(Device device) {
         return onVfioDriver(device, index.get());
     }
 
-    private static boolean onVfioDriver(PciDevice device, AliasIndex aliases) {
+    private static boolean onVfioDriver(Device device, AliasIndex aliases) {
         return device.vfioDev() || device.driver().map(aliases::isVfioModule).orElse(false);
     }
 
-    private Target target(DriverName module, AliasIndex aliases) throws BindingException {
+    private Target target(DeviceName device, DriverName module, AliasIndex aliases) throws BindingException {
         if (!aliases.isBuiltin(module.value()) && !sysfs.moduleLoaded(module)) return new Target.Module(module);
         try {
-            return new Target.Driver(sysfs.driverOfModule(module).orElseThrow(() -> new BindingException.NoVfioDriver("module " + module
-                    + " is loaded but registered no PCI driver (looked in module/" + module + "/drivers and bus/pci/drivers)")));
+            return new Target.Driver(sysfs.driverOfModule(module).orElseThrow(() -> noDriverRegistered(device, module)));
         } catch (IOException e) {
             throw new BindingException.Failed("cannot read the drivers of module " + module + ": " + RebindEngine.describe(e) + "; nothing was changed");
         }
     }
 
-    PciDevice readOrFail(PciAddress address) throws BindingException {
+    /** A loaded module without a driver on the device's bus: a module that is no vfio driver of that bus. */
+    static BindingException.NoVfioDriver noDriverRegistered(DeviceName device, DriverName module) {
+        return new BindingException.NoVfioDriver("module " + module + " is loaded but registered no " + KernelBus.titleOf(device)
+                + " driver (looked in module/" + module + "/drivers and bus/" + device.bus() + "/drivers)");
+    }
+
+    Device readOrFail(DeviceName name) throws BindingException {
         try {
-            return sysfs.read(address).orElseThrow(() -> new BindingException.NoSuchDevice("no PCI device " + address));
+            return sysfs.read(name).orElseThrow(() -> new BindingException.NoSuchDevice("no " + KernelBus.titleOf(name) + " device " + name));
         } catch (IOException e) {
-            throw new BindingException.Failed("cannot read " + address + " from sysfs: " + RebindEngine.describe(e));
+            throw new BindingException.Failed("cannot read " + name + " from sysfs: " + RebindEngine.describe(e));
         }
     }
 
-    private DriverName chooseModule(PciDevice device, Optional<String> requested, AliasIndex aliases)
+    private DriverName chooseModule(Device device, Optional<String> requested, AliasIndex aliases)
             throws BindingException {
         if (requested.isPresent()) {
             String r = requested.get();
@@ -156,9 +162,9 @@ public final class Planner {
             return new DriverName(AliasIndex.normalizeModule(r));
         }
         return aliases.resolve(device.modalias()).map(m -> {
-            if (m.tie()) LOG.warn("{}: {} chosen over {} on source order ({} wildcards each)", device.address(), m.module(), m.tiedWith(), m.wildcards());
+            if (m.tie()) LOG.warn("{}: {} chosen over {} on source order ({} wildcards each)", device.name(), m.module(), m.tiedWith(), m.wildcards());
             return new DriverName(m.module());
-        }).orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + device.address() + " ("
+        }).orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + device.name() + " ("
                 + device.modalias() + "); is the vfio-pci module installed for this kernel?"));
     }
 
@@ -167,12 +173,12 @@ public final class Planner {
     }
 
     /** The other endpoints of the device's IOMMU group (bridges excluded: they stay on their host driver). */
-    private List<PciDevice> groupEndpoints(PciDevice device) throws BindingException {
-        List<PciDevice> out = new ArrayList<>();
-        for (PciAddress member : device.groupMembers()) {
-            if (member.equals(device.address())) continue;
+    private List<Device> groupEndpoints(Device device) throws BindingException {
+        List<Device> out = new ArrayList<>();
+        for (DeviceName member : device.groupMembers()) {
+            if (member.equals(device.name())) continue;
             try {
-                sysfs.read(member).filter(m -> !m.isBridge()).ifPresent(out::add);
+                sysfs.read(member).filter(m -> !m.bridge()).ifPresent(out::add);
             } catch (IOException e) {
                 throw new BindingException.Failed("cannot read " + member + " of IOMMU group: " + RebindEngine.describe(e));
             }
@@ -180,11 +186,11 @@ public final class Planner {
         return out;
     }
 
-    private static String groupKey(PciDevice device) {
-        return device.iommuGroup().isPresent() ? "IOMMU group " + device.iommuGroup().getAsInt() : "device " + device.address();
+    private static String groupKey(Device device) {
+        return device.iommuGroup().isPresent() ? "IOMMU group " + device.iommuGroup().getAsInt() : "device " + device.name();
     }
 
-    private static String describe(List<PciDevice> devices) {
-        return devices.stream().map(d -> d.address() + " (" + d.driver().orElse("no driver") + ")").collect(Collectors.joining(", "));
+    private static String describe(List<Device> devices) {
+        return devices.stream().map(d -> d.name() + " (" + d.driver().orElse("no driver") + ")").collect(Collectors.joining(", "));
     }
 }

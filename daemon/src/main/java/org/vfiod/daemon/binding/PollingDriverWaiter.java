@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /** Reads the driver link every few milliseconds; for where no udev events are available. */
@@ -16,10 +16,10 @@ public final class PollingDriverWaiter implements DriverWaiter {
     }
 
     @Override
-    public Optional<String> await(PciAddress address, Predicate<Optional<String>> done, Instant deadline) throws IOException {
+    public Optional<String> await(DeviceName device, Predicate<Optional<String>> done, Instant deadline) throws IOException {
         long sleep = 1;
         while (true) {
-            Optional<String> driver = sysfs.currentDriver(address);
+            Optional<String> driver = sysfs.currentDriver(device);
             if (done.test(driver) || Instant.now().isAfter(deadline)) return driver;
             try {
                 Thread.sleep(sleep);

@@ -1,11 +1,11 @@
 package org.vfiod.daemon.binding;
 
 import java.util.Optional;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Device;
 
 /** A device as it was before a move: what a rollback, or a reconcile after a crash, puts back. */
 public record Prior(Optional<String> driver, Optional<String> override) {
-    public static Prior of(PciDevice device) {
+    public static Prior of(Device device) {
         return new Prior(device.driver(), device.driverOverride());
     }
 

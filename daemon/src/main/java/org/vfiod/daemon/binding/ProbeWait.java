@@ -5,7 +5,7 @@ import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
 
 /** Waits, after a probe or bind, for the driver the kernel settles on (probing may be asynchronous). */
 final class ProbeWait {
@@ -19,11 +19,11 @@ final class ProbeWait {
     }
 
     /** The driver seen last; with {@code expected} null, any driver ends the wait. */
-    Optional<String> driverOf(PciAddress address, String expected, Instant deadline) throws IOException {
+    Optional<String> driverOf(DeviceName device, String expected, Instant deadline) throws IOException {
         Instant settle = Instant.now().plus(PROBE_SETTLE);
         Instant until = settle.isBefore(deadline) ? settle : deadline;
         try {
-            return waiter.await(address, d -> expected == null ? d.isPresent() : d.filter(expected::equals).isPresent(), until);
+            return waiter.await(device, d -> expected == null ? d.isPresent() : d.filter(expected::equals).isPresent(), until);
         } catch (NoSuchFileException gone) {
             throw new IOException("the device vanished");
         }

@@ -19,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.ModuleLoader;
-import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -71,35 +71,35 @@ public final class RebindEngine implements AutoCloseable {
     }
 
     /** The vfio module the aliases choose for a device, if any. */
-    public Optional<AliasMatch> vfioModuleFor(PciDevice device) {
+    public Optional<AliasMatch> vfioModuleFor(Device device) {
         return index.get().resolve(device.modalias());
     }
 
     /** Whether the kernel has this device (a rule is only written for a device that exists). */
-    public boolean isKnownDevice(PciAddress address) {
+    public boolean isKnownDevice(DeviceName device) {
         try {
-            return sysfs.exists(address);
+            return sysfs.exists(device);
         } catch (IOException e) {
             return false;
         }
     }
 
     /** Whether the device sits on a vfio driver now. */
-    public boolean onVfioDriver(PciDevice device) {
+    public boolean onVfioDriver(Device device) {
         return planner.onVfioDriver(device);
     }
 
-    public BindResult rebind(PciAddress address, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(address, options, Direction.TO_VFIO), options.timeout());
+    public BindResult rebind(DeviceName device, BindOptions options) throws BindingException {
+        return whileRunning(() -> move(device, options, Direction.TO_VFIO), options.timeout());
     }
 
-    public BindResult restore(PciAddress address, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(address, options, Direction.TO_HOST), options.timeout());
+    public BindResult restore(DeviceName device, BindOptions options) throws BindingException {
+        return whileRunning(() -> move(device, options, Direction.TO_HOST), options.timeout());
     }
 
-    private BindResult move(PciAddress address, BindOptions options, Direction direction) throws BindingException {
+    private BindResult move(DeviceName device, BindOptions options, Direction direction) throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
-        Planner.Decision decision = decide(address, options, direction);
+        Planner.Decision decision = decide(device, options, direction);
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();
         if (options.dryRun()) return new BindResult.Planned(plannedDriver(plan), plan.describe());
@@ -111,13 +111,12 @@ public final class RebindEngine implements AutoCloseable {
             }
             // the devices may have changed while we waited for the group, and the drivers are known now: decide
             // again on what is there
-            decision = decide(address, options, direction);
+            decision = decide(device, options, direction);
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             if (!fresh.modulesToLoad().isEmpty()) {
                 DriverName m = fresh.modulesToLoad().iterator().next();
-                throw new BindingException.NoVfioDriver("module " + m + " is loaded but registered no PCI driver (looked in module/"
-                        + m + "/drivers and bus/pci/drivers)");
+                throw Planner.noDriverRegistered(device, m);
             }
             return executor.run(fresh, gate, deadline, options.timeout());
         } finally {
@@ -125,8 +124,8 @@ public final class RebindEngine implements AutoCloseable {
         }
     }
 
-    private Planner.Decision decide(PciAddress address, BindOptions options, Direction direction) throws BindingException {
-        return direction == Direction.TO_VFIO ? planner.rebind(address, options) : planner.restore(address, options);
+    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction) throws BindingException {
+        return direction == Direction.TO_VFIO ? planner.rebind(device, options) : planner.restore(device, options);
     }
 
     private void load(Plan plan) throws BindingException {
@@ -144,7 +143,7 @@ public final class RebindEngine implements AutoCloseable {
 
     /** What a dry run names as the driver: the requested device's, or its module's while that is not loaded. */
     private static String plannedDriver(Plan plan) {
-        PlannedDevice first = plan.devices().stream().filter(d -> d.address().equals(plan.requested())).findFirst()
+        PlannedDevice first = plan.devices().stream().filter(d -> d.name().equals(plan.requested())).findFirst()
                 .orElse(plan.devices().get(0));
         Target t = first.target();
         if (t instanceof Target.Driver d) return d.name().value();

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -36,7 +36,7 @@ public final class Reconciler {
     }
 
     /** What the reconcile did to one device, for the log and the device object. */
-    public record Outcome(PciAddress address, String text) {
+    public record Outcome(DeviceName device, String text) {
     }
 
     public List<Outcome> reconcile() {
@@ -71,7 +71,7 @@ public final class Reconciler {
                 + (record.done().isEmpty() ? " (no step recorded done)" : " (last step done: " + record.done().get(record.done().size() - 1) + ")");
         List<Outcome> out = new ArrayList<>();
         if (record.complete()) {
-            for (PlannedDevice d : plan.devices()) out.add(new Outcome(d.address(), settleCompleted(d, plan.direction())));
+            for (PlannedDevice d : plan.devices()) out.add(new Outcome(d.name(), settleCompleted(d, plan.direction())));
             LOG.warn("reconcile: {} had completed; kept: {}", interrupted, texts(out));
             remove(entry);
             return out;
@@ -79,14 +79,14 @@ public final class Reconciler {
         List<String> problems = rollback.putBack(plan, BUDGET);
         if (problems.isEmpty()) {
             for (PlannedDevice d : plan.devices()) {
-                out.add(new Outcome(d.address(), "put back " + d.prior() + " after " + interrupted));
+                out.add(new Outcome(d.name(), "put back " + d.prior() + " after " + interrupted));
             }
             LOG.warn("reconcile: {} was rolled back: {}", interrupted, plan.devices().stream()
-                    .map(d -> d.address() + " " + d.prior()).toList());
+                    .map(d -> d.name() + " " + d.prior()).toList());
             remove(entry);
         } else {
             for (PlannedDevice d : plan.devices()) {
-                out.add(new Outcome(d.address(), "could not be put back after " + interrupted + ": " + String.join("; ", problems)));
+                out.add(new Outcome(d.name(), "could not be put back after " + interrupted + ": " + String.join("; ", problems)));
             }
             // kept for the next start; the devices are left as the failed rollback left them
             LOG.error("reconcile: {} could not be rolled back: {}; the journal {} is kept", interrupted, String.join("; ", problems), entry.file());
@@ -97,18 +97,18 @@ public final class Reconciler {
     /** A completed move whose record was not yet removed: the device stays, with an override that matches it. */
     private String settleCompleted(PlannedDevice d, Direction direction) {
         try {
-            Optional<PciDevice> now = sysfs.read(d.address());
+            Optional<Device> now = sysfs.read(d.name());
             if (now.isEmpty()) return "gone since its completed " + direction.method();
             Optional<String> driver = now.get().driver();
             Optional<String> override = now.get().driverOverride();
             if (direction == Direction.TO_VFIO && d.targetDriver().isPresent() && driver.equals(d.targetDriver().map(DriverName::value))
                     && !override.equals(driver)) {
                 DriverName want = d.targetDriver().get();
-                calls.run("set driver_override of " + d.address(), BUDGET, () -> sysfs.writeDriverOverride(d.address(), Optional.of(want)));
+                calls.run("set driver_override of " + d.name(), BUDGET, () -> sysfs.writeDriverOverride(d.name(), Optional.of(want)));
                 return "kept on " + want + " (its " + direction.method() + " had completed); driver_override set to match";
             }
             if (direction == Direction.TO_HOST && override.isPresent()) {
-                calls.run("clear driver_override of " + d.address(), BUDGET, () -> sysfs.writeDriverOverride(d.address(), Optional.empty()));
+                calls.run("clear driver_override of " + d.name(), BUDGET, () -> sysfs.writeDriverOverride(d.name(), Optional.empty()));
                 return "kept on " + driver.orElse("no driver") + " (its Restore had completed); driver_override cleared";
             }
             return "kept on " + driver.orElse("no driver") + " (its " + direction.method() + " had completed)";
@@ -118,7 +118,7 @@ public final class Reconciler {
     }
 
     private static List<String> texts(List<Outcome> out) {
-        return out.stream().map(o -> o.address() + " " + o.text()).toList();
+        return out.stream().map(o -> o.device() + " " + o.text()).toList();
     }
 
     private static void remove(JournalStore.Entry entry) {

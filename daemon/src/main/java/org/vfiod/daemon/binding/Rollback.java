@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -41,12 +41,12 @@ final class Rollback {
             try {
                 putBack(d, deadline);
             } catch (KernelCalls.Hung e) {
-                problems.add("putting " + d.address() + " back hung in the kernel (" + e.what + ")");
+                problems.add("putting " + d.name() + " back hung in the kernel (" + e.what + ")");
                 break;
             } catch (IOException e) {
-                problems.add("putting " + d.address() + " back failed: " + RebindEngine.describe(e));
+                problems.add("putting " + d.name() + " back failed: " + RebindEngine.describe(e));
             } catch (StepFailed e) {
-                problems.add("putting " + d.address() + " back failed: " + e.getMessage());
+                problems.add("putting " + d.name() + " back failed: " + e.getMessage());
             }
         }
         if (!plan.framebuffers().isEmpty()) {
@@ -71,7 +71,7 @@ final class Rollback {
     }
 
     private void putBack(PlannedDevice planned, Instant deadline) throws IOException, KernelCalls.Hung, StepFailed {
-        PciAddress a = planned.address();
+        DeviceName a = planned.name();
         Prior prior = planned.prior();
         if (!sysfs.exists(a)) throw new StepFailed("find " + a, "the device is no longer present");
         Optional<String> now = sysfs.currentDriver(a);

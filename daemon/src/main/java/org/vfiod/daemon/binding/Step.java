@@ -1,8 +1,8 @@
 package org.vfiod.daemon.binding;
 
 import java.util.Optional;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /** One kernel write of a plan. Its text is what a caller, the log and the journal call it. */
@@ -16,24 +16,24 @@ public sealed interface Step {
         }
     }
 
-    record SetOverride(PciAddress address, Optional<DriverName> driver) implements Step {
+    record SetOverride(DeviceName device, Optional<DriverName> driver) implements Step {
         @Override
         public String text() {
-            return driver.map(d -> "set driver_override of " + address + " to " + d).orElse("clear driver_override of " + address);
+            return driver.map(d -> "set driver_override of " + device + " to " + d).orElse("clear driver_override of " + device);
         }
     }
 
-    record Unbind(PciAddress address, DriverName from) implements Step {
+    record Unbind(DeviceName device, DriverName from) implements Step {
         @Override
         public String text() {
-            return "unbind " + address + " from " + from;
+            return "unbind " + device + " from " + from;
         }
     }
 
-    record Probe(PciAddress address) implements Step {
+    record Probe(DeviceName device) implements Step {
         @Override
         public String text() {
-            return "probe " + address;
+            return "probe " + device;
         }
     }
 }

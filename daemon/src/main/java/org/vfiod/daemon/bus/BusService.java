@@ -5,7 +5,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.model.DeviceRegistry;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /** The objects vfiod puts on the bus, over the device model, and the dispatch that routes calls to them. */
@@ -34,7 +34,7 @@ public final class BusService {
      * Builds every device from {@code devices} (as just read) and starts answering calls; the caller requests the
      * name afterwards, so no one sees a half-built service.
      */
-    public void export(List<PciDevice> devices, Runnable busLost) {
+    public void export(List<Device> devices, Runnable busLost) {
         registry.populate(devices);
         link.start(dispatcher, busLost);
     }

@@ -29,10 +29,10 @@ final class DeviceObject {
     }
 
     String rebind(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
-        return mutations.rebind(caller, device.address().toString(), options);
+        return mutations.rebind(caller, device.name(), options);
     }
 
     String restore(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
-        return mutations.restore(caller, device.address().toString(), options);
+        return mutations.restore(caller, device.name(), options);
     }
 }

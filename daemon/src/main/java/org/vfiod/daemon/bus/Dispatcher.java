@@ -22,7 +22,6 @@ import org.vfiod.daemon.bus.MemberTable.Route;
 import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.CallerText;
-import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
 import org.vfiod1.Manager;
 
@@ -161,7 +160,7 @@ final class Dispatcher implements BusLink.Incoming {
     /** The device at {@code path}, if the path is a device's and the device is there. */
     private Optional<DeviceState> device(String path) {
         if (path == null || !path.startsWith(Manager.DEVICES_PATH + "/")) return Optional.empty();
-        return PciAddress.fromObjectPathElement(path.substring(Manager.DEVICES_PATH.length() + 1)).flatMap(registry::get);
+        return registry.atPath(path);
     }
 
     private static boolean isAncestor(String path) {
@@ -173,7 +172,7 @@ final class Dispatcher implements BusLink.Incoming {
             case "/" -> List.of("org");
             case "/org" -> List.of("vfiod");
             case Manager.PATH -> List.of("devices");
-            case Manager.DEVICES_PATH -> registry.all().stream().map(d -> d.address().objectPathElement()).toList();
+            case Manager.DEVICES_PATH -> registry.all().stream().map(d -> d.name().objectPathElement()).toList();
             default -> List.of();
         };
     }

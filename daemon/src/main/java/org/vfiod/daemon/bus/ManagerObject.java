@@ -17,7 +17,8 @@ import org.vfiod.daemon.aliases.AliasMatch;
 import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod1.Device;
 import org.vfiod1.Error;
@@ -74,9 +75,9 @@ final class ManagerObject {
     }
 
     DBusPath DeviceByAddress(String address) {
-        PciAddress a = AddressArgument.parse(address);
+        DeviceName a = AddressArgument.parse(address);
         return registry.get(a).map(d -> new DBusPath(d.path()))
-                .orElseThrow(() -> new Error.NoSuchDevice("no PCI device " + a));
+                .orElseThrow(() -> new Error.NoSuchDevice("no " + KernelBus.titleOf(a) + " device " + a));
     }
 
     Map<String, Variant<?>> Resolve(String modalias) {
@@ -100,11 +101,11 @@ final class ManagerObject {
     }
 
     String rebind(Caller caller, String address, Map<String, Variant<?>> options) {
-        return mutations.rebind(caller, address, options);
+        return mutations.rebind(caller, AddressArgument.parse(address), options);
     }
 
     String restore(Caller caller, String address, Map<String, Variant<?>> options) {
-        return mutations.restore(caller, address, options);
+        return mutations.restore(caller, AddressArgument.parse(address), options);
     }
 
     void reload(Caller caller) {

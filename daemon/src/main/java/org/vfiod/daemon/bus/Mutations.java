@@ -2,6 +2,7 @@ package org.vfiod.daemon.bus;
 
 import java.util.Map;
 import org.freedesktop.dbus.types.Variant;
+import org.vfiod.daemon.sysfs.DeviceName;
 
 /**
  * What the mutating members do. The bus only routes the calls here, on its slow pool; the implementation
@@ -9,10 +10,13 @@ import org.freedesktop.dbus.types.Variant;
  * AccessDenied), which go back to the caller as they are.
  */
 public interface Mutations {
-    /** {@code caller} names who asks and the polkit action the member table gives the call. */
-    String rebind(Caller caller, String address, Map<String, Variant<?>> options);
+    /**
+     * {@code caller} names who asks and the polkit action the member table gives the call; {@code device} is the
+     * device object's, or the Manager's {@code address} argument already parsed.
+     */
+    String rebind(Caller caller, DeviceName device, Map<String, Variant<?>> options);
 
-    String restore(Caller caller, String address, Map<String, Variant<?>> options);
+    String restore(Caller caller, DeviceName device, Map<String, Variant<?>> options);
 
     /** Reads the alias sources again and makes the new index the one in use. */
     void reload(Caller caller);

@@ -8,7 +8,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vfiod.daemon.sysfs.PciAddress;
+import org.vfiod.daemon.sysfs.DeviceName;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.udev.DeviceEvent;
 import org.vfiod.daemon.udev.DeviceEventSource;
 
@@ -21,26 +22,26 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
     private static final Logger LOG = LoggerFactory.getLogger(DeviceEvents.class);
 
     private final DeviceRegistry registry;
-    private final Consumer<PciAddress> onDeviceEvent;
-    private final Consumer<PciAddress> onAdded;
-    private final LinkedHashSet<PciAddress> dirty = new LinkedHashSet<>();
+    private final Consumer<DeviceName> onDeviceEvent;
+    private final Consumer<DeviceName> onAdded;
+    private final LinkedHashSet<DeviceName> dirty = new LinkedHashSet<>();
     /** Devices whose IOMMU group may have changed too: only an add or remove changes group membership. */
-    private final LinkedHashSet<PciAddress> dirtyGroups = new LinkedHashSet<>();
+    private final LinkedHashSet<DeviceName> dirtyGroups = new LinkedHashSet<>();
     private boolean rescan;
     private boolean working;
     private boolean closed;
     private long received;
     private final Thread worker;
 
-    public DeviceEvents(DeviceRegistry registry, Consumer<PciAddress> onDeviceEvent) {
+    public DeviceEvents(DeviceRegistry registry, Consumer<DeviceName> onDeviceEvent) {
         this(registry, onDeviceEvent, a -> { });
     }
 
     /**
-     * {@code onDeviceEvent} sees every PCI event at once (the Rebind waiter listens there); {@code onAdded} every
+     * {@code onDeviceEvent} sees every event of a bus vfiod implements at once (the Rebind waiter listens there); {@code onAdded} every
      * add (the persistent rules apply there).
      */
-    public DeviceEvents(DeviceRegistry registry, Consumer<PciAddress> onDeviceEvent, Consumer<PciAddress> onAdded) {
+    public DeviceEvents(DeviceRegistry registry, Consumer<DeviceName> onDeviceEvent, Consumer<DeviceName> onAdded) {
         this.registry = registry;
         this.onDeviceEvent = onDeviceEvent;
         this.onAdded = onAdded;
@@ -59,21 +60,22 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
 
     @Override
     public void onEvent(DeviceEvent event) {
-        if (!"pci".equals(event.subsystem())) return;
-        Optional<PciAddress> address = PciAddress.parse(event.sysname());
-        if (address.isEmpty()) {
-            LOG.debug("ignoring event for unparseable PCI name {}", event.sysname());
+        Optional<KernelBus> bus = KernelBus.named(event.subsystem());
+        if (bus.isEmpty()) return;
+        Optional<DeviceName> device = bus.get().parse(event.sysname());
+        if (device.isEmpty()) {
+            LOG.debug("ignoring event for unparseable {} name {}", bus.get().title(), event.sysname());
             return;
         }
         synchronized (this) {
             received++;
             boolean membership = event.action() != DeviceEvent.Action.BIND && event.action() != DeviceEvent.Action.UNBIND
                     && event.action() != DeviceEvent.Action.CHANGE;
-            (membership ? dirtyGroups : dirty).add(address.get());
+            (membership ? dirtyGroups : dirty).add(device.get());
             notifyAll();
         }
-        onDeviceEvent.accept(address.get());
-        if (event.action() == DeviceEvent.Action.ADD) onAdded.accept(address.get());
+        onDeviceEvent.accept(device.get());
+        if (event.action() == DeviceEvent.Action.ADD) onAdded.accept(device.get());
     }
 
     @Override
@@ -103,8 +105,8 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
     private void loop() {
         while (true) {
             boolean full;
-            List<PciAddress> batch;
-            List<PciAddress> groupBatch;
+            List<DeviceName> batch;
+            List<DeviceName> groupBatch;
             synchronized (this) {
                 while (!closed && !rescan && dirty.isEmpty() && dirtyGroups.isEmpty()) {
                     try {
@@ -125,8 +127,8 @@ public final class DeviceEvents implements DeviceEventSource.Listener, AutoClose
             }
             try {
                 if (full) registry.rescan();
-                for (PciAddress a : groupBatch) registry.refreshWithGroup(a);
-                for (PciAddress a : batch) registry.refresh(a);
+                for (DeviceName a : groupBatch) registry.refreshWithGroup(a);
+                for (DeviceName a : batch) registry.refresh(a);
             } catch (RuntimeException e) {
                 LOG.error("applying device events failed", e);
             } finally {

@@ -20,13 +20,13 @@ import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
-import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
 
 /**
- * Every PCI device as vfiod knows it, kept equal to sysfs: devices appear and vanish, and every change of a
+ * Every device as vfiod knows it, kept equal to sysfs: devices appear and vanish, and every change of a
  * property is told to the listeners (the bus announces them). Whatever an event says, the registry re-reads sysfs
  * for the truth, so events that arrive late, twice or out of order cannot leave a stale device behind.
  */
@@ -36,23 +36,25 @@ public final class DeviceRegistry {
     private final List<DeviceListener> listeners = new CopyOnWriteArrayList<>();
     private final Sysfs sysfs;
     private final VfioDrivers vfioDrivers;
-    private final Predicate<PciDevice> onVfio;
+    private final Predicate<Device> onVfio;
     private final HardwareNames names;
-    private final Predicate<PciDevice> persistent;
+    private final Predicate<Device> persistent;
     /** What the reconcile at start did to a device ("" for nothing). */
-    private final Function<PciAddress, String> recovery;
-    private final TreeMap<PciAddress, DeviceState> devices = new TreeMap<>();
+    private final Function<DeviceName, String> recovery;
+    private final TreeMap<DeviceName, DeviceState> devices = new TreeMap<>();
     /**
      * What readers see: a copy of {@code devices} replaced whole on every add and remove. Bus calls are answered on
      * the reader thread and must never wait for a refresh, which may stall on a device the kernel is busy with.
      */
     private volatile List<DeviceState> view = List.of();
-    private volatile Map<PciAddress, DeviceState> byAddress = Map.of();
+    private volatile Map<DeviceName, DeviceState> byName = Map.of();
+    /** The same by object path: a call on a device's object names it by its path, which cannot be parsed back. */
+    private volatile Map<String, DeviceState> byPath = Map.of();
     /** The devices a Rebind or Restore is moving: their State is "busy". */
-    private final Set<PciAddress> busy = new HashSet<>();
+    private final Set<DeviceName> busy = new HashSet<>();
     /** Reads started (a counter) and, per device, the last one applied: see {@link #refresh}. */
     private long reads;
-    private final Map<PciAddress, Long> applied = new HashMap<>();
+    private final Map<DeviceName, Long> applied = new HashMap<>();
     /** Before the name is taken nobody can be listening: the first population tells no one. */
     private boolean quiet;
 
@@ -60,8 +62,8 @@ public final class DeviceRegistry {
      * {@code onVfio} says whether a device is on a VFIO driver (the engine knows); {@code persistent} whether a
      * persistent rule covers it.
      */
-    public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<PciDevice> onVfio, HardwareNames names,
-                          Predicate<PciDevice> persistent, Function<PciAddress, String> recovery) {
+    public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<Device> onVfio, HardwareNames names,
+                          Predicate<Device> persistent, Function<DeviceName, String> recovery) {
         this.sysfs = sysfs;
         this.vfioDrivers = new VfioDrivers(sysfs, index);
         this.onVfio = onVfio;
@@ -79,23 +81,31 @@ public final class DeviceRegistry {
         return view.stream().map(d -> new DBusPath(d.path())).toList();
     }
 
-    public Optional<DeviceState> get(PciAddress address) {
-        return Optional.ofNullable(byAddress.get(address));
+    public Optional<DeviceState> get(DeviceName device) {
+        return Optional.ofNullable(byName.get(device));
     }
 
-    /** Every device, in address order. */
+    /** The device whose object is at {@code path}. */
+    public Optional<DeviceState> atPath(String path) {
+        return Optional.ofNullable(byPath.get(path));
+    }
+
+    /** Every device, in name order. */
     public List<DeviceState> all() {
         return view;
     }
 
     private void publishView() {
         view = List.copyOf(devices.values());
-        byAddress = Map.copyOf(devices);
+        byName = Map.copyOf(devices);
+        Map<String, DeviceState> paths = new java.util.HashMap<>();
+        for (DeviceState d : view) paths.put(d.path(), d);
+        byPath = Map.copyOf(paths);
     }
 
     /** The properties of every device, for tests and benchmarks that compare the registry with sysfs. */
-    public synchronized Map<PciAddress, Map<String, Variant<?>>> snapshot() {
-        Map<PciAddress, Map<String, Variant<?>>> out = new TreeMap<>();
+    public synchronized Map<DeviceName, Map<String, Variant<?>>> snapshot() {
+        Map<DeviceName, Map<String, Variant<?>>> out = new TreeMap<>();
         devices.forEach((a, d) -> out.put(a, d.properties()));
         return out;
     }
@@ -104,10 +114,10 @@ public final class DeviceRegistry {
      * The first devices, as the caller just read them, before the bus name is requested: no listener is told (no
      * one can hear yet).
      */
-    public synchronized void populate(List<PciDevice> devices) {
+    public synchronized void populate(List<Device> devices) {
         quiet = true;
         try {
-            for (PciDevice d : devices) apply(d);
+            for (Device d : devices) apply(d);
         } finally {
             quiet = false;
             publishView();
@@ -116,32 +126,32 @@ public final class DeviceRegistry {
 
     /** Reads every device again: adds the new, removes the gone, announces what changed. */
     public void rescan() {
-        List<PciAddress> present;
+        List<DeviceName> present;
         try {
-            present = sysfs.pciDevices();
+            present = sysfs.devices();
         } catch (IOException e) {
-            LOG.error("cannot list PCI devices: {}", e.toString());
+            LOG.error("cannot list devices: {}", e.toString());
             return;
         }
         synchronized (this) {
-            for (PciAddress gone : new ArrayList<>(devices.keySet())) {
+            for (DeviceName gone : new ArrayList<>(devices.keySet())) {
                 if (!present.contains(gone)) remove(gone);
             }
         }
-        for (PciAddress a : present) refresh(a);
+        for (DeviceName a : present) refresh(a);
     }
 
     /**
      * Reads a device and the other members of its IOMMU group (before and after, since an add or remove changes
      * everyone's GroupDevices) and announces the differences.
      */
-    public void refreshWithGroup(PciAddress address) {
-        Set<PciAddress> todo = new TreeSet<>();
-        todo.add(address);
-        todo.addAll(groupOf(address));
-        refresh(address);
-        todo.addAll(groupOf(address));
-        for (PciAddress a : todo) if (!a.equals(address)) refresh(a);
+    public void refreshWithGroup(DeviceName device) {
+        Set<DeviceName> todo = new TreeSet<>();
+        todo.add(device);
+        todo.addAll(groupOf(device));
+        refresh(device);
+        todo.addAll(groupOf(device));
+        for (DeviceName a : todo) if (!a.equals(device)) refresh(a);
     }
 
     /**
@@ -150,27 +160,27 @@ public final class DeviceRegistry {
      * numbered as they start, and a read that a later-started one has overtaken is dropped, so an old read never
      * overwrites a newer one.
      */
-    public void refresh(PciAddress address) {
+    public void refresh(DeviceName device) {
         long ticket;
         synchronized (this) {
             ticket = ++reads;
         }
-        Optional<PciDevice> read;
+        Optional<Device> read;
         try {
-            read = sysfs.read(address);
+            read = sysfs.read(device);
         } catch (java.nio.channels.ClosedByInterruptException stopping) {
             // the events worker is interrupted when vfiod stops; the object may stay as it was
-            LOG.debug("reading {} interrupted", address);
+            LOG.debug("reading {} interrupted", device);
             return;
         } catch (IOException e) {
-            LOG.warn("cannot read {}: {}", address, e.toString());
+            LOG.warn("cannot read {}: {}", device, e.toString());
             return;
         }
         synchronized (this) {
-            if (ticket < applied.getOrDefault(address, 0L)) return;
-            applied.put(address, ticket);
+            if (ticket < applied.getOrDefault(device, 0L)) return;
+            applied.put(device, ticket);
             if (read.isEmpty()) {
-                remove(address);
+                remove(device);
                 return;
             }
             apply(read.get());
@@ -178,20 +188,20 @@ public final class DeviceRegistry {
     }
 
     /** Makes the device's state say what {@code d} says, telling the listeners the difference. */
-    private void apply(PciDevice d) {
-        PciAddress address = d.address();
+    private void apply(Device d) {
+        DeviceName name = d.name();
         HardwareNames.Names n = names.lookup(d.modalias());
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
-                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(address), recovery.apply(address));
-        DeviceState existing = devices.get(address);
+                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(name), recovery.apply(name));
+        DeviceState existing = devices.get(name);
         if (existing == null) {
             DeviceState added = new DeviceState(d, props);
-            devices.put(address, added);
+            devices.put(name, added);
             // the first population publishes the view once, at its end
             if (quiet) return;
             publishView();
             for (DeviceListener l : listeners) l.added(added);
-            LOG.debug("device {} added", address);
+            LOG.debug("device {} added", name);
             return;
         }
         Map<String, Variant<?>> changed = existing.update(d, props);
@@ -200,34 +210,24 @@ public final class DeviceRegistry {
         }
     }
 
-    /** The addresses in the device's IOMMU group as its object knows them (empty when unknown). */
-    public synchronized List<PciAddress> groupOf(PciAddress address) {
-        DeviceState d = devices.get(address);
-        if (d == null) return List.of();
-        Object g = d.properties().get("GroupDevices").getValue();
-        List<PciAddress> out = new ArrayList<>();
-        if (g instanceof List<?> paths) {
-            for (Object p : paths) {
-                String path = p instanceof DBusPath dp ? dp.getPath() : String.valueOf(p);
-                String element = path.substring(path.lastIndexOf('/') + 1);
-                PciAddress.fromObjectPathElement(element).ifPresent(out::add);
-            }
-        }
-        return out;
+    /** The devices in the device's IOMMU group as its object knows them (empty when unknown). */
+    public synchronized List<DeviceName> groupOf(DeviceName device) {
+        DeviceState d = devices.get(device);
+        return d == null ? List.of() : d.groupMembers();
     }
 
     /** Marks devices busy (or no longer), re-reading each: clearing it picks up what the operation changed. */
-    public void setBusy(Collection<PciAddress> addresses, boolean on) {
-        markBusy(addresses, on);
-        for (PciAddress a : addresses) refresh(a);
+    public void setBusy(Collection<DeviceName> names, boolean on) {
+        markBusy(names, on);
+        for (DeviceName a : names) refresh(a);
     }
 
     /**
      * Marks devices busy (or no longer) from what is known of them, reading nothing: a call must be able to say so,
      * and reply, even while the kernel holds the device.
      */
-    public synchronized void markBusy(Collection<PciAddress> addresses, boolean on) {
-        for (PciAddress a : addresses) {
+    public synchronized void markBusy(Collection<DeviceName> names, boolean on) {
+        for (DeviceName a : names) {
             if (on) busy.add(a);
             else busy.remove(a);
             DeviceState d = devices.get(a);
@@ -235,11 +235,11 @@ public final class DeviceRegistry {
         }
     }
 
-    private void remove(PciAddress address) {
-        DeviceState d = devices.remove(address);
+    private void remove(DeviceName device) {
+        DeviceState d = devices.remove(device);
         if (d == null) return;
         publishView();
         for (DeviceListener l : listeners) l.removed(d);
-        LOG.debug("device {} removed", address);
+        LOG.debug("device {} removed", device);
     }
 }

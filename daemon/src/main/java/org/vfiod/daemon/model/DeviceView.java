@@ -7,8 +7,8 @@ import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
-import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod1.Manager;
 
 /** The org.vfiod1.Device properties of one device, as values with their exact D-Bus types. */
@@ -16,19 +16,20 @@ public final class DeviceView {
     private DeviceView() {
     }
 
-    public static String path(PciAddress address) {
-        return Manager.DEVICES_PATH + "/" + address.objectPathElement();
+    public static String path(DeviceName device) {
+        return Manager.DEVICES_PATH + "/" + device.objectPathElement();
     }
 
-    public static Map<String, Variant<?>> properties(PciDevice d, String vendor, String product, String vfioDriver,
+    public static Map<String, Variant<?>> properties(Device d, String vendor, String product, String vfioDriver,
                                               boolean onVfio, boolean persistent, boolean busy, String recovery) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
-        p.put("Address", new Variant<>(d.address().toString()));
-        p.put("Subsystem", new Variant<>(d.bus()));
+        p.put("Address", new Variant<>(d.name().name()));
+        p.put("Subsystem", new Variant<>(d.name().bus()));
         p.put("Modalias", new Variant<>(d.modalias()));
-        p.put("VendorId", new Variant<>(new UInt16(d.vendorId() & 0xffff)));
-        p.put("DeviceId", new Variant<>(new UInt16(d.deviceId() & 0xffff)));
-        p.put("Class", new Variant<>(new UInt32(d.classCode())));
+        Device.Ids ids = d.ids();
+        p.put("VendorId", new Variant<>(new UInt16(ids.vendor() & 0xffff)));
+        p.put("DeviceId", new Variant<>(new UInt16(ids.device() & 0xffff)));
+        p.put("Class", new Variant<>(new UInt32(ids.classCode())));
         p.put("Vendor", new Variant<>(vendor));
         p.put("Product", new Variant<>(product));
         p.put("Driver", new Variant<>(d.driver().orElse("")));

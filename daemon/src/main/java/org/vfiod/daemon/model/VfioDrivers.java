@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -26,7 +26,7 @@ final class VfioDrivers {
     }
 
     /** "" when no vfio_ alias matches the device. */
-    String of(PciDevice d) {
+    String of(Device d) {
         return index.get().resolve(d.modalias()).map(m -> {
             String known = driverOfModule.get(m.module());
             if (known != null) return known;

@@ -26,7 +26,6 @@ import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.bus.Actions;
-import org.vfiod.daemon.bus.AddressArgument;
 import org.vfiod.daemon.bus.Caller;
 import org.vfiod.daemon.bus.Mutations;
 import org.vfiod.daemon.model.DeviceRegistry;
@@ -34,8 +33,8 @@ import java.util.Optional;
 import org.vfiod.daemon.state.Persistence;
 import org.vfiod.daemon.state.RuleChange;
 import org.vfiod.daemon.state.RuleStore;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
-import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod1.Error;
 
 /**
@@ -76,13 +75,13 @@ public final class Operations implements Mutations {
     }
 
     @Override
-    public String rebind(Caller caller, String addressText, Map<String, Variant<?>> options) {
-        return run("Rebind", caller, addressText, options, true);
+    public String rebind(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
+        return run("Rebind", caller, device, options, true);
     }
 
     @Override
-    public String restore(Caller caller, String addressText, Map<String, Variant<?>> options) {
-        return run("Restore", caller, addressText, options, false);
+    public String restore(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
+        return run("Restore", caller, device, options, false);
     }
 
     @Override
@@ -102,24 +101,23 @@ public final class Operations implements Mutations {
         LOG.info("aliases reloaded: {} vfio_ aliases", fresh.size());
     }
 
-    private String run(String method, Caller caller, String addressText, Map<String, Variant<?>> options, boolean toVfio) {
-        PciAddress address = AddressArgument.parse(addressText);
+    private String run(String method, Caller caller, DeviceName device, Map<String, Variant<?>> options, boolean toVfio) {
         CallOptions parsed = CallOptions.parse(options);
         return withSlot(() -> {
             if (!parsed.bind().dryRun()) {
                 authorize(caller.busName(), caller.action(), parsed.interactive());
                 if (parsed.persist()) authorize(caller.busName(), Actions.PERSIST, parsed.interactive());
             }
-            List<PciAddress> group = groupOf(address);
+            List<DeviceName> group = groupOf(device);
             registry.markBusy(group, true);
             try {
                 BindResult r = parsed.persist() && !parsed.bind().dryRun()
-                        ? persisting(address, parsed, toVfio)
-                        : toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
-                LOG.info("{} {} by {}{}: {}", method, address, caller.busName(), parsed.persist() ? " (persist)" : "", describe(r));
+                        ? persisting(device, parsed, toVfio)
+                        : toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
+                LOG.info("{} {} by {}{}: {}", method, device, caller.busName(), parsed.persist() ? " (persist)" : "", describe(r));
                 return r.driver();
             } catch (BindingException e) {
-                LOG.info("{} {} by {} refused: {}", method, address, caller.busName(), e.getMessage());
+                LOG.info("{} {} by {} refused: {}", method, device, caller.busName(), e.getMessage());
                 throw toDBus(e);
             } finally {
                 registry.markBusy(group, false);
@@ -133,7 +131,7 @@ public final class Operations implements Mutations {
      * {@link #REFRESH_WAIT} for it: a device the kernel still holds blocks its reads, and must not hold the reply.
      * The read then finishes in the background (and the device events bring the rest).
      */
-    private void refreshBeforeReplying(List<PciAddress> group) {
+    private void refreshBeforeReplying(List<DeviceName> group) {
         try {
             CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool)
                     .get(REFRESH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -150,23 +148,23 @@ public final class Operations implements Mutations {
      * A change with {@code persist}: the rule is written (or removed) first and put back if the change fails, so
      * the device and its rule never disagree.
      */
-    private BindResult persisting(PciAddress address, CallOptions parsed, boolean toVfio) throws BindingException {
+    private BindResult persisting(DeviceName device, CallOptions parsed, boolean toVfio) throws BindingException {
         RuleStore store = persistence.store();
         Optional<RuleChange> change;
         try {
             if (toVfio) {
                 Optional<DriverName> driver = parsed.bind().driver().filter(DriverName::isValid).map(DriverName::new);
                 // an unknown device gets no rule: the engine refuses it with NoSuchDevice below
-                change = engine.isKnownDevice(address) ? Optional.of(store.persist(address, driver, parsed.bind().group())) : Optional.empty();
+                change = engine.isKnownDevice(device) ? Optional.of(store.persist(device, driver, parsed.bind().group())) : Optional.empty();
             } else {
-                change = Optional.of(store.forget(address));
+                change = Optional.of(store.forget(device));
             }
         } catch (IOException e) {
-            throw new BindingException.Failed("cannot write the rule " + RuleStore.addressFile(store.folder(), address) + ": "
+            throw new BindingException.Failed("cannot write the rule " + RuleStore.addressFile(store.folder(), device) + ": "
                     + e.getMessage() + "; nothing was changed");
         }
         try {
-            BindResult r = toVfio ? engine.rebind(address, parsed.bind()) : engine.restore(address, parsed.bind());
+            BindResult r = toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
             persistence.rulesChanged();
             return r;
         } catch (BindingException e) {
@@ -181,10 +179,10 @@ public final class Operations implements Mutations {
         }
     }
 
-    private List<PciAddress> groupOf(PciAddress address) {
-        List<PciAddress> out = new ArrayList<>();
-        out.add(address);
-        for (PciAddress a : registry.groupOf(address)) if (!a.equals(address)) out.add(a);
+    private List<DeviceName> groupOf(DeviceName device) {
+        List<DeviceName> out = new ArrayList<>();
+        out.add(device);
+        for (DeviceName a : registry.groupOf(device)) if (!a.equals(device)) out.add(a);
         return out;
     }
 

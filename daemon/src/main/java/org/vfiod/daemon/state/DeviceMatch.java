@@ -3,20 +3,24 @@ package org.vfiod.daemon.state;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.PciInfo;
 
-/** Which devices a persistent rule covers: one address, one model (vendor:device[:subvendor:subdevice]), or a class. */
+/**
+ * Which devices a persistent rule covers: one address, one model (vendor:device[:subvendor:subdevice]), or a class.
+ * Rules are PCI's: a device of another bus matches none.
+ */
 public sealed interface DeviceMatch {
-    boolean matches(PciDevice device);
+    boolean matches(Device device);
 
     /** The rule file's {@code match} line, without the keyword. */
     String describe();
 
     record Address(PciAddress address) implements DeviceMatch {
         @Override
-        public boolean matches(PciDevice d) {
-            return d.address().equals(address);
+        public boolean matches(Device d) {
+            return d.name().equals(address.toDeviceName());
         }
 
         @Override
@@ -28,7 +32,11 @@ public sealed interface DeviceMatch {
     /** Covers every device of a model: all the VFs of an SR-IOV card, every GPU of one kind. */
     record Id(int vendor, int device, OptionalInt subVendor, OptionalInt subDevice) implements DeviceMatch {
         @Override
-        public boolean matches(PciDevice d) {
+        public boolean matches(Device d) {
+            return d.pci().filter(this::matches).isPresent();
+        }
+
+        boolean matches(PciInfo d) {
             return d.vendorId() == vendor && d.deviceId() == device
                     && (subVendor.isEmpty() || subVendor.getAsInt() == d.subsystemVendorId())
                     && (subDevice.isEmpty() || subDevice.getAsInt() == d.subsystemDeviceId());
@@ -45,9 +53,9 @@ public sealed interface DeviceMatch {
     /** A class prefix of 2, 4 or 6 hex digits: {@code 03} every display controller, {@code 0300} VGA, {@code 030000}. */
     record DeviceClass(int value, int digits) implements DeviceMatch {
         @Override
-        public boolean matches(PciDevice d) {
+        public boolean matches(Device d) {
             int shift = (6 - digits) * 4;
-            return (d.classCode() >> shift) == value;
+            return d.pci().filter(p -> (p.classCode() >> shift) == value).isPresent();
         }
 
         @Override

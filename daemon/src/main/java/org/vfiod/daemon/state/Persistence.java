@@ -22,9 +22,11 @@ import org.vfiod.daemon.binding.BindOptions;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.PciInfo;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -40,7 +42,7 @@ public final class Persistence implements AutoCloseable {
     private final RebindEngine engine;
     private final Supplier<AliasIndex> index;
     private final Optional<Path> udevRulesDir;
-    private final Consumer<PciAddress> changed;
+    private final Consumer<DeviceName> changed;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "persistence");
         t.setDaemon(true);
@@ -49,7 +51,7 @@ public final class Persistence implements AutoCloseable {
 
     /** {@code changed} is told of every device a rule moved, so its object is refreshed. */
     public Persistence(RuleStore store, Sysfs sysfs, RebindEngine engine, Supplier<AliasIndex> index,
-                       Optional<Path> udevRulesDir, Consumer<PciAddress> changed) {
+                       Optional<Path> udevRulesDir, Consumer<DeviceName> changed) {
         this.store = store;
         this.sysfs = sysfs;
         this.engine = engine;
@@ -62,7 +64,7 @@ public final class Persistence implements AutoCloseable {
         return store;
     }
 
-    public boolean covers(PciDevice device) {
+    public boolean covers(Device device) {
         return store.covers(device);
     }
 
@@ -70,32 +72,32 @@ public final class Persistence implements AutoCloseable {
      * Start: read the rules, write the boot rules, keep PFs from autoprobing covered VFs, move every covered device.
      * {@code devices} are every device as the caller just read them, so start-up reads sysfs only once.
      */
-    public void coldplug(List<PciDevice> devices) {
+    public void coldplug(List<Device> devices) {
         store.reload();
         List<String> pfs = protectVfs(devices);
         writeUdevRules(devices, pfs);
-        for (PciDevice d : devices) apply(d, "at start");
+        for (Device d : devices) apply(d, "at start");
     }
 
     /** A device appeared (hotplug, a new VF): move it if a rule covers it. Runs off the caller's thread. */
-    public void onAdded(PciAddress address) {
+    public void onAdded(DeviceName device) {
         worker.execute(() -> {
             try {
-                sysfs.read(address).ifPresent(d -> apply(d, "on add"));
+                sysfs.read(device).ifPresent(d -> apply(d, "on add"));
             } catch (IOException e) {
-                LOG.warn("cannot read added device {}: {}", address, e.toString());
+                LOG.warn("cannot read added device {}: {}", device, e.toString());
             }
         });
     }
 
     /** Rules changed through the API: regenerate the boot rules. */
     public void rulesChanged() {
-        List<PciDevice> devices = presentDevices().orElse(List.of());
+        List<Device> devices = presentDevices().orElse(List.of());
         writeUdevRules(devices, protectVfs(devices));
     }
 
     /** Every device present now; empty when they cannot be listed (logged). */
-    private Optional<List<PciDevice>> presentDevices() {
+    private Optional<List<Device>> presentDevices() {
         try {
             return Optional.of(sysfs.readAll());
         } catch (IOException e) {
@@ -104,62 +106,65 @@ public final class Persistence implements AutoCloseable {
         }
     }
 
-    private void apply(PciDevice d, String when) {
+    private void apply(Device d, String when) {
         Optional<PersistentRule> rule = store.ruleFor(d);
-        if (rule.isEmpty() || d.isBridge()) return;
+        if (rule.isEmpty() || d.bridge()) return;
         if (engine.onVfioDriver(d)) {
-            LOG.info("{} {}: already on {} as {} asks", d.address(), when, d.driver().orElse("?"), rule.get().file().getFileName());
+            LOG.info("{} {}: already on {} as {} asks", d.name(), when, d.driver().orElse("?"), rule.get().file().getFileName());
             return;
         }
         BindOptions options = BindOptions.defaults().withGroup(rule.get().group()).withForce(false);
         if (rule.get().driver().isPresent()) options = options.withDriver(rule.get().driver().get());
         try {
-            BindResult r = engine.rebind(d.address(), options);
-            LOG.info("{} {}: moved to {} by {}", d.address(), when, r.driver(), rule.get().file().getFileName());
+            BindResult r = engine.rebind(d.name(), options);
+            LOG.info("{} {}: moved to {} by {}", d.name(), when, r.driver(), rule.get().file().getFileName());
         } catch (BindingException e) {
-            LOG.error("{} {}: {} asks for VFIO, but: {}", d.address(), when, rule.get().file().getFileName(), e.getMessage());
+            LOG.error("{} {}: {} asks for VFIO, but: {}", d.name(), when, rule.get().file().getFileName(), e.getMessage());
         } finally {
-            changed.accept(d.address());
+            changed.accept(d.name());
         }
     }
 
     /** Turns off sriov_drivers_autoprobe on every PF whose VFs a rule covers; returns those PFs. */
-    private List<String> protectVfs(List<PciDevice> devices) {
+    private List<String> protectVfs(List<Device> devices) {
         List<String> pfs = new ArrayList<>();
-        for (PciDevice pf : devices) {
+        for (Device d : devices) {
+            if (d.pci().isEmpty()) continue;
+            PciInfo pci = d.pci().get();
+            PciAddress pf = PciAddress.require(d.name().name());
             Optional<Integer> vfDevice;
             try {
-                vfDevice = sysfs.sriovVfDeviceId(pf.address());
+                vfDevice = sysfs.sriovVfDeviceId(pf);
             } catch (IOException e) {
                 continue;
             }
             if (vfDevice.isEmpty()) continue;
-            PciDevice vfModel = new PciDevice(pf.address(), pf.modalias(), pf.vendorId(), vfDevice.get(), pf.classCode(),
-                    pf.subsystemVendorId(), pf.subsystemDeviceId(), Optional.empty(), Optional.empty(),
-                    java.util.OptionalInt.empty(), List.of(), false, Optional.empty(), List.of(), false);
+            Device vfModel = new Device(d.name(), d.modalias(), Optional.empty(), Optional.empty(), java.util.OptionalInt.empty(),
+                    List.of(), false, false, false, Optional.of(new PciInfo(pci.vendorId(), vfDevice.get(), pci.classCode(),
+                    pci.subsystemVendorId(), pci.subsystemDeviceId(), Optional.empty(), List.of())));
             boolean covered = store.current().rules().stream().anyMatch(r -> r.match() instanceof DeviceMatch.Id && r.match().matches(vfModel))
-                    || pf.virtfns().stream().anyMatch(vf -> store.current().rules().stream().anyMatch(r -> {
+                    || pci.virtfns().stream().anyMatch(vf -> store.current().rules().stream().anyMatch(r -> {
                         try {
-                            return sysfs.read(vf).map(r.match()::matches).orElse(false);
+                            return sysfs.read(vf.toDeviceName()).map(r.match()::matches).orElse(false);
                         } catch (IOException e) {
                             return false;
                         }
                     }));
             if (!covered) continue;
-            pfs.add(pf.address().toString());
+            pfs.add(pf.toString());
             try {
-                if (sysfs.sriovDriversAutoprobe(pf.address()).orElse(false)) {
-                    sysfs.writeSriovDriversAutoprobe(pf.address(), false);
-                    LOG.info("{}: sriov_drivers_autoprobe off, so the host driver does not grab its VFs first", pf.address());
+                if (sysfs.sriovDriversAutoprobe(pf).orElse(false)) {
+                    sysfs.writeSriovDriversAutoprobe(pf, false);
+                    LOG.info("{}: sriov_drivers_autoprobe off, so the host driver does not grab its VFs first", pf);
                 }
             } catch (IOException e) {
-                LOG.warn("{}: cannot turn off sriov_drivers_autoprobe: {}", pf.address(), e.toString());
+                LOG.warn("{}: cannot turn off sriov_drivers_autoprobe: {}", pf, e.toString());
             }
         }
         return pfs;
     }
 
-    private void writeUdevRules(List<PciDevice> devices, List<String> pfs) {
+    private void writeUdevRules(List<Device> devices, List<String> pfs) {
         if (udevRulesDir.isEmpty()) return;
         Set<UdevRules.Line> lines = new LinkedHashSet<>();
         for (PersistentRule r : store.current().rules()) {
@@ -184,8 +189,8 @@ public final class Persistence implements AutoCloseable {
     }
 
     /** The module the aliases choose for the devices a rule covers now (or, for a model rule, its vendor and device). */
-    private Optional<String> moduleFor(PersistentRule r, List<PciDevice> devices) {
-        for (PciDevice d : devices) {
+    private Optional<String> moduleFor(PersistentRule r, List<Device> devices) {
+        for (Device d : devices) {
             if (r.match().matches(d)) {
                 Optional<AliasMatch> m = index.get().resolve(d.modalias());
                 if (m.isPresent()) return Optional.of(m.get().module());

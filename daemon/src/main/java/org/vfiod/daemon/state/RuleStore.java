@@ -14,9 +14,11 @@ import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
 
 /**
  * The persistent rules: one plain, commented file per rule under {@code <config>/devices.d/}, so an admin can
@@ -81,7 +83,7 @@ public final class RuleStore {
     }
 
     /** The rule that covers a device: an address rule first, then a model, then a class. */
-    public Optional<PersistentRule> ruleFor(PciDevice device) {
+    public Optional<PersistentRule> ruleFor(Device device) {
         Optional<PersistentRule> best = Optional.empty();
         int rank = Integer.MAX_VALUE;
         for (PersistentRule r : current.rules()) {
@@ -96,16 +98,26 @@ public final class RuleStore {
     }
 
     /** Whether a rule covers the device. */
-    public boolean covers(PciDevice device) {
+    public boolean covers(Device device) {
         return ruleFor(device).isPresent();
     }
 
-    public static Path addressFile(Path dir, PciAddress address) {
-        return dir.resolve("pci-" + address + ".conf");
+    /** The file of a device's address rule: {@code pci-0000:01:00.0.conf}. */
+    public static Path addressFile(Path dir, DeviceName device) {
+        return dir.resolve(device.bus() + "-" + device.name() + ".conf");
+    }
+
+    /** The address a rule names the device by: rules cover PCI devices only. */
+    private static PciAddress address(DeviceName device) throws IOException {
+        if (KernelBus.named(device.bus()).orElse(null) != KernelBus.PCI) {
+            throw new IOException("persistent rules cover PCI devices only, not " + device.bus() + " device " + device);
+        }
+        return PciAddress.parse(device.name()).orElseThrow(() -> new IOException("'" + device + "' is not a PCI address"));
     }
 
     /** Writes (atomically) the address rule of a device; the change it returns can put back what was there. */
-    public synchronized RuleChange persist(PciAddress address, Optional<DriverName> driver, boolean group) throws IOException {
+    public synchronized RuleChange persist(DeviceName device, Optional<DriverName> driver, boolean group) throws IOException {
+        PciAddress address = address(device);
         StringBuilder b = new StringBuilder();
         b.append("# vfiod: keep this device on VFIO across reboots and re-plugs.\n")
                 .append("# Written by vfiod at ").append(Instant.now()).append(" for a Rebind with persist;\n")
@@ -113,7 +125,7 @@ public final class RuleStore {
                 .append("match address ").append(address).append('\n');
         driver.ifPresent(d -> b.append("driver ").append(d).append('\n'));
         if (group) b.append("group yes\n");
-        Path f = addressFile(dir, address);
+        Path f = addressFile(dir, device);
         RuleChange change = new RuleChange(this, f, contentOf(f));
         AtomicFiles.write(f, b.toString());
         reload();
@@ -121,8 +133,8 @@ public final class RuleStore {
     }
 
     /** Removes the address rule of a device (if any); the change it returns can put it back. */
-    public synchronized RuleChange forget(PciAddress address) throws IOException {
-        Path f = addressFile(dir, address);
+    public synchronized RuleChange forget(DeviceName device) throws IOException {
+        Path f = addressFile(dir, address(device).toDeviceName());
         RuleChange change = new RuleChange(this, f, contentOf(f));
         AtomicFiles.delete(f);
         reload();

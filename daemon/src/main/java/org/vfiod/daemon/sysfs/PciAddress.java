@@ -72,21 +72,9 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
                 HEX[function]};
     }
 
-    /** The D-Bus object path element: {@code pci_0000_01_00_0}. */
-    public String objectPathElement() {
-        return "pci_" + new String(chars('_', '_', '_'));
-    }
-
-    /** The inverse of {@link #objectPathElement()}: lower-case only, exactly as that writes it. */
-    public static Optional<PciAddress> fromObjectPathElement(String element) {
-        if (element == null || element.length() != 16 || !element.startsWith("pci_")) return Optional.empty();
-        for (int i = 4; i < 16; i++) {
-            char c = element.charAt(i);
-            boolean separator = i == 8 || i == 11 || i == 14;
-            if (separator ? c != '_' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Optional.empty();
-        }
-        String s = element.substring(4);
-        return parse(s.substring(0, 4) + ":" + s.substring(5, 7) + ":" + s.substring(8, 10) + "." + s.substring(11));
+    /** The device the kernel lists as this address under {@code /sys/bus/pci/devices}. */
+    public DeviceName toDeviceName() {
+        return new DeviceName(KernelBus.PCI.id(), toString());
     }
 
     /** The order of the canonical text (fixed-width hex), without building it. */

@@ -23,12 +23,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * The PCI part of sysfs under one root. Every path is built from the root plus constants, a {@link PciAddress}
- * or a {@link DriverName}, and every link is resolved and checked to stay under the root before it is used.
+ * The devices of sysfs under one root, on the buses vfiod implements ({@link KernelBus}). Every path is built from
+ * the root plus constants, a validated {@link DeviceName} or a {@link DriverName}, and every link is resolved and
+ * checked to stay under the root before it is used. The generic reads and writes take a {@link DeviceName}; only
+ * the bus parts of a read ({@link PciInfo}) and the SR-IOV attributes know PCI.
  */
 public final class Sysfs {
-    public static final String BUS = "pci";
-
     private final Path root;
     private final KernelWriter writer;
 
@@ -43,38 +43,43 @@ public final class Sysfs {
 
     // ---- reading ------------------------------------------------------------------------------------------
 
-    /** The devices the kernel lists on the PCI bus, sorted. Entries that are not addresses are ignored. */
-    public List<PciAddress> pciDevices() throws IOException {
-        Path dir = root.resolve("bus").resolve(BUS).resolve("devices");
-        List<PciAddress> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return out;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path e : entries) PciAddress.parse(e.getFileName().toString()).ifPresent(out::add);
+    /**
+     * The devices the kernel lists on the buses vfiod implements, sorted. Entries their bus would not name are
+     * ignored.
+     */
+    public List<DeviceName> devices() throws IOException {
+        List<DeviceName> out = new ArrayList<>();
+        for (KernelBus bus : KernelBus.values()) {
+            Path dir = root.resolve("bus").resolve(bus.id()).resolve("devices");
+            if (!Files.isDirectory(dir)) continue;
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path e : entries) bus.parse(e.getFileName().toString()).ifPresent(out::add);
+            }
         }
         Collections.sort(out);
         return out;
     }
 
     /** The device's folder (links resolved), or empty when the kernel does not have it. */
-    public Optional<Path> deviceDir(PciAddress address) throws IOException {
-        Path link = root.resolve("bus").resolve(BUS).resolve("devices").resolve(address.toString());
+    public Optional<Path> deviceDir(DeviceName device) throws IOException {
+        Path link = busDir(device).resolve("devices").resolve(device.name());
         if (!Files.exists(link)) return Optional.empty();
         return Optional.of(inside(link));
     }
 
-    public boolean exists(PciAddress address) throws IOException {
-        return deviceDir(address).isPresent();
+    public boolean exists(DeviceName device) throws IOException {
+        return deviceDir(device).isPresent();
     }
 
     /**
-     * Every PCI device now, in address order; one that vanishes while it is read is left out. Reads on two threads
+     * Every device now, in name order; one that vanishes while it is read is left out. Reads on two threads
      * (the common pool's and the caller's) and lists each IOMMU group once: a machine's worth of devices is some
      * hundred system calls per device, and start-up waits for them.
      */
-    public List<PciDevice> readAll() throws IOException {
-        Map<Integer, List<PciAddress>> groups = new ConcurrentHashMap<>();
+    public List<Device> readAll() throws IOException {
+        Map<Integer, List<DeviceName>> groups = new ConcurrentHashMap<>();
         try {
-            return pciDevices().parallelStream().map(a -> {
+            return devices().parallelStream().map(a -> {
                 try {
                     return read(a, groups);
                 } catch (IOException e) {
@@ -87,39 +92,31 @@ public final class Sysfs {
     }
 
     /** A snapshot of the device, or empty when it is not (or no longer) there. */
-    public Optional<PciDevice> read(PciAddress address) throws IOException {
-        return read(address, null);
+    public Optional<Device> read(DeviceName device) throws IOException {
+        return read(device, null);
     }
 
     /** {@code groups}: IOMMU groups already listed by this pass (null: list afresh). */
-    private Optional<PciDevice> read(PciAddress address, Map<Integer, List<PciAddress>> groups) throws IOException {
-        Optional<Path> found = deviceDir(address);
+    private Optional<Device> read(DeviceName device, Map<Integer, List<DeviceName>> groups) throws IOException {
+        Optional<Path> found = deviceDir(device);
         if (found.isEmpty()) return Optional.empty();
         Path dir = found.get();
         try {
             OptionalInt group = linkName(dir.resolve("iommu_group")).map(n -> OptionalInt.of(Integer.parseInt(n)))
                     .orElse(OptionalInt.empty());
-            List<PciAddress> members = group.isEmpty() ? List.of(address)
+            List<DeviceName> members = group.isEmpty() ? List.of(device)
                     : groups == null ? groupMembers(group.getAsInt()) : groupMembersOnce(group.getAsInt(), groups);
-            List<PciAddress> virtfns = new ArrayList<>();
-            // only a PF with VFs has virtfn links: one stat spares listing every device folder
-            if (Files.isSymbolicLink(dir.resolve("virtfn0"))) {
-                try (DirectoryStream<Path> vfs = Files.newDirectoryStream(dir, "virtfn*")) {
-                    for (Path vf : vfs) linkName(vf).flatMap(PciAddress::parse).ifPresent(virtfns::add);
-                }
+            String modalias = attr(dir, "modalias").orElse("");
+            Optional<String> driver = linkName(dir.resolve("driver"));
+            Optional<String> override = attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)"));
+            boolean vfioDev = Files.isDirectory(dir.resolve("vfio-dev"));
+            if (KernelBus.named(device.bus()).orElse(null) == KernelBus.PCI) {
+                PciInfo pci = readPci(dir);
+                return Optional.of(new Device(device, modalias, driver, override, group, members,
+                        attr(dir, "boot_vga").map("1"::equals).orElse(false), vfioDev, pci.isBridge(), Optional.of(pci)));
             }
-            Collections.sort(virtfns);
-            return Optional.of(new PciDevice(address,
-                    attr(dir, "modalias").orElse(""),
-                    hex(dir, "vendor"), hex(dir, "device"), hex(dir, "class"),
-                    hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device"),
-                    linkName(dir.resolve("driver")),
-                    attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)")),
-                    group, members,
-                    attr(dir, "boot_vga").map("1"::equals).orElse(false),
-                    linkName(dir.resolve("physfn")).flatMap(PciAddress::parse),
-                    virtfns,
-                    Files.isDirectory(dir.resolve("vfio-dev"))));
+            return Optional.of(new Device(device, modalias, driver, override, group, members, false, vfioDev, false,
+                    Optional.empty()));
         } catch (NoSuchFileException gone) {
             // the device went away while we read it; the caller sees it as absent
             if (!Files.exists(dir)) return Optional.empty();
@@ -127,34 +124,65 @@ public final class Sysfs {
         }
     }
 
-    private List<PciAddress> groupMembersOnce(int group, Map<Integer, List<PciAddress>> groups) throws IOException {
-        List<PciAddress> known = groups.get(group);
+    /** The PCI part of a PCI device's folder. */
+    private PciInfo readPci(Path dir) throws IOException {
+        List<PciAddress> virtfns = new ArrayList<>();
+        // only a PF with VFs has virtfn links: one stat spares listing every device folder
+        if (Files.isSymbolicLink(dir.resolve("virtfn0"))) {
+            try (DirectoryStream<Path> vfs = Files.newDirectoryStream(dir, "virtfn*")) {
+                for (Path vf : vfs) linkName(vf).flatMap(PciAddress::parse).ifPresent(virtfns::add);
+            }
+        }
+        Collections.sort(virtfns);
+        return new PciInfo(hex(dir, "vendor"), hex(dir, "device"), hex(dir, "class"),
+                hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device"),
+                linkName(dir.resolve("physfn")).flatMap(PciAddress::parse), virtfns);
+    }
+
+    private List<DeviceName> groupMembersOnce(int group, Map<Integer, List<DeviceName>> groups) throws IOException {
+        List<DeviceName> known = groups.get(group);
         if (known != null) return known;
-        List<PciAddress> listed = List.copyOf(groupMembers(group));
+        List<DeviceName> listed = List.copyOf(groupMembers(group));
         groups.put(group, listed);
         return listed;
     }
 
-    /** The devices in an IOMMU group, sorted. */
-    public List<PciAddress> groupMembers(int group) throws IOException {
+    /** The devices in an IOMMU group that are on a bus vfiod implements, sorted. */
+    public List<DeviceName> groupMembers(int group) throws IOException {
         Path dir = root.resolve("kernel").resolve("iommu_groups").resolve(Integer.toString(group)).resolve("devices");
-        List<PciAddress> out = new ArrayList<>();
+        List<DeviceName> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return out;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path e : entries) PciAddress.parse(e.getFileName().toString()).ifPresent(out::add);
+            for (Path e : entries) named(e.getFileName().toString()).ifPresent(out::add);
         }
         Collections.sort(out);
         return out;
     }
 
+    /**
+     * An IOMMU group lists its members by kernel name alone; the bus that gives that name is theirs. Bus names do
+     * not overlap (a PCI address is no platform device's name), so the first bus that would give it is the one.
+     */
+    private static Optional<DeviceName> named(String kernelName) {
+        for (KernelBus bus : KernelBus.values()) {
+            Optional<DeviceName> d = bus.parse(kernelName);
+            if (d.isPresent()) return d;
+        }
+        return Optional.empty();
+    }
+
     /** The name of the driver bound to the device now, if any. */
-    public Optional<String> currentDriver(PciAddress address) throws IOException {
-        Optional<Path> dir = deviceDir(address);
+    public Optional<String> currentDriver(DeviceName device) throws IOException {
+        Optional<Path> dir = deviceDir(device);
         return dir.isEmpty() ? Optional.empty() : linkName(dir.get().resolve("driver"));
     }
 
+    /** Whether the driver is registered on a bus vfiod implements. */
     public boolean driverLoaded(DriverName driver) {
-        return Files.isDirectory(driverDir(driver));
+        for (KernelBus bus : KernelBus.values()) {
+            if (Files.isDirectory(root.resolve("bus").resolve(bus.id()).resolve("drivers").resolve(driver.value()))) return true;
+        }
+        return false;
     }
 
     /** Whether the kernel has the module, loaded or built in (built-in modules with parameters or drivers show too). */
@@ -163,16 +191,19 @@ public final class Sysfs {
     }
 
     /**
-     * The driver a loaded module registered on the PCI bus: {@code module/M/drivers/pci:D}, else a driver folder
-     * spelled like the module with {@code _} or {@code -}.
+     * The driver a loaded module registered on a bus vfiod implements: {@code module/M/drivers/pci:D}, else a
+     * driver folder spelled like the module with {@code _} or {@code -}. A vfio module drives one bus, so which
+     * one need not be asked.
      */
     public Optional<DriverName> driverOfModule(DriverName module) throws IOException {
         Path drivers = root.resolve("module").resolve(module.value()).resolve("drivers");
         if (Files.isDirectory(drivers)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(drivers, BUS + ":*")) {
-                for (Path e : entries) {
-                    String name = e.getFileName().toString().substring(BUS.length() + 1);
-                    if (DriverName.isValid(name)) return Optional.of(new DriverName(name));
+            for (KernelBus bus : KernelBus.values()) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(drivers, bus.id() + ":*")) {
+                    for (Path e : entries) {
+                        String name = e.getFileName().toString().substring(bus.id().length() + 1);
+                        if (DriverName.isValid(name)) return Optional.of(new DriverName(name));
+                    }
                 }
             }
         }
@@ -185,7 +216,7 @@ public final class Sysfs {
 
     /** The device id of the VFs an SR-IOV PF creates, or empty for a device that is not a PF. */
     public Optional<Integer> sriovVfDeviceId(PciAddress pf) throws IOException {
-        Optional<Path> dir = deviceDir(pf);
+        Optional<Path> dir = deviceDir(pf.toDeviceName());
         if (dir.isEmpty()) return Optional.empty();
         Optional<String> v = attr(dir.get(), "sriov_vf_device");
         try {
@@ -196,7 +227,7 @@ public final class Sysfs {
     }
 
     public Optional<Boolean> sriovDriversAutoprobe(PciAddress pf) throws IOException {
-        Optional<Path> dir = deviceDir(pf);
+        Optional<Path> dir = deviceDir(pf.toDeviceName());
         return dir.isEmpty() ? Optional.empty() : attr(dir.get(), "sriov_drivers_autoprobe").map("1"::equals);
     }
 
@@ -263,35 +294,36 @@ public final class Sysfs {
 
     /** Whether the host driver may grab the VFs this PF creates from now on. */
     public void writeSriovDriversAutoprobe(PciAddress pf, boolean on) throws IOException {
-        Path dir = deviceDir(pf).orElseThrow(() -> new NoSuchFileException(pf.toString()));
+        Path dir = deviceDir(pf.toDeviceName()).orElseThrow(() -> new NoSuchFileException(pf.toString()));
         write(dir.resolve("sriov_drivers_autoprobe"), on ? "1" : "0");
     }
 
 
-    public void writeDriverOverride(PciAddress address, Optional<DriverName> driver) throws IOException {
-        Path dir = deviceDir(address).orElseThrow(() -> new NoSuchFileException(address.toString()));
+    public void writeDriverOverride(DeviceName device, Optional<DriverName> driver) throws IOException {
+        Path dir = deviceDir(device).orElseThrow(() -> new NoSuchFileException(device.toString()));
         // a lone newline is how the kernel is told to clear the override
         write(dir.resolve("driver_override"), driver.map(DriverName::value).orElse("\n"));
     }
 
-    public void unbind(PciAddress address, DriverName from) throws IOException {
-        write(driverDir(from).resolve("unbind"), address.toString());
+    public void unbind(DeviceName device, DriverName from) throws IOException {
+        write(busDir(device).resolve("drivers").resolve(from.value()).resolve("unbind"), device.name());
     }
 
-    public void bind(PciAddress address, DriverName to) throws IOException {
-        write(driverDir(to).resolve("bind"), address.toString());
+    public void bind(DeviceName device, DriverName to) throws IOException {
+        write(busDir(device).resolve("drivers").resolve(to.value()).resolve("bind"), device.name());
     }
 
-    public void probe(PciAddress address) throws IOException {
-        write(root.resolve("bus").resolve(BUS).resolve("drivers_probe"), address.toString());
+    public void probe(DeviceName device) throws IOException {
+        write(busDir(device).resolve("drivers_probe"), device.name());
     }
 
     private void write(Path attribute, String value) throws IOException {
         writer.write(inside(attribute), value);
     }
 
-    private Path driverDir(DriverName driver) {
-        return root.resolve("bus").resolve(BUS).resolve("drivers").resolve(driver.value());
+    /** {@code bus/<bus>}: DeviceName checked the bus to be one path element. */
+    private Path busDir(DeviceName device) {
+        return root.resolve("bus").resolve(device.bus());
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

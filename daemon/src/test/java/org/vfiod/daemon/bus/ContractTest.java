@@ -27,7 +27,7 @@ import org.vfiod.daemon.bus.MemberTable.Member;
 import org.vfiod.daemon.bus.MemberTable.Mutates;
 import org.vfiod.daemon.model.DeviceView;
 import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
+import org.vfiod.daemon.sysfs.PciInfo;
 import org.vfiod1.Device;
 import org.vfiod1.Manager;
 import org.w3c.dom.Element;
@@ -157,15 +157,16 @@ class ContractTest {
 
     @Test
     void aDevicesPropertiesHaveTheContractsNamesAndTypes() throws Exception {
-        PciAddress gpu = PciAddress.require("0000:01:00.0"), audio = PciAddress.require("0000:01:00.1");
+        var gpu = PciAddress.require("0000:01:00.0").toDeviceName();
+        var audio = PciAddress.require("0000:01:00.1").toDeviceName();
+        Optional<PciInfo> pci = Optional.of(new PciInfo(0x1002, 0x73bf, 0x030000, 0, 0, Optional.empty(), List.of()));
         for (boolean plain : List.of(true, false)) {
             // one device with every optional value absent, one with every one present
-            PciDevice d = plain
-                    ? new PciDevice(gpu, "pci:v00001002d000073BFsv00000000sd00000000bc03sc00i00", 0x1002, 0x73bf, 0x030000, 0, 0,
-                            Optional.empty(), Optional.empty(), OptionalInt.empty(), List.of(), false, Optional.empty(), List.of(), false)
-                    : new PciDevice(gpu, "pci:v00001002d000073BFsv00000000sd00000000bc03sc00i00", 0x1002, 0x73bf, 0x030000, 0, 0,
-                            Optional.of("amdgpu"), Optional.of("vfio-pci"), OptionalInt.of(1), List.of(gpu, audio), true,
-                            Optional.empty(), List.of(), false);
+            org.vfiod.daemon.sysfs.Device d = plain
+                    ? new org.vfiod.daemon.sysfs.Device(gpu, "pci:v00001002d000073BFsv00000000sd00000000bc03sc00i00",
+                            Optional.empty(), Optional.empty(), OptionalInt.empty(), List.of(), false, false, false, pci)
+                    : new org.vfiod.daemon.sysfs.Device(gpu, "pci:v00001002d000073BFsv00000000sd00000000bc03sc00i00",
+                            Optional.of("amdgpu"), Optional.of("vfio-pci"), OptionalInt.of(1), List.of(gpu, audio), true, false, false, pci);
             assertEquals(contractProperties(Device.INTERFACE),
                     types(DeviceView.properties(d, "AMD", "Navi 21", "vfio-pci", !plain, plain, !plain, plain ? "" : "put back on amdgpu")), "plain " + plain);
         }

@@ -12,19 +12,19 @@ public final class RecordingListener implements DeviceListener {
 
     @Override
     public synchronized void added(DeviceState device) {
-        heard.add("added " + device.address());
+        heard.add("added " + device.name());
     }
 
     @Override
     public synchronized void changed(DeviceState device, Map<String, Variant<?>> changed) {
         Map<String, Object> values = new TreeMap<>();
         changed.forEach((k, v) -> values.put(k, v.getValue()));
-        heard.add("changed " + device.address() + " " + values);
+        heard.add("changed " + device.name() + " " + values);
     }
 
     @Override
     public synchronized void removed(DeviceState device) {
-        heard.add("removed " + device.address());
+        heard.add("removed " + device.name());
     }
 
     public synchronized List<String> heard() {

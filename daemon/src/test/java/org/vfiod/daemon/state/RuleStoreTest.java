@@ -13,11 +13,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
 
 /** A rule change and its undo: the folder, and the rules read from it, end as they were before the change. */
 class RuleStoreTest {
-    private static final PciAddress NIC = PciAddress.require("0000:03:00.0");
+    private static final DeviceName NIC = PciAddress.require("0000:03:00.0").toDeviceName();
     private static final String BY_HAND = "# written by an admin\nmatch address 0000:03:00.0\ndriver vfio-pci\n";
 
     @TempDir

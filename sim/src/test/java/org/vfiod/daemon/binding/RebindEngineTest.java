@@ -17,13 +17,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
 
 class RebindEngineTest {
-    static final PciAddress NIC = PciAddress.require("0000:03:00.0");
-    static final PciAddress GPU = PciAddress.require("0000:01:00.0");
-    static final PciAddress GPU_AUDIO = PciAddress.require("0000:01:00.1");
-    static final PciAddress IGPU = PciAddress.require("0000:00:02.0");
+    static final DeviceName NIC = PciAddress.require("0000:03:00.0").toDeviceName();
+    static final DeviceName GPU = PciAddress.require("0000:01:00.0").toDeviceName();
+    static final DeviceName GPU_AUDIO = PciAddress.require("0000:01:00.1").toDeviceName();
+    static final DeviceName IGPU = PciAddress.require("0000:00:02.0").toDeviceName();
 
     @TempDir
     Path dir;
@@ -329,8 +330,8 @@ class RebindEngineTest {
 
     @Test
     void anUnknownAddressIsNoSuchDevice() {
-        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.rebind(PciAddress.require("0000:09:00.0"), opts()));
-        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.restore(PciAddress.require("09:00.0"), opts()));
+        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.rebind(PciAddress.require("0000:09:00.0").toDeviceName(), opts()));
+        assertThrows(BindingException.NoSuchDevice.class, () -> m.engine.restore(PciAddress.require("09:00.0").toDeviceName(), opts()));
     }
 
     @Test
@@ -347,7 +348,7 @@ class RebindEngineTest {
         String aliases = SimulatedMachine.CATCH_ALL + "alias vfio_pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_vfio_pci\n";
         try (SimulatedMachine v = new SimulatedMachine(other, aliases)) {
             v.sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101d");
-            assertEquals("mlx5_vfio_pci", v.engine.rebind(PciAddress.require("0000:04:00.0"), opts()).driver());
+            assertEquals("mlx5_vfio_pci", v.engine.rebind(PciAddress.require("0000:04:00.0").toDeviceName(), opts()).driver());
             assertEquals("mlx5_vfio_pci", v.driver("0000:04:00.0"));
             assertTrue(v.sim.kernelLog().contains("module mlx5_vfio_pci loaded"));
         }

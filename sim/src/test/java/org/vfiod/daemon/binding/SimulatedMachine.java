@@ -11,8 +11,9 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
+import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
-import org.vfiod.daemon.sysfs.PciDevice;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /** The sample machine on a simulated kernel, with an engine wired the way main wires it. */
@@ -41,8 +42,8 @@ final class SimulatedMachine implements AutoCloseable {
         engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new JournalStore(dir.resolve("run/journal")));
     }
 
-    PciDevice device(String address) throws IOException {
-        return sysfs.read(PciAddress.require(address)).orElseThrow();
+    Device device(String address) throws IOException {
+        return sysfs.read(PciAddress.require(address).toDeviceName()).orElseThrow();
     }
 
     String driver(String address) throws IOException {

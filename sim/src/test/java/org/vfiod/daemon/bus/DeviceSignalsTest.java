@@ -21,6 +21,7 @@ import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.HardwareNames;
@@ -65,7 +66,7 @@ class DeviceSignalsTest {
     @Test
     void anAddedDeviceIsAnnouncedToObjectManagersAndToTheManagersListeners() throws Exception {
         sim.device(SimulatedSysfs.Device.of("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 7, "e1000e"));
-        registry.refresh(PciAddress.require("0000:05:00.0"));
+        registry.refresh(PciAddress.require("0000:05:00.0").toDeviceName());
         assertEquals(List.of("InterfacesAdded", "DeviceAdded"), names());
         ObjectManager.InterfacesAdded added = (ObjectManager.InterfacesAdded) bus.signals().get(0);
         assertEquals(Manager.PATH, added.getPath());
@@ -77,7 +78,7 @@ class DeviceSignalsTest {
     @Test
     void aRemovedDeviceIsAnnouncedBothWays() throws Exception {
         sim.unplug("0000:03:00.0");
-        registry.refresh(PciAddress.require("0000:03:00.0"));
+        registry.refresh(PciAddress.require("0000:03:00.0").toDeviceName());
         assertEquals(List.of("InterfacesRemoved", "DeviceRemoved"), names());
         ObjectManager.InterfacesRemoved removed = (ObjectManager.InterfacesRemoved) bus.signals().get(0);
         assertEquals(new DBusPath(NIC), removed.getSignalSource());
@@ -88,7 +89,7 @@ class DeviceSignalsTest {
     @Test
     void aChangedPropertyIsAPropertiesChangedOnTheDevicesPath() throws Exception {
         kernel.write(sim.root().resolve("bus/pci/drivers/e1000e/unbind"), "0000:03:00.0");
-        registry.refresh(PciAddress.require("0000:03:00.0"));
+        registry.refresh(PciAddress.require("0000:03:00.0").toDeviceName());
         assertEquals(List.of("PropertiesChanged"), names());
         Properties.PropertiesChanged pc = (Properties.PropertiesChanged) bus.signals().get(0);
         assertEquals(NIC, pc.getPath());

@@ -23,6 +23,7 @@ import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.sim.SimulatedEventSource;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
 import org.vfiod.daemon.udev.DeviceEvent;
@@ -88,7 +89,7 @@ class DeviceEventsTest {
     }
 
     private String driverProperty(String address) {
-        return (String) registry.snapshot().get(PciAddress.require(address)).get("Driver").getValue();
+        return (String) registry.snapshot().get(PciAddress.require(address).toDeviceName()).get("Driver").getValue();
     }
 
     @Test
@@ -132,7 +133,7 @@ class DeviceEventsTest {
         kernel.write(sim.root().resolve("devices/pci0000:00/0000:03:00.0/driver_override"), "vfio-pci");
         source.inject(ev(Action.CHANGE, "0000:03:00.0"));
         settle();
-        assertEquals("vfio-pci", registry.snapshot().get(PciAddress.require("0000:03:00.0")).get("DriverOverride").getValue());
+        assertEquals("vfio-pci", registry.snapshot().get(PciAddress.require("0000:03:00.0").toDeviceName()).get("DriverOverride").getValue());
         assertEqualsSysfs();
     }
 
@@ -172,7 +173,7 @@ class DeviceEventsTest {
         source.inject(ev(Action.ADD, "0000:01:00.2"));
         settle();
         @SuppressWarnings("unchecked")
-        List<DBusPath> group = (List<DBusPath>) registry.snapshot().get(PciAddress.require("0000:01:00.0")).get("GroupDevices").getValue();
+        List<DBusPath> group = (List<DBusPath>) registry.snapshot().get(PciAddress.require("0000:01:00.0").toDeviceName()).get("GroupDevices").getValue();
         assertTrue(group.contains(new DBusPath("/org/vfiod/devices/pci_0000_01_00_2")), group.toString());
         assertTrue(heard.heard().stream().anyMatch(h -> h.startsWith("changed 0000:01:00.0 ")), heard.heard().toString());
         assertEqualsSysfs();
@@ -202,7 +203,7 @@ class DeviceEventsTest {
         for (int i = 0; i < 10_000; i++) {
             int k = random.nextInt(nics.length);
             String addr = nics[k];
-            boolean bound = !sysfs.currentDriver(PciAddress.require(addr)).isEmpty();
+            boolean bound = !sysfs.currentDriver(PciAddress.require(addr).toDeviceName()).isEmpty();
             if (i % 97 == 0) {
                 kernel.write(sim.root().resolve("bus/pci/drivers/" + drivers[k] + (bound ? "/unbind" : "/bind")), addr);
             }

@@ -21,6 +21,7 @@ import org.vfiod.daemon.binding.PollingDriverWaiter;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
+import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.PciAddress;
 import org.vfiod.daemon.sysfs.Sysfs;
@@ -35,7 +36,7 @@ class PersistenceTest {
     Path config;
     Path udev;
     Persistence persistence;
-    List<PciAddress> changed = new ArrayList<>();
+    List<DeviceName> changed = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -62,7 +63,7 @@ class PersistenceTest {
     }
 
     private String driver(String address) throws Exception {
-        return sysfs.currentDriver(PciAddress.require(address)).orElse("");
+        return sysfs.currentDriver(PciAddress.require(address).toDeviceName()).orElse("");
     }
 
     private void rule(String name, String text) throws Exception {
@@ -73,7 +74,7 @@ class PersistenceTest {
     @Test
     void persistWritesAReadableRuleAtomicallyAndForgetRemovesIt() throws Exception {
         RuleStore store = persistence.store();
-        store.persist(PciAddress.require("0000:03:00.0"), Optional.of(new DriverName("vfio-pci")), true);
+        store.persist(PciAddress.require("0000:03:00.0").toDeviceName(), Optional.of(new DriverName("vfio-pci")), true);
         Path file = config.resolve("devices.d/pci-0000:03:00.0.conf");
         String text = Files.readString(file);
         assertTrue(text.startsWith("# vfiod: keep this device on VFIO"), text);
@@ -81,11 +82,11 @@ class PersistenceTest {
         try (Stream<Path> files = Files.list(file.getParent())) {
             assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
         }
-        assertTrue(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
-        assertTrue(store.forget(PciAddress.require("0000:03:00.0")).existedBefore());
+        assertTrue(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0").toDeviceName()).orElseThrow()));
+        assertTrue(store.forget(PciAddress.require("0000:03:00.0").toDeviceName()).existedBefore());
         assertFalse(Files.exists(file));
-        assertFalse(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0")).orElseThrow()));
-        assertFalse(store.forget(PciAddress.require("0000:03:00.0")).existedBefore());
+        assertFalse(persistence.covers(sysfs.read(PciAddress.require("0000:03:00.0").toDeviceName()).orElseThrow()));
+        assertFalse(store.forget(PciAddress.require("0000:03:00.0").toDeviceName()).existedBefore());
     }
 
     @Test
@@ -96,7 +97,7 @@ class PersistenceTest {
         assertEquals("vfio-pci", driver("0000:03:00.0"));
         assertEquals("vfio-pci", driver("0000:01:00.0"));
         assertEquals("vfio-pci", driver("0000:01:00.1"), "group yes moves the audio function too");
-        assertTrue(changed.contains(PciAddress.require("0000:03:00.0")));
+        assertTrue(changed.contains(PciAddress.require("0000:03:00.0").toDeviceName()));
         String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
         assertTrue(rules.contains("ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:03:00.0\", ATTR{driver_override}=\"vfio-pci\", RUN{builtin}+=\"kmod load vfio_pci\"\n"), rules);
         assertTrue(rules.contains("ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x73bf\", ATTR{driver_override}=\"vfio-pci\""), rules);
@@ -122,7 +123,7 @@ class PersistenceTest {
         rule("nics.conf", "match id 8086:10d3\n");
         persistence.coldplug(sysfs.readAll());
         sim.device(SimulatedSysfs.Device.of("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 9, "e1000e"));
-        persistence.onAdded(PciAddress.require("0000:05:00.0"));
+        persistence.onAdded(PciAddress.require("0000:05:00.0").toDeviceName());
         persistence.awaitIdle(Duration.ofSeconds(10));
         assertEquals("vfio-pci", driver("0000:05:00.0"));
     }
