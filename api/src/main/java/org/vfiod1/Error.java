@@ -36,6 +36,18 @@ public final class Error {
         }
     }
 
+    /**
+     * The host uses the device, or one that would move with it (a mounted disk, an interface that is up, a node a
+     * process holds open), or a VM holds it through VFIO; the message names every user. Nothing was changed.
+     */
+    public static class InUse extends DBusExecutionException {
+        private static final long serialVersionUID = 1L;
+
+        public InUse(String message) {
+            super(message);
+        }
+    }
+
     /** Another endpoint of the IOMMU group is on a host driver; the message names it. */
     public static class GroupNotViable extends DBusExecutionException {
         private static final long serialVersionUID = 1L;

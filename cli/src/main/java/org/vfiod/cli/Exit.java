@@ -22,6 +22,8 @@ final class Exit {
     static final int UNAVAILABLE = 4;
     /** Busy: too many operations in flight, try again. */
     static final int BUSY = 5;
+    /** In use: the host uses the device (or one of its group), or a VM holds it (InUse); nothing was changed. */
+    static final int IN_USE = 6;
     /** Usage: unknown command or option, bad argument (vfiod's InvalidArgument included). */
     static final int USAGE = 64;
     /** A bug in vfioctl. */
@@ -50,6 +52,9 @@ final class Exit {
         if (t instanceof Error.NoSuchDevice) return new Failure(NO_DEVICE, m);
         if (t instanceof Error.InvalidArgument) return new Failure(USAGE, m);
         if (t instanceof Error.Busy) return new Failure(BUSY, m);
+        if (t instanceof Error.InUse) {
+            return new Failure(IN_USE, "in use, nothing was changed: " + m + " (stop using it first; --force takes it anyway, an admin's decision)");
+        }
         if (t instanceof Error.Failed || t instanceof Error.Timeout || t instanceof Error.GroupNotViable
                 || t instanceof Error.NoVfioDriver) {
             return new Failure(FAILED, m);

@@ -48,6 +48,8 @@ final class Help {
               3   not authorized (AccessDenied)
               4   vfiod is not running, or the bus cannot be reached
               5   busy: too many operations in flight, try again
+              6   in use: the host uses the device (a mount, an interface that is up, an open node) or a VM holds
+                  it; nothing was changed (InUse)
               64  usage: unknown command or option, bad argument (vfiod's InvalidArgument too)
               70  internal error in vfioctl or its installation
               130 monitor stopped by Ctrl-C (143: by SIGTERM)

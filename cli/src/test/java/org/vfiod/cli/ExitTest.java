@@ -20,6 +20,7 @@ class ExitTest {
         assertEquals(1, code(new Error.Failed("probe failed; 0000:03:00.0 is back on e1000e")));
         assertEquals(1, code(new Error.Timeout("unbind did not return within 10 s")));
         assertEquals(1, code(new Error.GroupNotViable("shares IOMMU group 1")));
+        assertEquals(6, code(new Error.InUse("enp3s0 is up with 10.0.0.5/24")));
         assertEquals(1, code(new Error.NoVfioDriver("no vfio_ alias matches")));
         assertEquals(2, code(new Error.NoSuchDevice("no PCI device 0000:09:00.0")));
         assertEquals(5, code(new Error.Busy("too many calls")));

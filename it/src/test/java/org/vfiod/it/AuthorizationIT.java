@@ -89,6 +89,21 @@ class AuthorizationIT {
     }
 
     @Test
+    void forceNeedsItsOwnActionBesidesRebind(Env env) {
+        env.vfiod();
+        SysfsSnapshot before = env.snapshot();
+        // the member may move devices (the group rule) but not force: org.vfiod.force is auth_admin, and no agent
+        // answers here
+        env.manager(User.MEMBER, "Rebind", NIC, "{'force': <true>}").assertError(Env.ACCESS_DENIED, "not authorized");
+        env.device(User.MEMBER, NIC, "Restore", "{'force': <true>}").assertError(Env.ACCESS_DENIED, "not authorized");
+        before.assertUnchanged("a forced Rebind by the member");
+        // a dry run asks nobody
+        env.manager(User.MEMBER, "Rebind", NIC, "{'force': <true>, 'dry-run': <true>}").assertOk();
+        // root may
+        assertEquals("vfio-pci", Env.string(env.manager(User.ROOT, "Rebind", NIC, "{'force': <true>}").assertOk()));
+    }
+
+    @Test
     void outsiderCannotReload(Env env) {
         env.vfiod();
         env.manager(User.OUTSIDER, "Reload").assertError(Env.ACCESS_DENIED, "not authorized");

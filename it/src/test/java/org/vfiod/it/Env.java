@@ -34,6 +34,7 @@ public final class Env implements AutoCloseable {
     public static final String NO_SUCH_DEVICE = "org.vfiod1.Error.NoSuchDevice";
     public static final String NO_VFIO_DRIVER = "org.vfiod1.Error.NoVfioDriver";
     public static final String GROUP_NOT_VIABLE = "org.vfiod1.Error.GroupNotViable";
+    public static final String IN_USE = "org.vfiod1.Error.InUse";
     public static final String BUSY = "org.vfiod1.Error.Busy";
     public static final String TIMEOUT = "org.vfiod1.Error.Timeout";
     public static final String FAILED = "org.vfiod1.Error.Failed";

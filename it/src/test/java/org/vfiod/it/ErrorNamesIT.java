@@ -80,6 +80,15 @@ class ErrorNamesIT {
     }
 
     @Test
+    void inUseForTheBootGpuWhoseFramebuffersScanOutOfIt(Env env) {
+        env.vfiod();
+        SysfsSnapshot before = env.snapshot();
+        env.manager(User.ROOT, "Rebind", "0000:00:02.0", "{}").assertError(Env.IN_USE,
+                "0000:00:02.0 is the boot VGA device: efi-framebuffer.0 and vtcon1 (the framebuffer console) scan out of it");
+        before.assertUnchanged("InUse");
+    }
+
+    @Test
     void timeoutWhenUnbindHangsThenBusyForTheNextCall(Env env) {
         env.vfiod();
         // load vfio_pci first (moving the VF), so that the time limit below is spent in the hanging unbind, not on
@@ -140,7 +149,7 @@ class ErrorNamesIT {
     @Test
     void theContractHasNoErrorThisClassDoesNotProduce() {
         // the tests above cover these; a new error in the contract must get a test here too
-        assertEquals(Set.of("InvalidArgument", "NoSuchDevice", "NoVfioDriver", "GroupNotViable", "Busy", "Timeout", "Failed"),
+        assertEquals(Set.of("InvalidArgument", "NoSuchDevice", "NoVfioDriver", "InUse", "GroupNotViable", "Busy", "Timeout", "Failed"),
                 Arrays.stream(org.vfiod1.Error.class.getDeclaredClasses()).map(Class::getSimpleName).collect(Collectors.toSet()));
     }
 }

@@ -36,6 +36,15 @@ public abstract sealed class BindingException extends Exception {
         }
     }
 
+    /** The host uses the device (or one that would move with it), or a VM holds it; the message names every user. */
+    public static final class InUse extends BindingException {
+        private static final long serialVersionUID = 1L;
+
+        public InUse(String message) {
+            super(message);
+        }
+    }
+
     public static final class GroupNotViable extends BindingException {
         private static final long serialVersionUID = 1L;
 

@@ -71,10 +71,7 @@ public final class Planner {
         }
         if (!options.force()) {
             for (Device d : moving) {
-                if (d.bootVga()) {
-                    throw new BindingException.Failed(d.name() + " is the boot VGA device: the console and "
-                            + "firmware framebuffer may still use it; pass force to take it anyway");
-                }
+                if (d.bootVga()) throw new BindingException.InUse(bootVgaUse(d) + "; pass force to take it anyway");
             }
         }
         List<PlannedDevice> planned = new ArrayList<>();
@@ -112,6 +109,20 @@ public final class Planner {
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
         return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()));
+    }
+
+    /** The boot GPU's users: the framebuffer console and the firmware framebuffer that scan out of it now. */
+    private String bootVgaUse(Device d) {
+        List<String> users = new ArrayList<>();
+        try {
+            for (Sysfs.Framebuffer fb : sysfs.bootFramebuffers()) {
+                users.add(fb instanceof Sysfs.Framebuffer.Console ? fb.name() + " (the framebuffer console)" : fb.name());
+            }
+        } catch (IOException e) {
+            users.add("(the framebuffers cannot be read: " + RebindEngine.describe(e) + ")");
+        }
+        return d.name() + " is the boot VGA device" + (users.isEmpty() ? ", which the firmware's console may still use"
+                : ": " + String.join(" and ", users) + (users.size() == 1 ? " scans" : " scan") + " out of it");
     }
 
     /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */

@@ -9,6 +9,8 @@ public final class Actions {
     public static final String REBIND = "org.vfiod.rebind";
     public static final String PERSIST = "org.vfiod.persist";
     public static final String RELOAD = "org.vfiod.reload";
+    /** Besides the member's action, for a call with {@code force}. */
+    public static final String FORCE = "org.vfiod.force";
 
     private Actions() {
     }

@@ -107,6 +107,8 @@ public final class Operations implements Mutations {
             if (!parsed.bind().dryRun()) {
                 authorize(caller.busName(), caller.action(), parsed.interactive());
                 if (parsed.persist()) authorize(caller.busName(), Actions.PERSIST, parsed.interactive());
+                // force takes a device the host uses, or the boot GPU, or asks a VM to let go: an admin's decision
+                if (parsed.bind().force()) authorize(caller.busName(), Actions.FORCE, parsed.interactive());
             }
             List<DeviceName> group = groupOf(device);
             registry.markBusy(group, true);
@@ -234,6 +236,7 @@ public final class Operations implements Mutations {
         if (e instanceof BindingException.NoSuchDevice) return new Error.NoSuchDevice(m);
         if (e instanceof BindingException.NoVfioDriver) return new Error.NoVfioDriver(m);
         if (e instanceof BindingException.GroupNotViable) return new Error.GroupNotViable(m);
+        if (e instanceof BindingException.InUse) return new Error.InUse(m);
         if (e instanceof BindingException.Busy) return new Error.Busy(m);
         if (e instanceof BindingException.Timeout) return new Error.Timeout(m);
         return new Error.Failed(m);

@@ -208,8 +208,9 @@ class RebindEngineTest {
     @Test
     void theBootVgaDeviceNeedsForce() throws Exception {
         TreeMap<String, String> before = m.snapshot();
-        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.rebind(IGPU, opts()));
-        assertTrue(e.getMessage().contains("boot VGA"), e.getMessage());
+        BindingException.InUse e = assertThrows(BindingException.InUse.class, () -> m.engine.rebind(IGPU, opts()));
+        assertEquals("0000:00:02.0 is the boot VGA device: efi-framebuffer.0 and vtcon1 (the framebuffer console) scan out "
+                + "of it; pass force to take it anyway", e.getMessage());
         assertEquals(before, m.snapshot());
         assertEquals("vfio-pci", m.engine.rebind(IGPU, opts().withForce(true)).driver());
     }
