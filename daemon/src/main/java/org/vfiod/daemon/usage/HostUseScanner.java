@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,11 +54,15 @@ public final class HostUseScanner {
         List<BlockDevice> blocks = new ArrayList<>();
         List<NetInterface> interfaces = new ArrayList<>();
         Map<String, Boolean> nodes = new TreeMap<>(); // node path -> whether a VFIO node
+        // a device named twice is read once; nothing else can give a use twice (the nodes are keyed by path, and a
+        // nested device is not walked as part of its bridge)
+        Set<Path> seen = new HashSet<>();
         for (DeviceFolder device : devices) {
             Path folder = device.path().toAbsolutePath().normalize();
             if (!folder.startsWith(paths.sysfs().toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException(device.path() + " is not under " + paths.sysfs());
             }
+            if (!seen.add(folder)) continue;
             DeviceContents contents = DeviceContents.read(folder);
             blocks.addAll(contents.blocks());
             interfaces.addAll(contents.interfaces());
@@ -81,7 +84,7 @@ public final class HostUseScanner {
         });
         uses.addAll(opens);
         uses.sort(ORDER);
-        return List.copyOf(new LinkedHashSet<>(uses));
+        return List.copyOf(uses);
     }
 
     private List<HostUse> blockUses(List<BlockDevice> blocks, ProcessScan scan) throws IOException {

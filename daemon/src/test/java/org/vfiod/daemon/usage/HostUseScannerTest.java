@@ -272,7 +272,7 @@ class HostUseScannerTest {
         host.open(812, 14, "/dev/dri/card1");
         host.open(812, 40, "/dev/snd/controlC1");
         List<HostUse> uses = host.scanner().scan(List.of(new DeviceFolder(gpu, false), new DeviceFolder(audio, false),
-                new DeviceFolder(gpu, false)));
+                new DeviceFolder(gpu, false), new DeviceFolder(audio, false)));
         assertEquals(List.of(
                 "enp3s0f1 is enslaved to bond0",
                 "/dev/dri/card1 is open by pid 812 (Xwayland)",
@@ -284,12 +284,13 @@ class HostUseScannerTest {
         Path device = host.device("0000:03:00.0");
         Path disk = FakeHost.disk(device, "nvme/nvme0/nvme0n1", "259:0");
         FakeHost.partition(disk, "nvme0n1p1", "259:1", 1);
-        FakeHost.partition(disk, "nvme0n1p2", "259:2", 2);
+        Path p2 = FakeHost.partition(disk, "nvme0n1p2", "259:2", 2);
         FakeHost.partition(disk, "nvme0n1p3", "259:3", 3);
-        Path p4 = FakeHost.partition(disk, "nvme0n1p4", "259:4", 4);
-        host.holder(p4, "dm-0");
-        host.mount("259:2", "/dev/nvme0n1p2", "/");
+        FakeHost.partition(disk, "nvme0n1p4", "259:4", 4);
+        // each kind on a partition before the one of the kind before it, so that only sorting puts them in order
+        host.holder(p2, "dm-0");
         host.swap("/dev/nvme0n1p3");
+        host.mount("259:4", "/dev/nvme0n1p4", "/");
         host.busy.add("nvme0n1p1");
         Path iface = FakeHost.netInterface(device, "enp3s0", 3, true);
         host.ipv4Address(3, "10.0.0.5/24");
@@ -298,9 +299,9 @@ class HostUseScannerTest {
         host.process(812, "Xwayland", FakeHost.HOST_NAMESPACE);
         host.open(812, 14, "/dev/dri/card1");
         assertEquals(List.of(
-                "nvme0n1p2 is mounted at /",
+                "nvme0n1p4 is mounted at /",
                 "nvme0n1p3 is active swap",
-                "nvme0n1p4 is held by dm-0",
+                "nvme0n1p2 is held by dm-0",
                 "nvme0n1p1 is open exclusively (by the kernel's answer: EBUSY)",
                 "enp3s0 is up with 10.0.0.5/24",
                 "enp3s0 is enslaved to br0",
