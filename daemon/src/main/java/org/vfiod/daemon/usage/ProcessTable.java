@@ -36,6 +36,8 @@ final class ProcessTable {
     /** In a {@code struct linux_dirent64}: after d_ino (8) and d_off (8), d_reclen (2), d_type (1), d_name. */
     private static final int DIRENT_RECLEN = 16;
     private static final int DIRENT_NAME = 19;
+    /** The largest record: the header, a 255-byte name and its NUL, aligned to 8. */
+    private static final int DIRENT_MAX = (DIRENT_NAME + 256 + 7) & ~7;
 
     private final Path procRoot;
 
@@ -183,7 +185,8 @@ final class ProcessTable {
                     if (fdDir < 0) continue;
                     try {
                         long got;
-                        while ((got = Syscalls.getdents64(fdDir, dentsAddress, DIRENTS_SIZE)) > 0) {
+                        do {
+                            got = Syscalls.getdents64(fdDir, dentsAddress, DIRENTS_SIZE);
                             for (int off = 0; off < got; off += dentsView.getShort(off + DIRENT_RECLEN) & 0xffff) {
                                 if (dentsView.get(off + DIRENT_NAME) == '.') continue;
                                 long len = Syscalls.readlinkat(fdDir, dentsAddress + off + DIRENT_NAME, linkAddress, linkSize);
@@ -191,7 +194,9 @@ final class ProcessTable {
                                 int hit = wanted.match(linkView, (int) len);
                                 if (hit >= 0) openers.computeIfAbsent(wanted.texts[hit], t -> new ArrayList<>()).add(pid);
                             }
-                        }
+                            // getdents64 fills the buffer until the next record would not fit: with room for the
+                            // largest left over, the folder is at its end, and the call that would return 0 is saved
+                        } while (got > DIRENTS_SIZE - DIRENT_MAX);
                     } finally {
                         Syscalls.close(fdDir);
                     }

@@ -72,6 +72,21 @@ class ProcessTableTest {
     }
 
     @Test
+    void aProcessWithThousandsOfDescriptorsIsReadToTheEndOfItsFolder() throws IOException {
+        FakeHost host = new FakeHost(dir);
+        host.process(10, "postgres", FakeHost.HOST_NAMESPACE);
+        // 3,000 records of 24 bytes (a name of up to 4 digits) fill more than one 64 KiB read; every one is wanted,
+        // for the folder's order is its hash order, not the descriptors'
+        Set<String> wanted = new java.util.HashSet<>();
+        for (int fd = 0; fd < 3_000; fd++) {
+            host.open(10, fd, "/dev/n" + fd);
+            wanted.add("/dev/n" + fd);
+        }
+        ProcessScan scan = new ProcessTable(host.proc).scan(wanted);
+        assertEquals(wanted, scan.openers().keySet());
+    }
+
+    @Test
     void aProcWithManyProcessesNeedsSeveralDirectoryReads() throws IOException {
         FakeHost host = new FakeHost(dir);
         // 64 KiB of getdents64 records hold 2,048 records of this length (32 bytes each): 2,100 need a second read
