@@ -71,7 +71,8 @@ public final class HostUseScanner {
         }
         List<HostUse> uses = new ArrayList<>();
         if (blocks.isEmpty() && interfaces.isEmpty() && nodes.isEmpty()) return uses;
-        ProcessScan scan = processes.scan(nodes.keySet());
+        // a NIC alone has no node and no disk: nothing in /proc's process folders can say it is in use
+        ProcessScan scan = nodes.isEmpty() && blocks.isEmpty() ? new ProcessScan(Map.of(), Map.of()) : processes.scan(nodes.keySet());
         if (!blocks.isEmpty()) uses.addAll(blockUses(blocks, scan));
         if (!interfaces.isEmpty()) uses.addAll(interfaceUses(interfaces));
         List<HostUse> opens = new ArrayList<>();
