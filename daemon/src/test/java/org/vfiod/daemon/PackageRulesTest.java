@@ -22,17 +22,18 @@ import org.junit.jupiter.api.Test;
  * name) only: what is PCI stays in sysfs (and in the persistent rules, which are PCI's).
  */
 class PackageRulesTest {
-    private static final Map<String, Set<String>> MAY_USE = Map.of(
-            "sysfs", Set.of(),
-            "aliases", Set.of(),
-            "udev", Set.of("aliases"),
-            "binding", Set.of("sysfs", "aliases", "files"),
-            "files", Set.of(),
-            "state", Set.of("sysfs", "aliases", "binding", "files"),
-            "model", Set.of("sysfs", "aliases", "udev"),
-            "bus", Set.of("model", "sysfs", "aliases"),
-            "auth", Set.of("bus"),
-            "operations", Set.of("bus", "auth", "model", "state", "binding", "sysfs", "aliases"));
+    private static final Map<String, Set<String>> MAY_USE = Map.ofEntries(
+            Map.entry("sysfs", Set.of()),
+            Map.entry("aliases", Set.of()),
+            Map.entry("udev", Set.of("aliases")),
+            Map.entry("binding", Set.of("sysfs", "aliases", "files", "usage")),
+            Map.entry("files", Set.of()),
+            Map.entry("state", Set.of("sysfs", "aliases", "binding", "files")),
+            Map.entry("model", Set.of("sysfs", "aliases", "udev")),
+            Map.entry("bus", Set.of("model", "sysfs", "aliases")),
+            Map.entry("auth", Set.of("bus")),
+            Map.entry("operations", Set.of("bus", "auth", "model", "state", "binding", "sysfs", "aliases")),
+            Map.entry("usage", Set.of("sysfs", "udev")));
     /** The packages that handle any device alike: another bus must need no change in them. */
     private static final Set<String> GENERIC = Set.of("binding", "model", "bus", "operations");
     /**
