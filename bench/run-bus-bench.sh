@@ -91,7 +91,7 @@ jar="$work/vfiod-sim.jar"
 
 # ---- the machine: simulated sysfs, the real alias files, a private bus, polkitd, the watcher -----------------------
 java -XX:TieredStopAtLevel=1 -cp "$work/benchmarks.jar" org.vfiod.bench.ManyDevices "$work/sys" "$DEVICES" >/dev/null
-mkdir -p "$work/modules" "$work/modprobe.d"
+mkdir -p "$work/modules" "$work/modprobe.d" "$work/host/proc" "$work/host/dev"
 data=daemon/src/test/resources/debian-6.1
 gzip -dc "$data/modules.alias.gz" > "$work/modules/modules.alias"
 gzip -dc "$data/modules.builtin.modinfo.gz" > "$work/modules/modules.builtin.modinfo"
@@ -167,7 +167,7 @@ start_vfiod() {
     [ "${1:-}" = LAUNCHER ] && cmd=(env -u VFIOD_JAVA_OPTS VFIOD_JAR="$jar" VFIOD_CDS_DIR="$work/cds" bash "$top/packaging/bin/vfiod")
     ( printf '%s\n' "$EPOCHREALTIME" > "$work/t0"
       exec "${cmd[@]}" --bus-address "$address" --sysfs-root "$work/sys" --modules-dir "$work/modules" \
-          --modprobe-dir "$work/modprobe.d" --config-dir "$work/etc" --state-dir "$work/state" --runtime-dir "$work/run" --log-level warn \
+          --modprobe-dir "$work/modprobe.d" --config-dir "$work/etc" --state-dir "$work/state" --runtime-dir "$work/run" --proc-root "$work/host/proc" --dev-root "$work/host/dev" --log-level warn \
           > "$work/vfiod.log" 2>&1 ) &
     vf_pid=$!
     local ev t owner

@@ -1,5 +1,6 @@
 package org.vfiod1;
 
+import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.annotations.DBusInterfaceName;
 import org.freedesktop.dbus.annotations.DBusProperty;
@@ -37,4 +38,7 @@ public interface Device extends DBusInterface {
     String Rebind(Map<String, Variant<?>> options);
 
     String Restore(Map<String, Variant<?>> options);
+
+    /** Who uses the device (and its group's other endpoints), one line each; empty when nothing does. */
+    List<String> Users();
 }

@@ -18,7 +18,7 @@ class IntrospectionTest {
                 "property AliasCount u read", "property KernelRelease s read", "property Version u read",
                 "signal DeviceAdded [out:o]", "signal DeviceRemoved [out:o]"), manager);
         List<String> device = Introspection.canonical(Introspection.contract(), "org.vfiod1.Device");
-        assertEquals(19, device.size(), device.toString());
+        assertEquals(20, device.size(), device.toString());
         assertTrue(device.contains("property GroupDevices ao read"));
         assertTrue(device.contains("property VendorId q read"));
     }

@@ -49,7 +49,8 @@ public final class EventBurst {
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
         AliasIndex index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        RebindEngine engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
+        RebindEngine engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")),
+                org.vfiod.daemon.sim.SimulatedHost.scanner(sysfs.root(), dir.resolve("host")));
         AtomicLong signals = new AtomicLong();
         ObjectPublisher publisher = factory -> {
             try {

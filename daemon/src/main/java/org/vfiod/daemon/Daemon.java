@@ -43,6 +43,7 @@ import org.vfiod.daemon.binding.Reconciler;
 import org.vfiod.daemon.operations.Operations;
 import org.vfiod.daemon.bus.BusService;
 import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod.daemon.usage.HostPaths;
 import org.vfiod1.Manager;
 
 /** Wires the daemon by hand: aliases, sysfs, engine, bus objects, polkit; then serves until stopped or disconnected. */
@@ -128,7 +129,8 @@ final class Daemon {
             return EXIT_FAILURE;
         }
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
-        RebindEngine engine = new RebindEngine(sysfs, index::get, kernel.modules(), waiter, new JournalStore(o.runtimeDir().resolve("journal")));
+        RebindEngine engine = new RebindEngine(sysfs, index::get, kernel.modules(), waiter, new JournalStore(o.runtimeDir().resolve("journal")),
+                kernel.hostUses().scanner(new HostPaths(sysfs.root(), o.procRoot(), o.devRoot())));
         phase.mark("sysfs");
         // a move that a killed vfiod left half-done is finished before anything reads the devices or takes the name
         List<Reconciler.Outcome> reconciled = engine.reconcile();

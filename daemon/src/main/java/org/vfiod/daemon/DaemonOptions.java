@@ -7,10 +7,11 @@ import java.util.Optional;
 
 /** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
 record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
-                     Path configDir, Path stateDir, Path runtimeDir, Path udevRulesDir, String logLevel, boolean replace) {
+                     Path configDir, Path stateDir, Path runtimeDir, Path procRoot, Path devRoot, Path udevRulesDir, String logLevel, boolean replace) {
     static final String USAGE = """
             usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
-                         [--config-dir DIR] [--state-dir DIR] [--runtime-dir DIR] [--udev-rules-dir DIR]
+                         [--config-dir DIR] [--state-dir DIR] [--runtime-dir DIR] [--proc-root DIR]
+                         [--dev-root DIR] [--udev-rules-dir DIR]
                          [--log-level error|warn|info|debug] [--replace]
                    vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
 
@@ -34,6 +35,9 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         Path state = Path.of("/var/lib/vfiod");
         // the journal of moves in flight: a tmpfs, so a reboot (which resets the kernel's state) clears it too
         Path runtime = Path.of("/run/vfiod");
+        // where the host-use check looks for processes, mounts and routes, and for device nodes
+        Path proc = Path.of("/proc");
+        Path dev = Path.of("/dev");
         Path udev = null;
         String level = "info";
         boolean replace = false;
@@ -47,6 +51,8 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
                 case "--config-dir" -> config = Path.of(value(args, ++i, a));
                 case "--state-dir" -> state = Path.of(value(args, ++i, a));
                 case "--runtime-dir" -> runtime = Path.of(value(args, ++i, a));
+                case "--proc-root" -> proc = Path.of(value(args, ++i, a));
+                case "--dev-root" -> dev = Path.of(value(args, ++i, a));
                 case "--udev-rules-dir" -> udev = Path.of(value(args, ++i, a));
                 case "--log-level" -> {
                     level = value(args, ++i, a).toLowerCase(java.util.Locale.ROOT);
@@ -62,7 +68,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         if (modprobe.isEmpty()) modprobe = org.vfiod.daemon.aliases.AliasSources.DEFAULT_MODPROBE_DIRS;
         // the boot rules belong to the real machine; over another sysfs root they stay beside the config
         if (udev == null) udev = sysfs.equals(Path.of("/sys")) ? Path.of("/etc/udev/rules.d") : config.resolve("udev-rules.d");
-        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, udev, level, replace);
+        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, proc, dev, udev, level, replace);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {

@@ -5,6 +5,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.vfiod.daemon.usage.HostUseScanner;
+import org.vfiod.daemon.usage.KernelExclusiveOpen;
+import org.vfiod.daemon.usage.NetlinkAddresses;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.sysfs.FileKernelWriter;
 import org.vfiod.daemon.sysfs.ModprobeLoader;
@@ -22,7 +25,8 @@ public final class Main {
     /** The kernel itself: sysfs written as files, modprobe, and libudev's events, which only ever see the real /sys. */
     static Kernel realKernel(Path sysfsRoot) {
         return new Kernel(new FileKernelWriter(), new ModprobeLoader("modprobe"),
-                root -> root.equals(Path.of("/sys").toAbsolutePath()) ? Optional.of(new UdevMonitorSource()) : Optional.empty());
+                root -> root.equals(Path.of("/sys").toAbsolutePath()) ? Optional.of(new UdevMonitorSource()) : Optional.empty(),
+                paths -> new HostUseScanner(paths, new NetlinkAddresses(), new KernelExclusiveOpen()));
     }
 
     /**

@@ -123,7 +123,22 @@ public final class Env implements AutoCloseable {
         return new ArrayList<>(List.of("--bus-address", busAddress, "--sysfs-root", sim.root().toString(),
                 "--modules-dir", modulesDir.toString(), "--modprobe-dir", dir.resolve("no-modprobe.d").toString(),
                 "--config-dir", dir.resolve("etc-vfiod").toString(), "--state-dir", dir.resolve("var-lib-vfiod").toString(),
-                "--runtime-dir", runtimeDir().toString()));
+                "--runtime-dir", runtimeDir().toString(), "--proc-root", hostDir().resolve("proc").toString(),
+                "--dev-root", hostDir().resolve("dev").toString()));
+    }
+
+    /**
+     * The host around the simulated tree, for the host-use check: {@code proc/} and {@code dev/}, empty (nobody uses
+     * anything) until a test fills them, e.g. with {@code new FakeHost(env.sysfsRoot(), env.hostDir())}.
+     */
+    public Path hostDir() {
+        try {
+            Files.createDirectories(dir.resolve("host/proc"));
+            Files.createDirectories(dir.resolve("host/dev"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir.resolve("host");
     }
 
     /** vfiod's runtime directory in this test (its journal is in {@code journal/}). */

@@ -1,6 +1,7 @@
 package org.vfiod.daemon.binding;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,6 +16,9 @@ import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod.daemon.usage.DeviceFolder;
+import org.vfiod.daemon.usage.HostUse;
+import org.vfiod.daemon.usage.HostUseScanner;
 
 /**
  * Reads a device and its IOMMU group and decides what a Rebind or Restore would do: the vfio driver (the aliases
@@ -26,10 +30,12 @@ public final class Planner {
 
     private final Sysfs sysfs;
     private final Supplier<AliasIndex> index;
+    private final HostUseScanner hostUses;
 
-    public Planner(Sysfs sysfs, Supplier<AliasIndex> index) {
+    public Planner(Sysfs sysfs, Supplier<AliasIndex> index, HostUseScanner hostUses) {
         this.sysfs = sysfs;
         this.index = index;
+        this.hostUses = hostUses;
     }
 
     /** What a plan comes to: nothing to do, or a plan to run. */
@@ -69,11 +75,6 @@ public final class Planner {
                 modules.add(m);
             }
         }
-        if (!options.force()) {
-            for (Device d : moving) {
-                if (d.bootVga()) throw new BindingException.InUse(bootVgaUse(d) + "; pass force to take it anyway");
-            }
-        }
         List<PlannedDevice> planned = new ArrayList<>();
         for (int i = 0; i < moving.size(); i++) {
             Device d = moving.get(i);
@@ -82,6 +83,8 @@ public final class Planner {
             planned.add(new PlannedDevice(d.name(), Prior.of(d), target, onVfioDriver(d, aliases)));
         }
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
+        refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+                options, aliases);
         List<Sysfs.Framebuffer> framebuffers = List.of();
         if (moving.stream().anyMatch(Device::bootVga)) {
             // forced past the boot VGA check: the firmware framebuffer and fbcon still scan out of this GPU, and the
@@ -108,7 +111,51 @@ public final class Planner {
                 .map(d -> new PlannedDevice(d.name(), Prior.of(d), new Target.Host(), onVfioDriver(d, aliases)))
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
+        // a VM holding one of them: a Restore would hang in the kernel until it lets go
+        refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+                options, aliases);
         return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()));
+    }
+
+    /**
+     * Who uses the device and the other endpoints of its IOMMU group, one line each: what a move of the group would
+     * take from the host, or from a VM.
+     */
+    public List<String> users(DeviceName name) throws BindingException {
+        Device device = readOrFail(name);
+        List<Device> all = new ArrayList<>();
+        all.add(device);
+        all.addAll(groupEndpoints(device));
+        return users(all, index.get());
+    }
+
+    /** Refuses, with every user named, unless {@code force}: then the users are only logged. */
+    private void refuseIfInUse(List<Device> devices, BindOptions options, AliasIndex aliases) throws BindingException {
+        List<String> users = users(devices, aliases);
+        if (users.isEmpty()) return;
+        if (options.force()) {
+            LOG.warn("forced past its users: {}", String.join("; ", users));
+            return;
+        }
+        throw new BindingException.InUse(String.join("; ", users) + "; nothing was changed: stop using it first, or pass force");
+    }
+
+    private List<String> users(List<Device> devices, AliasIndex aliases) throws BindingException {
+        List<String> out = new ArrayList<>();
+        List<DeviceFolder> folders = new ArrayList<>();
+        try {
+            for (Device d : devices) {
+                if (d.bootVga()) out.add(bootVgaUse(d));
+                Optional<Path> dir = sysfs.deviceDir(d.name());
+                if (dir.isPresent()) folders.add(new DeviceFolder(dir.get(), onVfioDriver(d, aliases)));
+            }
+            for (HostUse use : hostUses.scan(folders)) out.add(use.describe());
+        } catch (IOException e) {
+            // not knowing who uses it is no licence to take it
+            throw new BindingException.Failed("cannot tell who uses " + devices.get(0).name() + ": " + RebindEngine.describe(e)
+                    + "; nothing was changed");
+        }
+        return out;
     }
 
     /** The boot GPU's users: the framebuffer console and the firmware framebuffer that scan out of it now. */

@@ -24,6 +24,7 @@ import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.ModuleLoader;
 import org.vfiod.daemon.sysfs.Sysfs;
+import org.vfiod.daemon.usage.HostUseScanner;
 
 /**
  * Moves devices to their vfio driver and back. It asks the {@link Planner} what to do, answers a dry run with the
@@ -54,11 +55,12 @@ public final class RebindEngine implements AutoCloseable {
     });
     private volatile boolean closing;
 
-    public RebindEngine(Sysfs sysfs, Supplier<AliasIndex> index, ModuleLoader modules, DriverWaiter waiter, JournalStore journal) {
+    public RebindEngine(Sysfs sysfs, Supplier<AliasIndex> index, ModuleLoader modules, DriverWaiter waiter, JournalStore journal,
+                        HostUseScanner hostUses) {
         this.sysfs = sysfs;
         this.index = index;
         this.modules = modules;
-        this.planner = new Planner(sysfs, index);
+        this.planner = new Planner(sysfs, index, hostUses);
         ProbeWait probeWait = new ProbeWait(waiter);
         Rollback rollback = new Rollback(sysfs, calls, probeWait);
         this.executor = new Executor(sysfs, calls, probeWait, rollback, journal, d -> index.get().isVfioModule(d));
@@ -82,6 +84,11 @@ public final class RebindEngine implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** Who uses the device and its group's other endpoints, one line each (empty when nothing does). */
+    public List<String> users(DeviceName device) throws BindingException {
+        return planner.users(device);
     }
 
     /** Whether the device sits on a vfio driver now. */

@@ -1,5 +1,6 @@
 package org.vfiod.daemon.bus;
 
+import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.model.DeviceState;
@@ -34,5 +35,9 @@ final class DeviceObject {
 
     String restore(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
         return mutations.restore(caller, device.name(), options);
+    }
+
+    List<String> users(DeviceState device) {
+        return mutations.users(device.name());
     }
 }

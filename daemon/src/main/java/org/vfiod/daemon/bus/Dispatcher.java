@@ -110,7 +110,7 @@ final class Dispatcher implements BusLink.Incoming {
         else run(call, introspect, path);
     }
 
-    /** A read at once, on this thread; a mutation on the slow pool, with its caller and the action it needs. */
+    /** A read at once, on this thread; an examination and a mutation on the slow pool, with its caller and the action it needs. */
     private void run(MethodCall call, Member member, Object target) {
         if (member.access() instanceof Mutates w) {
             Caller caller = new Caller(call.getSource(), w.action());
@@ -118,6 +118,12 @@ final class Dispatcher implements BusLink.Incoming {
                 slowPool.execute(() -> invoke(call, member, target, caller));
             } catch (RejectedExecutionException e) {
                 reply(call, new Error.Busy("vfiod is stopping; nothing was changed"));
+            }
+        } else if (member.access() instanceof MemberTable.Examines) {
+            try {
+                slowPool.execute(() -> invoke(call, member, target, null));
+            } catch (RejectedExecutionException e) {
+                reply(call, new Error.Busy("vfiod is stopping"));
             }
         } else {
             invoke(call, member, target, null);

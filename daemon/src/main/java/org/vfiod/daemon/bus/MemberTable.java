@@ -53,6 +53,17 @@ final class MemberTable {
         }
     }
 
+    /**
+     * Reads the machine beyond vfiod's own state (all of /proc, say), which takes time: runs on the slow pool, so the
+     * reader thread stays free for the cheap reads; needs no authorization.
+     */
+    record Examines(ReadHandler handler) implements Access {
+        @Override
+        public Object invoke(Object target, Object[] args, Caller caller) {
+            return handler.invoke(target, args);
+        }
+    }
+
     /** Changes the machine: runs on the slow pool, and only under {@code action}; none named, it is refused. */
     record Mutates(String action, MutationHandler handler) implements Access {
         boolean namesAction() {
@@ -85,6 +96,10 @@ final class MemberTable {
 
     static Member reads(String iface, String name, String in, String out, ReadHandler handler) {
         return new Member(iface, name, in, out, new Reads(handler));
+    }
+
+    static Member examines(String iface, String name, String in, String out, ReadHandler handler) {
+        return new Member(iface, name, in, out, new Examines(handler));
     }
 
     static Member mutates(String iface, String name, String in, String out, String action, MutationHandler handler) {
@@ -129,6 +144,7 @@ final class MemberTable {
                         (t, a, c) -> d.rebind((DeviceState) t, c, options(a[0]))),
                 mutates(Device.INTERFACE, "Restore", "a{sv}", "s", Actions.REBIND,
                         (t, a, c) -> d.restore((DeviceState) t, c, options(a[0]))),
+                examines(Device.INTERFACE, "Users", "", "as", (t, a) -> d.users((DeviceState) t)),
                 reads(PROPERTIES, "Get", "ss", "v", (t, a) -> d.get((DeviceState) t, (String) a[0], (String) a[1])),
                 reads(PROPERTIES, "GetAll", "s", "a{sv}", (t, a) -> d.getAll((DeviceState) t, (String) a[0])),
                 reads(PROPERTIES, "Set", "ssv", "", (t, a) -> {

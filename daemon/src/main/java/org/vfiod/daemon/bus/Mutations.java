@@ -1,5 +1,6 @@
 package org.vfiod.daemon.bus;
 
+import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.sysfs.DeviceName;
@@ -17,6 +18,12 @@ public interface Mutations {
     String rebind(Caller caller, DeviceName device, Map<String, Variant<?>> options);
 
     String restore(Caller caller, DeviceName device, Map<String, Variant<?>> options);
+
+    /**
+     * Who uses the device and the endpoints that would move with it, one line each, as InUse names them: not a
+     * change, but it reads all of /proc, so it runs where the changes run.
+     */
+    List<String> users(DeviceName device);
 
     /** Reads the alias sources again and makes the new index the one in use. */
     void reload(Caller caller);

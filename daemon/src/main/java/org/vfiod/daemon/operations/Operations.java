@@ -85,6 +85,17 @@ public final class Operations implements Mutations {
     }
 
     @Override
+    public List<String> users(DeviceName device) {
+        return withSlot(() -> {
+            try {
+                return engine.users(device);
+            } catch (BindingException e) {
+                throw toDBus(e);
+            }
+        });
+    }
+
+    @Override
     public void reload(Caller caller) {
         withSlot(() -> {
             authorize(caller.busName(), caller.action(), true);

@@ -30,6 +30,8 @@ public final class SimulatedVfiod {
         // the logger is made here, not in a static field: Main sets the log level first
         LoggerFactory.getLogger(SimulatedVfiod.class)
                 .warn("{} is a simulated sysfs: kernel writes and module loads are simulated", sysfsRoot);
-        return new Kernel(kernel, kernel, root -> Optional.of(new SimulatedEventSource(root, true)));
+        // a simulated host has no real block nodes to open exclusively, and its IPv4 addresses are a file beside the tree
+        return new Kernel(kernel, kernel, root -> Optional.of(new SimulatedEventSource(root, true)),
+                SimulatedHost::scanner);
     }
 }

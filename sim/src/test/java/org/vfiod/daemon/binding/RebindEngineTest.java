@@ -206,11 +206,44 @@ class RebindEngineTest {
     }
 
     @Test
+    void aNicThatIsUpWithAnAddressIsInUseEvenForADryRunAndForceTakesIt() throws Exception {
+        org.vfiod.daemon.usage.FakeHost host = new org.vfiod.daemon.usage.FakeHost(m.sim.root(), dir.resolve("host"));
+        Path nic = m.sysfs.deviceDir(NIC).orElseThrow();
+        org.vfiod.daemon.usage.FakeHost.netInterface(nic, "enp3s0", 2, true);
+        Files.writeString(m.sim.root().resolve(".vfiod-sim/ipv4"), "2 192.0.2.10/24\n");
+        host.ipv4DefaultRoute("enp3s0");
+        TreeMap<String, String> before = m.snapshot();
+        String expected = "enp3s0 is up with 192.0.2.10/24 and carries the default route; nothing was changed: stop using it "
+                + "first, or pass force";
+        assertEquals(expected, assertThrows(BindingException.InUse.class, () -> m.engine.rebind(NIC, opts())).getMessage());
+        assertEquals(expected, assertThrows(BindingException.InUse.class, () -> m.engine.rebind(NIC, opts().withDryRun(true))).getMessage());
+        assertEquals(List.of("enp3s0 is up with 192.0.2.10/24 and carries the default route"), m.engine.users(NIC));
+        assertEquals("", SimulatedMachine.diff(before, m.snapshot()));
+        assertEquals("vfio-pci", m.engine.rebind(NIC, opts().withForce(true)).driver());
+    }
+
+    @Test
+    void aRestoreWhileAVmHoldsTheDeviceIsInUseAndGoesOnceItLetsGo() throws Exception {
+        org.vfiod.daemon.usage.FakeHost host = new org.vfiod.daemon.usage.FakeHost(m.sim.root(), dir.resolve("host"));
+        m.engine.rebind(NIC, opts());
+        host.process(4321, "qemu-system-x86_64", org.vfiod.daemon.usage.FakeHost.HOST_NAMESPACE);
+        host.open(4321, 27, "/dev/vfio/3");
+        TreeMap<String, String> before = m.snapshot();
+        BindingException.InUse e = assertThrows(BindingException.InUse.class, () -> m.engine.restore(NIC, opts()));
+        assertTrue(e.getMessage().startsWith("/dev/vfio/3 is open by pid 4321 (qemu-system-x86_64)"), e.getMessage());
+        assertEquals("", SimulatedMachine.diff(before, m.snapshot()));
+        assertEquals("vfio-pci", m.driver("0000:03:00.0"));
+        // the VM exits
+        Files.delete(dir.resolve("host/proc/4321/fd/27"));
+        assertEquals("e1000e", m.engine.restore(NIC, opts()).driver());
+    }
+
+    @Test
     void theBootVgaDeviceNeedsForce() throws Exception {
         TreeMap<String, String> before = m.snapshot();
         BindingException.InUse e = assertThrows(BindingException.InUse.class, () -> m.engine.rebind(IGPU, opts()));
         assertEquals("0000:00:02.0 is the boot VGA device: efi-framebuffer.0 and vtcon1 (the framebuffer console) scan out "
-                + "of it; pass force to take it anyway", e.getMessage());
+                + "of it; nothing was changed: stop using it first, or pass force", e.getMessage());
         assertEquals(before, m.snapshot());
         assertEquals("vfio-pci", m.engine.rebind(IGPU, opts().withForce(true)).driver());
     }

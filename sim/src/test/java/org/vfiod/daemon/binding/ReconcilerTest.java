@@ -52,7 +52,7 @@ class ReconcilerTest {
     }
 
     private Plan plan(DeviceName address, BindOptions options, boolean toVfio) throws Exception {
-        Planner planner = new Planner(m.sysfs, () -> m.index);
+        Planner planner = new Planner(m.sysfs, () -> m.index, org.vfiod.daemon.sim.SimulatedHost.scanner(m.sysfs.root(), dir.resolve("host")));
         Planner.Decision d = toVfio ? planner.rebind(address, options) : planner.restore(address, options);
         return assertInstanceOf(Planner.Decision.Move.class, d).plan();
     }

@@ -39,7 +39,8 @@ final class SimulatedMachine implements AutoCloseable {
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
         kernel = new SimulatedKernel(sim.root());
         sysfs = new Sysfs(sim.root(), kernel);
-        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new JournalStore(dir.resolve("run/journal")));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new JournalStore(dir.resolve("run/journal")),
+                org.vfiod.daemon.sim.SimulatedHost.scanner(sim.root(), dir.resolve("host")));
     }
 
     Device device(String address) throws IOException {

@@ -52,7 +52,8 @@ class DeviceEventsTest {
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")),
+                org.vfiod.daemon.sim.SimulatedHost.scanner(sysfs.root(), dir.resolve("host")));
         heard = new RecordingListener();
         registry = new DeviceRegistry(sysfs, () -> index, engine::onVfioDriver, HardwareNames.NONE, d -> false, a -> "");
         registry.listen(heard);

@@ -50,7 +50,8 @@ class PersistenceTest {
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n");
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
-        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")));
+        engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new org.vfiod.daemon.binding.JournalStore(dir.resolve("run/journal")),
+                org.vfiod.daemon.sim.SimulatedHost.scanner(sysfs.root(), dir.resolve("host")));
         config = dir.resolve("etc");
         udev = dir.resolve("udev");
         persistence = new Persistence(new RuleStore(config), sysfs, engine, () -> index, Optional.of(udev), changed::add);

@@ -21,9 +21,9 @@ class SimulatedHostUseTest {
         SimulatedSysfs sim = SimulatedSysfs.sampleMachine(dir.resolve("sys"));
         Sysfs sysfs = new Sysfs(sim.root(), (file, value) -> { });
         FakeHost host = new FakeHost(sysfs.root(), dir);
-        Path gpu = sysfs.deviceDir(PciAddress.require("0000:01:00.0")).orElseThrow();
-        Path nic = sysfs.deviceDir(PciAddress.require("0000:03:00.0")).orElseThrow();
-        Path vf = sysfs.deviceDir(PciAddress.require("0000:04:00.1")).orElseThrow();
+        Path gpu = sysfs.deviceDir(PciAddress.require("0000:01:00.0").toDeviceName()).orElseThrow();
+        Path nic = sysfs.deviceDir(PciAddress.require("0000:03:00.0").toDeviceName()).orElseThrow();
+        Path vf = sysfs.deviceDir(PciAddress.require("0000:04:00.1").toDeviceName()).orElseThrow();
         FakeHost.node(gpu.resolve("drm/card1"), "226:1", "dri/card1", null);
         FakeHost.netInterface(nic, "enp3s0", 2, true);
         host.ipv4Address(2, "192.168.1.20/24");
