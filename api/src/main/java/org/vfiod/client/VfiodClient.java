@@ -48,6 +48,11 @@ public final class VfiodClient implements AutoCloseable {
     }
 
     /** Every device in one round trip, through the ObjectManager. */
+    /** Who uses the device at {@code path} and its group's other endpoints, one line each (Device.Users). */
+    public List<String> users(String path) throws DBusException {
+        return List.copyOf(connection.getRemoteObject(Manager.BUS_NAME, path, org.vfiod1.Device.class).Users());
+    }
+
     public List<DeviceInfo> devices() throws DBusException {
         var om = connection.getRemoteObject(Manager.BUS_NAME, Manager.PATH, org.freedesktop.dbus.interfaces.ObjectManager.class);
         return om.GetManagedObjects().entrySet().stream()

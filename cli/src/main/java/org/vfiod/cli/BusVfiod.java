@@ -56,6 +56,11 @@ final class BusVfiod implements Vfiod {
     }
 
     @Override
+    public List<String> users(String address) throws DBusException {
+        return client.users(client.devicePath(address));
+    }
+
+    @Override
     public String rebind(String address, RebindOptions options) {
         MethodCall.setDefaultTimeout(replyTimeout(options));
         try {

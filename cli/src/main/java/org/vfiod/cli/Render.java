@@ -28,6 +28,11 @@ final class Render {
     }
 
     static String show(DeviceInfo d) {
+        return show(d, List.of());
+    }
+
+    /** The device, and who uses it (the host or a VM): what would stop a move, one line each. */
+    static String show(DeviceInfo d, List<String> users) {
         StringBuilder b = new StringBuilder();
         b.append(Exit.oneLine(d.address())).append("  ").append(Exit.oneLine(name(d))).append('\n');
         line(b, "object path", d.path());
@@ -45,6 +50,11 @@ final class Render {
         line(b, "boot VGA", yesNo(d.bootVga()));
         line(b, "persistent", yesNo(d.persistent()));
         line(b, "state", d.state());
+        if (users.isEmpty()) line(b, "used by", "nothing");
+        for (int i = 0; i < users.size(); i++) {
+            if (i == 0) line(b, "used by", users.get(i));
+            else b.append(" ".repeat(2 + 18)).append(Exit.oneLine(users.get(i))).append('\n');
+        }
         return b.toString();
     }
 

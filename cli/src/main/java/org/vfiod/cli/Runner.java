@@ -69,8 +69,14 @@ final class Runner {
 
     private int show(String address) throws Exception {
         DeviceInfo d = vfiod().device(address);
-        if (json) out.println(Json.write(Render.json(d)));
-        else out.print(Render.show(d));
+        List<String> users = vfiod().users(address);
+        if (json) {
+            Map<String, Object> m = Render.json(d);
+            m.put("users", users);
+            out.println(Json.write(m));
+        } else {
+            out.print(Render.show(d, users));
+        }
         return Exit.OK;
     }
 

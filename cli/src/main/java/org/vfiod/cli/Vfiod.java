@@ -19,6 +19,9 @@ interface Vfiod extends AutoCloseable {
     /** One device by its canonical address; NoSuchDevice when there is none. */
     DeviceInfo device(String address) throws DBusException;
 
+    /** Who uses the device and its IOMMU group's other endpoints, one line each (what InUse would name). */
+    List<String> users(String address) throws DBusException;
+
     /** The device's driver after the call ("" for none). */
     String rebind(String address, RebindOptions options) throws DBusException;
 

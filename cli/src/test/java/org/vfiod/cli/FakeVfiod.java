@@ -53,6 +53,17 @@ final class FakeVfiod implements Vfiod {
         return d;
     }
 
+    /** What {@link #users} answers, by address (nothing when absent). */
+    final Map<String, List<String>> users = new java.util.HashMap<>();
+
+    @Override
+    public List<String> users(String address) {
+        calls.add(new Call("users", address, null));
+        maybeFail();
+        if (!devices.containsKey(address)) throw new Error.NoSuchDevice("no PCI device " + address);
+        return users.getOrDefault(address, List.of());
+    }
+
     @Override
     public String rebind(String address, RebindOptions options) {
         Call c = new Call("rebind", address, options);

@@ -75,7 +75,7 @@ class RenderTest {
         assertTrue(s.contains("\n  class:            040300 (Multimedia controller)\n"), s);
         assertTrue(s.contains("\n  IOMMU group:      1: 0000:00:01.0 0000:01:00.0 0000:01:00.1\n"), s);
         assertTrue(s.contains("\n  driver override:  -\n"), s);
-        assertTrue(s.endsWith("  state:            host\n"), s);
+        assertTrue(s.endsWith("  state:            host\n  used by:          nothing\n"), s);
     }
 
     @Test

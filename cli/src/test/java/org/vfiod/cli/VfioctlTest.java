@@ -94,6 +94,23 @@ class VfioctlTest {
     }
 
     @Test
+    void show_names_who_uses_the_device_and_in_use_exits_6() {
+        assertEquals(0, run("show", "03:00.0"));
+        assertTrue(out.contains("\n  used by:          nothing\n"), out);
+        fake.users.put("0000:03:00.0", List.of("enp3s0 is up with 10.0.0.5/24 and carries the default route",
+                "/dev/vfio/3 is open by pid 4321 (qemu-system-x86_64)"));
+        assertEquals(0, run("show", "03:00.0"));
+        assertTrue(out.endsWith("\n  used by:          enp3s0 is up with 10.0.0.5/24 and carries the default route\n"
+                + "                    /dev/vfio/3 is open by pid 4321 (qemu-system-x86_64)\n"), out);
+        assertEquals(0, run("--json", "show", "03:00.0"));
+        assertTrue(out.contains("\"users\":[\"enp3s0 is up with 10.0.0.5/24 and carries the default route\","), out);
+        fake.failNext = (new Error.InUse("enp3s0 is up with 10.0.0.5/24; nothing was changed: stop using it first, or pass force"));
+        assertEquals(6, run("rebind", "03:00.0"));
+        assertOneErrorLine("in use, nothing was changed: enp3s0 is up with 10.0.0.5/24; nothing was changed: stop using it first, "
+                + "or pass force (stop using it first; --force takes it anyway, an admin's decision)");
+    }
+
+    @Test
     void no_such_device_exits_2() {
         assertEquals(2, run("show", "0000:0b:00.0"));
         assertOneErrorLine("no PCI device 0000:0b:00.0");
