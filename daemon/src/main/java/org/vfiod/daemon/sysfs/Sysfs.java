@@ -109,10 +109,13 @@ public final class Sysfs {
                 }
             }
             Collections.sort(virtfns);
-            return Optional.of(new PciDevice(address,
-                    attr(dir, "modalias").orElse(""),
-                    hex(dir, "vendor"), hex(dir, "device"), hex(dir, "class"),
-                    hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device"),
+            String modalias = attr(dir, "modalias").orElse("");
+            int[] ids = idsOf(modalias);
+            if (ids == null) {
+                ids = new int[] {hex(dir, "vendor"), hex(dir, "device"), hex(dir, "class"),
+                        hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device")};
+            }
+            return Optional.of(new PciDevice(address, modalias, ids[0], ids[1], ids[2], ids[3], ids[4],
                     linkName(dir.resolve("driver")),
                     attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)")),
                     group, members,
@@ -352,6 +355,39 @@ public final class Sysfs {
         byte[] out = new byte[buf.position()];
         buf.flip().get(out);
         return out;
+    }
+
+    /**
+     * Vendor, device, class, subsystem vendor and subsystem device from a PCI modalias as the kernel writes it
+     * ({@code pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X}, from the same fields as those five attributes), or null
+     * for anything else (then the attributes are read): five reads fewer per device.
+     */
+    static int[] idsOf(String modalias) {
+        if (modalias.length() != 53 || !modalias.startsWith("pci:v") || modalias.charAt(13) != 'd'
+                || !modalias.startsWith("sv", 22) || !modalias.startsWith("sd", 32) || !modalias.startsWith("bc", 42)
+                || !modalias.startsWith("sc", 46) || modalias.charAt(50) != 'i') {
+            return null;
+        }
+        long vendor = upperHex(modalias, 5, 13), device = upperHex(modalias, 14, 22), subVendor = upperHex(modalias, 24, 32),
+                subDevice = upperHex(modalias, 34, 42), base = upperHex(modalias, 44, 46), sub = upperHex(modalias, 48, 50),
+                prog = upperHex(modalias, 51, 53);
+        if ((vendor | device | subVendor | subDevice | base | sub | prog) < 0 || vendor > 0xffff || device > 0xffff
+                || subVendor > 0xffff || subDevice > 0xffff) {
+            return null;
+        }
+        return new int[] {(int) vendor, (int) device, (int) (base << 16 | sub << 8 | prog), (int) subVendor, (int) subDevice};
+    }
+
+    /** The value of the upper-case hex digits in {@code s[from, to)}, or -1. */
+    private static long upperHex(String s, int from, int to) {
+        long v = 0;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return -1;
+            v = v << 4 | d;
+        }
+        return v;
     }
 
     private int hex(Path dir, String name) throws IOException {

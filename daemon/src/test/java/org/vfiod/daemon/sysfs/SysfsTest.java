@@ -55,6 +55,38 @@ class SysfsTest {
     }
 
     @Test
+    void theIdsComeFromTheModaliasAsFromTheirAttributes() throws Exception {
+        assertEquals(List.of(0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f),
+                java.util.Arrays.stream(Sysfs.idsOf("pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00")).boxed().toList());
+        assertEquals(List.of(0xffff, 0xffff, 0xffffff, 0xffff, 0xffff),
+                java.util.Arrays.stream(Sysfs.idsOf("pci:v0000FFFFd0000FFFFsv0000FFFFsd0000FFFFbcFFscFFiFF")).boxed().toList());
+        // anything but the kernel's exact format: the attributes are read instead
+        for (String other : List.of("", "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i0",
+                "pci:v00008086d000010d3sv00008086sd0000A01Fbc02sc00i00", "pci:v00018086d000010D3sv00008086sd0000A01Fbc02sc00i00",
+                "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00x00", "usb:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00",
+                "pci:v-0008086d000010D3sv00008086sd0000A01Fbc02sc00i00")) {
+            assertEquals(null, Sysfs.idsOf(other), other);
+        }
+        // on every device of the sample machine, the same figures as the five attributes
+        SimulatedSysfs.sampleMachine(dir);
+        Sysfs sysfs = new Sysfs(dir, new SimulatedKernel(dir));
+        for (PciDevice d : sysfs.readAll()) {
+            Path dev = dir.resolve("bus/pci/devices").resolve(d.address().toString());
+            assertEquals(List.of(d.vendorId(), d.deviceId(), d.classCode(), d.subsystemVendorId(), d.subsystemDeviceId()),
+                    java.util.stream.Stream.of("vendor", "device", "class", "subsystem_vendor", "subsystem_device")
+                            .map(a -> Integer.parseInt(read(dev.resolve(a)).substring(2), 16)).toList(), d.address().toString());
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void readsEveryAttributeOfADevice() throws Exception {
         SimulatedSysfs sim = SimulatedSysfs.sampleMachine(dir);
         Sysfs sysfs = new Sysfs(dir, new SimulatedKernel(dir));
