@@ -53,6 +53,12 @@ public final class Main {
         }
         // must be set before the first logger exists
         System.setProperty("vfiod.log.level", options.logLevel().toUpperCase(java.util.Locale.ROOT));
+        // logging set up directly (see LogProvider), unless someone names another provider; slf4j announces a
+        // named provider on stderr at its default verbosity, so that is lowered to warnings unless set
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", LogProvider.class.getName());
+            if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
         Kernel k;
         try {
             k = kernel.open(options.sysfsRoot());

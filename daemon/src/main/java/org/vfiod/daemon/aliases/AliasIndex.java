@@ -192,32 +192,113 @@ public final class AliasIndex {
             }
         }
 
+        /**
+         * modules.alias: tens of thousands of lines, a handful of them {@code vfio_}. It is read once at start, before
+         * the JIT has compiled anything: {@link #skipPlain} passes over the lines that need nothing in one loop over
+         * the bytes, which the JIT compiles (on-stack replacement) early in the file; only the lines it stops at, the
+         * {@code vfio_} aliases and any malformed line, are looked at here. On the bytes (the file is ISO 8859-1
+         * text), not a String copy.
+         */
         void readModulesAlias(Path file) throws AliasSourceException {
-            String text = read(file);
-            int lineNo = 0, pos = 0, n = text.length();
+            byte[] text = readBytes(file);
+            int n = text.length;
+            int lineNo = 0, pos = skipPlain(text, 0, n);
             while (pos < n) {
-                int end = text.indexOf('\n', pos);
-                if (end < 0) end = n;
-                lineNo++;
-                int s = pos;
-                while (s < end && isBlank(text.charAt(s))) s++;
-                pos = end + 1;
-                if (s == end || text.charAt(s) == '#') continue;
-                if (!text.startsWith("alias", s) || s + 5 >= end || !isBlank(text.charAt(s + 5))) {
+                lineNo += skipped + 1;
+                int end = lineEnd(text, pos, n);
+                int p = patternStart(text, pos, end);
+                pos = skipPlain(text, end + 1, n);
+                if (p == BLANK_OR_COMMENT) continue;
+                if (p == NOT_ALIAS) {
                     problem(file, lineNo, "not an alias line");
                     continue;
                 }
-                int p = s + 5;
-                while (p < end && isBlank(text.charAt(p))) p++;
-                // only vfio_ lines are tokenized in full: they are a handful among tens of thousands
-                if (!text.startsWith(VFIO_PREFIX, p) && !text.startsWith("vfio-", p)) {
+                if (!isVfio(text, p, end)) {
                     if (countTokens(text, p, end) != 2) problem(file, lineNo, "alias needs exactly a pattern and a module");
                     continue;
                 }
-                String[] tok = text.substring(p, end).strip().split("\\s+");
+                String[] tok = new String(text, p, end - p, StandardCharsets.ISO_8859_1).strip().split("\\s+");
                 if (tok.length != 2) problem(file, lineNo, "alias needs exactly a pattern and a module");
                 else add(tok[0], tok[1], AliasSource.MODULES_ALIAS, file, lineNo);
             }
+        }
+
+        /** Lines {@link #skipPlain} passed over in its last call. */
+        private int skipped;
+
+        /**
+         * The start of the first line from {@code pos} on that needs a look: a {@code vfio_} alias or a malformed
+         * line; past {@code n} if none. Blank lines, comments and well-formed other aliases ({@code alias}, blanks, two
+         * tokens) are passed over and counted in {@link #skipped}. One method with its loops written out, not calls
+         * per line: its backward branches are what gets it compiled while it runs.
+         */
+        private int skipPlain(byte[] t, int pos, int n) {
+            int lines = 0;
+            while (pos < n) {
+                int i = pos;
+                byte c = 0;
+                while (i < n && ((c = t[i]) == ' ' || c == '\t' || c == '\r')) i++;
+                if (i < n && c == '#') {
+                    while (i < n && t[i] != '\n') i++;
+                } else if (i < n && c != '\n') {
+                    if (i + 5 >= n || c != 'a' || t[i + 1] != 'l' || t[i + 2] != 'i' || t[i + 3] != 'a' || t[i + 4] != 's'
+                            || !((c = t[i + 5]) == ' ' || c == '\t' || c == '\r')) {
+                        break;
+                    }
+                    i += 6;
+                    while (i < n && ((c = t[i]) == ' ' || c == '\t' || c == '\r')) i++;
+                    if (i + 5 <= n && t[i] == 'v' && t[i + 1] == 'f' && t[i + 2] == 'i' && t[i + 3] == 'o'
+                            && ((c = t[i + 4]) == '_' || c == '-')) {
+                        break;
+                    }
+                    int tokens = 0;
+                    boolean in = false;
+                    while (i < n && (c = t[i]) != '\n') {
+                        boolean blank = c == ' ' || c == '\t' || c == '\r';
+                        if (!blank && !in) tokens++;
+                        in = !blank;
+                        i++;
+                    }
+                    if (tokens != 2) break;
+                }
+                lines++;
+                pos = i + 1;
+            }
+            skipped = lines;
+            return pos;
+        }
+
+        private static final int BLANK_OR_COMMENT = -1, NOT_ALIAS = -2;
+
+        /** The end of the line that starts at {@code from}: its newline, or {@code n}. */
+        private static int lineEnd(byte[] text, int from, int n) {
+            for (int i = from; i < n; i++) {
+                if (text[i] == '\n') return i;
+            }
+            return n;
+        }
+
+        /**
+         * Where the pattern of an {@code alias} line starts (after {@code alias} and blanks); {@link #BLANK_OR_COMMENT},
+         * or {@link #NOT_ALIAS} for a line that does not start with {@code alias} and a blank.
+         */
+        private static int patternStart(byte[] text, int from, int end) {
+            int s = from;
+            while (s < end && isBlank(text[s])) s++;
+            if (s == end || text[s] == '#') return BLANK_OR_COMMENT;
+            if (s + 5 >= end || text[s] != 'a' || text[s + 1] != 'l' || text[s + 2] != 'i' || text[s + 3] != 'a'
+                    || text[s + 4] != 's' || !isBlank(text[s + 5])) {
+                return NOT_ALIAS;
+            }
+            int p = s + 5;
+            while (p < end && isBlank(text[p])) p++;
+            return p;
+        }
+
+        /** {@code vfio_} or {@code vfio-} at {@code p}. */
+        private static boolean isVfio(byte[] text, int p, int end) {
+            return p + 5 <= end && text[p] == 'v' && text[p + 1] == 'f' && text[p + 2] == 'i' && text[p + 3] == 'o'
+                    && (text[p + 4] == '_' || text[p + 4] == '-');
         }
 
         void readBuiltinModinfo(Path file) throws AliasSourceException {
@@ -267,19 +348,27 @@ public final class AliasIndex {
             }
         }
 
+        private static byte[] readBytes(Path file) throws AliasSourceException {
+            try {
+                return Files.readAllBytes(file);
+            } catch (IOException e) {
+                throw new AliasSourceException(file, e);
+            }
+        }
+
         private static boolean endsWithBackslash(CharSequence s) {
             return s.length() > 0 && s.charAt(s.length() - 1) == '\\';
         }
 
-        private static boolean isBlank(char c) {
+        private static boolean isBlank(byte c) {
             return c == ' ' || c == '\t' || c == '\r';
         }
 
-        private static int countTokens(String s, int from, int to) {
+        private static int countTokens(byte[] s, int from, int to) {
             int count = 0;
             boolean in = false;
             for (int i = from; i < to; i++) {
-                boolean blank = isBlank(s.charAt(i));
+                boolean blank = isBlank(s[i]);
                 if (!blank && !in) count++;
                 in = !blank;
             }

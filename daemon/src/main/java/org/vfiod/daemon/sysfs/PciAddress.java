@@ -77,6 +77,21 @@ public record PciAddress(int domain, int bus, int device, int function) implemen
         return new DeviceName(KernelBus.PCI.id(), toString());
     }
 
+    /*
+     * equals and hashCode by hand, with the record's meaning: the generated ones are bound at their first call
+     * (ObjectMethods' bootstrap spins some 30 method-handle classes, about 15 ms of a start, when the registry first
+     * hashes an address).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PciAddress a && a.domain == domain && a.bus == bus && a.device == device && a.function == function;
+    }
+
+    @Override
+    public int hashCode() {
+        return ((domain * 31 + bus) * 31 + device) * 31 + function;
+    }
+
     /** The order of the canonical text (fixed-width hex), without building it. */
     @Override
     public int compareTo(PciAddress o) {

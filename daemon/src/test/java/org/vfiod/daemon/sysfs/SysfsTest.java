@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +50,21 @@ class SysfsTest {
     void driverNamesThatCouldEscapeAreRejected(String name) {
         assertFalse(DriverName.isValid(name), name);
         assertThrows(IllegalArgumentException.class, () -> new DriverName(name));
+    }
+
+    @Test
+    void theIdsComeFromTheModaliasAsFromTheirAttributes() throws Exception {
+        assertEquals(List.of(0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f),
+                java.util.Arrays.stream(Sysfs.idsOf("pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00")).boxed().toList());
+        assertEquals(List.of(0xffff, 0xffff, 0xffffff, 0xffff, 0xffff),
+                java.util.Arrays.stream(Sysfs.idsOf("pci:v0000FFFFd0000FFFFsv0000FFFFsd0000FFFFbcFFscFFiFF")).boxed().toList());
+        // anything but the kernel's exact format: the attributes are read instead
+        for (String other : List.of("", "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i0",
+                "pci:v00008086d000010d3sv00008086sd0000A01Fbc02sc00i00", "pci:v00018086d000010D3sv00008086sd0000A01Fbc02sc00i00",
+                "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00x00", "usb:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00",
+                "pci:v-0008086d000010D3sv00008086sd0000A01Fbc02sc00i00")) {
+            assertEquals(null, Sysfs.idsOf(other), other);
+        }
     }
 
     @Test

@@ -51,6 +51,22 @@ class SysfsTreeTest {
     }
 
     @Test
+    void theIdsFromTheModaliasAreThoseOfTheFiveAttributesOnEveryDevice() throws Exception {
+        SimulatedSysfs.sampleMachine(dir);
+        Sysfs sysfs = new Sysfs(dir, new SimulatedKernel(dir));
+        for (Device d : sysfs.readAll()) {
+            PciInfo p = d.pci().orElseThrow();
+            Path dev = dir.resolve("bus/pci/devices").resolve(d.name().name());
+            List<Integer> files = new java.util.ArrayList<>();
+            for (String a : List.of("vendor", "device", "class", "subsystem_vendor", "subsystem_device")) {
+                files.add(Integer.parseInt(Files.readString(dev.resolve(a)).strip().substring(2), 16));
+            }
+            assertEquals(files, List.of(p.vendorId(), p.deviceId(), p.classCode(), p.subsystemVendorId(), p.subsystemDeviceId()),
+                    d.name().toString());
+        }
+    }
+
+    @Test
     void theModuleNameLeadsToTheDriverName() throws Exception {
         SimulatedSysfs.sampleMachine(dir);
         SimulatedKernel kernel = new SimulatedKernel(dir);
