@@ -98,6 +98,7 @@ inst 0644 $pkg/dbus/org.vfiod.conf usr/share/dbus-1/system.d/org.vfiod.conf
 inst 0644 $pkg/dbus/org.vfiod.service usr/share/dbus-1/system-services/org.vfiod.service
 inst 0644 $pkg/polkit/org.vfiod.policy usr/share/polkit-1/actions/org.vfiod.policy
 inst 0644 $pkg/polkit/50-vfiod-group.rules usr/share/doc/vfiod/examples/50-vfiod-group.rules
+inst 0644 $pkg/polkit/49-vfiod-scoped.rules.example usr/share/doc/vfiod/examples/49-vfiod-scoped.rules.example
 inst 0644 systemd/vfiod.service lib/systemd/system/vfiod.service
 inst 0644 systemd/vfiod-rebind@.service lib/systemd/system/vfiod-rebind@.service
 inst 0644 $pkg/etc/vfiod/devices.d/README etc/vfiod/devices.d/README

@@ -55,6 +55,7 @@ declare -A expected=(
     [/usr/share/dbus-1/system-services/org.vfiod.service]=644
     [/usr/share/polkit-1/actions/org.vfiod.policy]=644
     [/usr/share/doc/vfiod/examples/50-vfiod-group.rules]=644
+    [/usr/share/doc/vfiod/examples/49-vfiod-scoped.rules.example]=644
     [/usr/share/doc/vfiod/copyright]=644
     [/usr/share/doc/vfiod/changelog.Debian.gz]=644
     [/usr/share/lintian/overrides/vfiod]=644

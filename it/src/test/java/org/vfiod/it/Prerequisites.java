@@ -17,6 +17,9 @@ public final class Prerequisites {
     static final List<String> TOOLS = List.of("dbus-daemon", "busctl", "gdbus", "setpriv");
     static final Path ACTIONS = Path.of("/usr/share/polkit-1/actions/org.vfiod.policy");
     static final Path TEST_RULE = Path.of("/etc/polkit-1/rules.d/50-vfiod-test.rules");
+    /** Scopes by a detail vfiod passes to polkit (PolkitDetailsIT); harmless to the other tests. */
+    static final Path SCOPED_TEST_RULE = Path.of("/etc/polkit-1/rules.d/49-vfiod-scoped-test.rules");
+    static final String SCOPED_RULE_SOURCE = "packaging/polkit/49-vfiod-scoped.rules.example";
 
     private static List<String> missing;
 
@@ -50,6 +53,9 @@ public final class Prerequisites {
         if (!sameContent(Harness.projectRoot().resolve("packaging/polkit/50-vfiod-group.rules"), TEST_RULE)) {
             out.add(TEST_RULE + " (it was there when the suite started)");
         }
+        if (!sameContent(Harness.projectRoot().resolve(SCOPED_RULE_SOURCE), SCOPED_TEST_RULE)) {
+            out.add(SCOPED_TEST_RULE + " (it was there when the suite started)");
+        }
         if (out.isEmpty()) return null;
         String message = "the real-components tests need: " + String.join("; ", out) + ". Run `sudo scripts/setup-test-system` again.";
         if ("true".equalsIgnoreCase(System.getenv("CI"))) throw new AssertionFailedError("CI=true and " + message);
@@ -78,6 +84,9 @@ public final class Prerequisites {
         // /etc/polkit-1/rules.d is readable by root and polkitd only
         Path rule = Harness.projectRoot().resolve("packaging/polkit/50-vfiod-group.rules");
         if (isRoot() && !sameContent(rule, TEST_RULE)) out.add(TEST_RULE + " installed and equal to packaging/polkit/50-vfiod-group.rules");
+        if (isRoot() && !sameContent(Harness.projectRoot().resolve(SCOPED_RULE_SOURCE), SCOPED_TEST_RULE)) {
+            out.add(SCOPED_TEST_RULE + " installed and equal to " + SCOPED_RULE_SOURCE);
+        }
         for (User u : User.values()) {
             if (u.account() != null && groupsOf(u.account()) == null) out.add("the user " + u.account());
         }
