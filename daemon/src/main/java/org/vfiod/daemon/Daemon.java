@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.aliases.AliasSources;
+import org.vfiod.daemon.auth.BusCredentials;
 import org.vfiod.daemon.auth.PolkitAuthorizer;
 import java.util.Set;
 import java.util.TreeSet;
@@ -50,7 +51,7 @@ import org.vfiod1.Manager;
 final class Daemon {
     /** Exit codes: systemd restarts on anything but 0. */
     static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
-    /** Rebind, Restore and Reload calls in flight at once; more are refused with Busy. */
+    /** Authorized Rebind, Restore and Reload calls in flight at once, and root's own allowance; see CallLimits. */
     static final int MAX_SLOW_CALLS = 8;
 
     private Daemon() {
@@ -176,14 +177,14 @@ final class Daemon {
                 stopped.countDown();
             }
         });
-        Operations operations = new Operations(engine, new PolkitAuthorizer(link), authPool, registry, MAX_SLOW_CALLS,
-                persistence, index, () -> {
+        Operations operations = new Operations(engine, new PolkitAuthorizer(link), new BusCredentials(link), authPool, registry,
+                MAX_SLOW_CALLS, persistence, index, () -> {
                     try {
                         return AliasIndex.load(sources);
                     } catch (AliasSourceException e) {
                         throw new UncheckedIOException(e);
                     }
-                });
+                }, o.procRoot());
         BusService service = new BusService(link, registry, operations, index::get, sysfs, Options.kernelRelease(), slowPool, name);
         DeviceEvents events = new DeviceEvents(registry, waiter::deviceChanged, persistence::onAdded);
         DeviceEventSource source = kernel.events().open(sysfs.root()).orElse(null);

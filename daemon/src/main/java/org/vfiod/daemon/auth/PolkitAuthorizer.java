@@ -27,12 +27,12 @@ public final class PolkitAuthorizer implements Authorizer {
     }
 
     @Override
-    public AuthResult check(String busName, String actionId, boolean allowInteraction) {
+    public AuthResult check(String busName, String actionId, Map<String, String> details, boolean allowInteraction) {
         try {
             Object subject = new Object[] {"system-bus-name", Map.of("name", new Variant<>(busName))};
             Duration limit = Authorizer.limit(allowInteraction);
             Message reply = link.call(BUS_NAME, PATH, INTERFACE, "CheckAuthorization", limit, "(sa{sv})sa{ss}us",
-                    subject, actionId, Map.<String, String>of(), new UInt32(allowInteraction ? ALLOW_USER_INTERACTION : 0), "");
+                    subject, actionId, Map.copyOf(details), new UInt32(allowInteraction ? ALLOW_USER_INTERACTION : 0), "");
             if (reply instanceof Error e) throw new IllegalStateException(BusLink.describe(e));
             Object[] result = fields(reply.getParameters()[0]);
             boolean authorized = (Boolean) result[0];
