@@ -158,8 +158,13 @@ public final class Env implements AutoCloseable {
      * vfiod: the same daemon and command line, on the simulated kernel.
      */
     public synchronized VfiodProcess startVfiodWith(List<String> args, boolean awaitReady) {
+        return startVfiodWith(List.of(), args, awaitReady);
+    }
+
+    /** Like {@link #startVfiodWith(List, boolean)}, with these JVM options (the unit's heap, say). */
+    public synchronized VfiodProcess startVfiodWith(List<String> jvmOptions, List<String> args, boolean awaitReady) {
         String name = "vfiod-" + (++counter);
-        VfiodProcess v = VfiodProcess.start(name, VfiodProcess.SIMULATED_MAIN, args, dir.resolve(name + ".log"), false);
+        VfiodProcess v = VfiodProcess.start(name, VfiodProcess.SIMULATED_MAIN, jvmOptions, args, dir.resolve(name + ".log"), false);
         daemons.add(v);
         started.push(v);
         if (awaitReady) v.awaitReady();
