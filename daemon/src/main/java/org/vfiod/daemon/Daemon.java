@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.vfiod.daemon.bus.BusLink;
 import org.vfiod.daemon.bus.BusName;
+import org.vfiod.daemon.bus.FatalErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -75,6 +76,8 @@ final class Daemon {
     }
 
     static int run(DaemonOptions o, Kernel kernel) {
+        // an Error on any thread (the bus reader, the event worker, a slow call) ends vfiod, so that systemd restarts it
+        FatalErrors.halting().installAsDefault();
         Phases phase = new Phases();
         // The bus connection (mostly dbus-java's class loading) is made while this thread reads the aliases and the
         // devices. It waits for logging to be set up: dbus-java's loggers made earlier would be slf4j's stand-ins,
