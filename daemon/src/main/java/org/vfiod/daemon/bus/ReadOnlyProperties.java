@@ -26,8 +26,9 @@ final class ReadOnlyProperties {
     }
 
     static Map<String, Variant<?>> getAll(String ownInterface, Map<String, Variant<?>> properties, String iface) {
+        // "" asks for every interface's (the specification); any other than ours is unknown, as Get says too
         if (iface == null || iface.isEmpty()) return properties;
-        if (!ownInterface.equals(iface)) return Map.of();
+        checkInterface(ownInterface, iface);
         return properties;
     }
 
