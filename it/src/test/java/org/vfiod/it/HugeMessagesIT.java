@@ -29,7 +29,7 @@ class HugeMessagesIT {
     void aHugeSetAndHugeRebindsAreRefusedAndVfiodGoesOn(Env env) throws IOException {
         // the heap systemd/vfiod.service gives it: with the tests' larger one the Set of the issue did not wedge
         // vfiod, it only took 8 s to unmarshal
-        VfiodProcess vfiod = env.startVfiodWith(List.of("-Xmx128m"), env.vfiodArgs(env.address(), env.defaultModulesDir()), true);
+        VfiodProcess vfiod = env.startVfiodWith(List.of("-Xmx128m"), java.util.Map.of(), env.vfiodArgs(env.address(), env.defaultModulesDir()), true);
         env.manager(User.ROOT, "ListDevices").assertOk();
         long before = rssKb(vfiod.pid());
 

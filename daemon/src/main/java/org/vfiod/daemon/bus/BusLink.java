@@ -209,6 +209,19 @@ public final class BusLink implements AutoCloseable {
         }
     }
 
+    /**
+     * True if the bus answers a GetId within {@code limit} (with anything: an error reply too): the reply can only
+     * arrive through the reader thread, so this shows that the reader reads and the connection carries (the
+     * watchdog asks it). GetId, not Peer.Ping: a system bus's policy lets every client call the bus's own interface.
+     */
+    public boolean answersWithin(Duration limit) {
+        try {
+            return call(DBUS, DBUS_PATH, DBUS, "GetId", limit, null) != null;
+        } catch (IOException | DBusException | TimeoutException e) {
+            return false;
+        }
+    }
+
     /** A call to the bus itself (RequestName, ReleaseName): its first return value, or the error it sent. */
     public Object callBus(String member, String signature, Object... args) throws IOException, DBusException, TimeoutException {
         Message reply = call(DBUS, DBUS_PATH, DBUS, member, Duration.ofSeconds(25), signature, args);
