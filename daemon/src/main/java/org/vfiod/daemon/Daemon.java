@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.vfiod.daemon.bus.BusLink;
 import org.vfiod.daemon.bus.BusName;
+import org.vfiod.daemon.bus.FatalErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
@@ -76,6 +77,8 @@ final class Daemon {
     }
 
     static int run(DaemonOptions o, Kernel kernel) {
+        // an Error on any thread (the bus reader, the event worker, a slow call) ends vfiod, so that systemd restarts it
+        FatalErrors.halting().installAsDefault();
         Phases phase = new Phases();
         // The bus connection (mostly dbus-java's class loading) is made while this thread reads the aliases and the
         // devices. It waits for logging to be set up: dbus-java's loggers made earlier would be slf4j's stand-ins,
@@ -207,6 +210,7 @@ final class Daemon {
         // on lets the operation in flight finish or roll back, instead of ending the JVM in the middle of it
         Runtime.getRuntime().addShutdownHook(hook);
         AliasWatcher aliasWatcher = null;
+        Watchdog watchdog = null;
         try {
             service.export(devices, () -> {
                 exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
@@ -232,6 +236,7 @@ final class Daemon {
             aliasWatcher = new AliasWatcher(sources, index, Duration.ofMillis(500), fresh -> service.aliasesChanged());
             phase.mark("name");
             log.info("vfiod ready on {} as {} ({} devices; {})", o.busAddress().get(), Manager.BUS_NAME, service.deviceCount(), phase);
+            watchdog = watchdog(link, events, log);
         } catch (IOException e) {
             log.error("cannot start the bus service: {}", e.getMessage());
             link.close();
@@ -243,6 +248,7 @@ final class Daemon {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (watchdog != null) watchdog.close();
         if (source != null) source.close();
         events.close();
         persistence.close();
@@ -260,6 +266,27 @@ final class Daemon {
         log.info("stopped");
         cleanedUp.countDown();
         return exit.get();
+    }
+
+    /** systemd's watchdog, fed while the bus reader and the device-event worker work; none if systemd asks for none. */
+    private static Watchdog watchdog(BusLink link, DeviceEvents events, Logger log) {
+        Optional<java.time.Duration> timeout = Watchdog.timeout(System.getenv(), ProcessHandle.current().pid());
+        Optional<NotifySocket> socket = timeout.isPresent() ? NotifySocket.from(System.getenv()) : Optional.empty();
+        if (socket.isEmpty()) return null;
+        NotifySocket notify = socket.get();
+        Watchdog w = new Watchdog(List.of(
+                new Watchdog.Loop("the bus reader", link::answersWithin),
+                new Watchdog.Loop("the device-event worker", limit -> {
+                    try {
+                        return events.awaitIdle(limit);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                })), () -> notify.send("WATCHDOG=1"), timeout.get());
+        w.start();
+        log.info("feeding systemd's watchdog ({} ms)", timeout.get().toMillis());
+        return w;
     }
 
     /** An exit before serving: the shutdown hook has nothing to wait for. */

@@ -200,6 +200,11 @@ class BadInputIT {
                 .assertErrorName("org.freedesktop.DBus.Error.UnknownMethod");
         env.dbusSend(User.ROOT, Env.MANAGER, "org.freedesktop.DBus.Properties.Get", "string:org.vfiod1.Nothing", "string:Version")
                 .assertErrorName("org.freedesktop.DBus.Error.UnknownInterface");
+        // GetAll answers an unknown interface as Get does, on the Manager and on a device
+        env.dbusSend(User.ROOT, Env.MANAGER, "org.freedesktop.DBus.Properties.GetAll", "string:org.vfiod1.Nothing")
+                .assertErrorName("org.freedesktop.DBus.Error.UnknownInterface");
+        env.dbusSend(User.ROOT, Env.devicePath(NIC), "org.freedesktop.DBus.Properties.GetAll", "string:org.vfiod1.Manager")
+                .assertErrorName("org.freedesktop.DBus.Error.UnknownInterface");
         env.dbusSend(User.ROOT, Env.devicePath("0000:7f:00.0"), "org.freedesktop.DBus.Introspectable.Introspect")
                 .assertErrorName("org.freedesktop.DBus.Error.UnknownObject");
         env.dbusSend(User.ROOT, Env.devicePath("0000:7f:00.0"), "org.freedesktop.DBus.Peer.Ping").assertOk();

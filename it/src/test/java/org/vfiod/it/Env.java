@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -158,8 +159,15 @@ public final class Env implements AutoCloseable {
      * vfiod: the same daemon and command line, on the simulated kernel.
      */
     public synchronized VfiodProcess startVfiodWith(List<String> args, boolean awaitReady) {
+        return startVfiodWith(List.of(), Map.of(), args, awaitReady);
+    }
+
+    /** Like {@link #startVfiodWith(List, boolean)}, with these JVM options (the unit's heap, say) and environment. */
+    public synchronized VfiodProcess startVfiodWith(List<String> jvmOptions, Map<String, String> environment, List<String> args,
+                                                    boolean awaitReady) {
         String name = "vfiod-" + (++counter);
-        VfiodProcess v = VfiodProcess.start(name, VfiodProcess.SIMULATED_MAIN, args, dir.resolve(name + ".log"), false);
+        VfiodProcess v = VfiodProcess.start(name, VfiodProcess.SIMULATED_MAIN, jvmOptions, environment, args,
+                dir.resolve(name + ".log"), false);
         daemons.add(v);
         started.push(v);
         if (awaitReady) v.awaitReady();

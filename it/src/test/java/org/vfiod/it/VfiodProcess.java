@@ -38,13 +38,23 @@ public final class VfiodProcess implements AutoCloseable {
      * fails, with its log, if it exits or is not ready in time.
      */
     public static VfiodProcess start(String name, String main, List<String> args, Path logFile, boolean awaitReady) {
+        return start(name, main, List.of(), Map.of(), args, logFile, awaitReady);
+    }
+
+    /**
+     * Like {@link #start(String, String, List, Path, boolean)}, with JVM options after the defaults (so they win) and
+     * environment variables (systemd's NOTIFY_SOCKET, say).
+     */
+    public static VfiodProcess start(String name, String main, List<String> jvmOptions, Map<String, String> env,
+                                     List<String> args, Path logFile, boolean awaitReady) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // small and quick to start: the daemon does little work in a test
         argv.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xshare:auto"));
+        argv.addAll(jvmOptions);
         argv.addAll(List.of("-cp", classpath(main), main));
         argv.addAll(args);
-        VfiodProcess v = new VfiodProcess(Proc.start(name, argv, Map.of(), logFile, true), List.copyOf(args));
+        VfiodProcess v = new VfiodProcess(Proc.start(name, argv, env, logFile, true), List.copyOf(args));
         if (awaitReady) v.awaitReady();
         return v;
     }

@@ -19,6 +19,7 @@ import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.messages.MethodReturn;
+import org.freedesktop.dbus.messages.constants.Flags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class BusLink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BusLink.class);
     private static final String DBUS = "org.freedesktop.DBus", DBUS_PATH = "/org/freedesktop/DBus";
+    static final String LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded";
 
     /** What arrives: called on the reader thread, so it must not block (hand waiting work to another thread). */
     public interface Incoming {
@@ -42,13 +44,16 @@ public final class BusLink implements AutoCloseable {
 
     private final AbstractTransport transport;
     private final MessageFactory factory;
+    /** Our reader, not dbus-java's: it drops what is over vfiod's limits before it takes any memory. */
+    private final FrameReader frames;
     private final Object writeLock = new Object();
     private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     private volatile boolean closing;
     private volatile Thread reader;
 
-    private BusLink(AbstractTransport transport) {
+    private BusLink(AbstractTransport transport, FrameReader frames) {
         this.transport = transport;
+        this.frames = frames;
         this.factory = transport.getMessageFactory();
     }
 
@@ -58,11 +63,11 @@ public final class BusLink implements AutoCloseable {
         try {
             MethodCall hello = transport.getMessageFactory().createMethodCall(DBUS, DBUS_PATH, DBUS, "Hello", (byte) 0, null);
             transport.writeMessage(hello);
+            FrameReader frames = new FrameReader(transport.getTransportConnection().getChannel());
             while (true) {
-                Message m = transport.readMessage();
-                if (m == null || m.getReplySerial() != hello.getSerial()) continue;
-                if (m instanceof Error e) throw new IOException("the bus refused Hello: " + describe(e));
-                return new BusLink(transport);
+                if (!(frames.read() instanceof FrameReader.Whole w) || w.message().getReplySerial() != hello.getSerial()) continue;
+                if (w.message() instanceof Error e) throw new IOException("the bus refused Hello: " + describe(e));
+                return new BusLink(transport, frames);
             }
         } catch (IOException | DBusException | RuntimeException e) {
             transport.close();
@@ -85,10 +90,10 @@ public final class BusLink implements AutoCloseable {
 
     private void read(Incoming incoming, Runnable lost) {
         while (!closing) {
-            Message m;
+            FrameReader.Frame frame;
             try {
-                m = transport.readMessage();
-            } catch (IOException | DBusException e) {
+                frame = frames.read();
+            } catch (IOException e) {
                 if (!closing) {
                     LOG.error("lost the bus connection: {}", e.toString());
                     failPending(e);
@@ -96,7 +101,15 @@ public final class BusLink implements AutoCloseable {
                 }
                 return;
             }
-            if (m == null) continue;
+            if (frame instanceof FrameReader.Skipped skipped) {
+                LOG.warn("skipped a message with {}", skipped.why());
+                continue;
+            }
+            if (frame instanceof FrameReader.BodyTooLarge big) {
+                refuse(big.headerOnly(), big.bodyLength());
+                continue;
+            }
+            Message m = ((FrameReader.Whole) frame).message();
             try {
                 if (m instanceof MethodCall call) {
                     incoming.call(call);
@@ -110,6 +123,30 @@ public final class BusLink implements AutoCloseable {
                 // one bad message must not end the connection
                 LOG.warn("dropping a message that could not be handled: {}", e.toString(), e);
             }
+        }
+    }
+
+    /**
+     * A message whose body was over {@link FrameReader#MAX_BODY} and was never kept: a call gets LimitsExceeded (the
+     * standard name for "over a limit of the receiver"; InvalidArgs would say its arguments were wrong, which no one
+     * looked at), a reply fails the call that waits for it, a signal is dropped.
+     */
+    private void refuse(Message headerOnly, long bodyLength) {
+        String what = bodyLength + " bytes of arguments (vfiod takes at most " + FrameReader.MAX_BODY + ")";
+        if (headerOnly instanceof MethodCall call) {
+            LOG.warn("refusing {}.{} from {}: {}", call.getInterface(), call.getName(), call.getSource(), what);
+            if ((call.getFlags() & Flags.NO_REPLY_EXPECTED) != 0) return;
+            try {
+                send(factory.createError(call.getSource(), LIMITS_EXCEEDED, call.getSerial(), "s",
+                        call.getInterface() + "." + call.getName() + " with " + what));
+            } catch (DBusException | IOException | RuntimeException e) {
+                LOG.warn("cannot send an error reply: {}", e.toString());
+            }
+        } else if (headerOnly instanceof DBusSignal) {
+            LOG.warn("dropping a signal from {}: {}", headerOnly.getSource(), what);
+        } else {
+            CompletableFuture<Message> waiting = pending.remove(headerOnly.getReplySerial());
+            if (waiting != null) waiting.completeExceptionally(new IOException("a reply of " + what));
         }
     }
 
@@ -169,6 +206,19 @@ public final class BusLink implements AutoCloseable {
             throw new IOException("no reply to " + member + ": " + e.getCause().getMessage(), e.getCause());
         } finally {
             pending.remove(call.getSerial());
+        }
+    }
+
+    /**
+     * True if the bus answers a GetId within {@code limit} (with anything: an error reply too): the reply can only
+     * arrive through the reader thread, so this shows that the reader reads and the connection carries (the
+     * watchdog asks it). GetId, not Peer.Ping: a system bus's policy lets every client call the bus's own interface.
+     */
+    public boolean answersWithin(Duration limit) {
+        try {
+            return call(DBUS, DBUS_PATH, DBUS, "GetId", limit, null) != null;
+        } catch (IOException | DBusException | TimeoutException e) {
+            return false;
         }
     }
 

@@ -25,10 +25,6 @@ final class DeviceObject {
         return ReadOnlyProperties.getAll(Device.INTERFACE, device.properties(), iface);
     }
 
-    void set(DeviceState device, String iface, String property) {
-        ReadOnlyProperties.set(Device.INTERFACE, device.properties(), iface, property);
-    }
-
     String rebind(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
         return mutations.rebind(caller, device.name(), options);
     }

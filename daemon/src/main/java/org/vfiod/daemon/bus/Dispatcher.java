@@ -112,7 +112,9 @@ final class Dispatcher implements BusLink.Incoming {
 
     /** A read at once, on this thread; an examination and a mutation on the slow pool, with its caller and the action it needs. */
     private void run(MethodCall call, Member member, Object target) {
-        if (member.access() instanceof Mutates w) {
+        if (member.access() instanceof MemberTable.Refuses refuses) {
+            reply(call, refuses.error());
+        } else if (member.access() instanceof Mutates w) {
             Caller caller = new Caller(call.getSource(), w.action());
             try {
                 slowPool.execute(() -> invoke(call, member, target, caller));

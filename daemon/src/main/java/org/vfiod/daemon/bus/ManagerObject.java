@@ -66,10 +66,6 @@ final class ManagerObject {
         return ReadOnlyProperties.getAll(Manager.INTERFACE, properties, iface);
     }
 
-    void set(String iface, String property) {
-        ReadOnlyProperties.set(Manager.INTERFACE, properties, iface, property);
-    }
-
     List<DBusPath> ListDevices() {
         return registry.paths();
     }

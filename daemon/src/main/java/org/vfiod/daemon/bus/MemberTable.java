@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.freedesktop.DBus.Error.AccessDenied;
 import org.freedesktop.DBus.Error.InvalidArgs;
+import org.freedesktop.DBus.Error.PropertyReadOnly;
 import org.freedesktop.DBus.Error.UnknownInterface;
 import org.freedesktop.DBus.Error.UnknownMethod;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
@@ -64,6 +65,17 @@ final class MemberTable {
         }
     }
 
+    /**
+     * Refused from the header alone: the arguments are never unmarshalled, so whatever the body carries (a 31 MB
+     * variant, say) costs nothing but the reading of it.
+     */
+    record Refuses(DBusExecutionException error) implements Access {
+        @Override
+        public Object invoke(Object target, Object[] args, Caller caller) {
+            throw error;
+        }
+    }
+
     /** Changes the machine: runs on the slow pool, and only under {@code action}; none named, it is refused. */
     record Mutates(String action, MutationHandler handler) implements Access {
         boolean namesAction() {
@@ -106,6 +118,13 @@ final class MemberTable {
         return new Member(iface, name, in, out, new Mutates(action, handler));
     }
 
+    /**
+     * Every property of vfiod is read-only, so a Set is refused before its arguments are looked at, and the error
+     * cannot name the interface or property: they are in the body.
+     */
+    static final Member SET = new Member(PROPERTIES, "Set", "ssv", "",
+            new Refuses(new PropertyReadOnly("every property of vfiod is read-only")));
+
     static final List<Member> PEER_MEMBERS = List.of(
             reads(PEER, "Ping", "", "", (t, a) -> null),
             reads(PEER, "GetMachineId", "", "s", (t, a) -> machineId()));
@@ -134,10 +153,7 @@ final class MemberTable {
                 reads(OBJECT_MANAGER, "GetManagedObjects", "", "a{oa{sa{sv}}}", (t, a) -> m.GetManagedObjects()),
                 reads(PROPERTIES, "Get", "ss", "v", (t, a) -> m.get((String) a[0], (String) a[1])),
                 reads(PROPERTIES, "GetAll", "s", "a{sv}", (t, a) -> m.getAll((String) a[0])),
-                reads(PROPERTIES, "Set", "ssv", "", (t, a) -> {
-                    m.set((String) a[0], (String) a[1]);
-                    return null;
-                })));
+                SET));
         deviceObject = Kind.of(List.of(IntrospectionXml.PEER, IntrospectionXml.INTROSPECTABLE, IntrospectionXml.PROPERTIES,
                 Device.INTERFACE), PEER_MEMBERS, List.of(
                 mutates(Device.INTERFACE, "Rebind", "a{sv}", "s", Actions.REBIND,
@@ -147,10 +163,7 @@ final class MemberTable {
                 examines(Device.INTERFACE, "Users", "", "as", (t, a) -> d.users((DeviceState) t)),
                 reads(PROPERTIES, "Get", "ss", "v", (t, a) -> d.get((DeviceState) t, (String) a[0], (String) a[1])),
                 reads(PROPERTIES, "GetAll", "s", "a{sv}", (t, a) -> d.getAll((DeviceState) t, (String) a[0])),
-                reads(PROPERTIES, "Set", "ssv", "", (t, a) -> {
-                    d.set((DeviceState) t, (String) a[0], (String) a[1]);
-                    return null;
-                })));
+                SET));
     }
 
     Kind managerObject() {
@@ -159,6 +172,11 @@ final class MemberTable {
 
     Kind deviceObject() {
         return deviceObject;
+    }
+
+    /** The kinds of object that have properties. */
+    List<Kind> kinds() {
+        return List.of(managerObject, deviceObject);
     }
 
     /**

@@ -20,14 +20,10 @@ final class ReadOnlyProperties {
         return v;
     }
 
-    static void set(String ownInterface, Map<String, Variant<?>> properties, String iface, String property) {
-        get(ownInterface, properties, iface, property);
-        throw new Error.PropertyReadOnly(ownInterface + "." + property + " is read-only");
-    }
-
     static Map<String, Variant<?>> getAll(String ownInterface, Map<String, Variant<?>> properties, String iface) {
+        // "" asks for every interface's (the specification); any other than ours is unknown, as Get says too
         if (iface == null || iface.isEmpty()) return properties;
-        if (!ownInterface.equals(iface)) return Map.of();
+        checkInterface(ownInterface, iface);
         return properties;
     }
 
