@@ -9,9 +9,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.sysfs.Device;
@@ -36,12 +39,22 @@ public final class RuleStore {
 
     private final Path dir;
     private volatile Loaded current = new Loaded(List.of(), List.of());
+    private volatile Check check = rules -> Map.of();
+    /** The problems of the last load, so that one still there is not logged again at every load. */
+    private Set<String> reported = Set.of();
 
     public record Problem(Path file, int line, String reason) {
         @Override
         public String toString() {
             return file + (line > 0 ? ":" + line : "") + ": " + reason;
         }
+    }
+
+    /** Judges the well-formed rules as the daemon judges the moves they ask for. */
+    @FunctionalInterface
+    interface Check {
+        /** Why each refused rule is refused, by its file; a rule not named is accepted. */
+        Map<Path, String> refusals(List<PersistentRule> rules);
     }
 
     public record Loaded(List<PersistentRule> rules, List<Problem> problems) {
@@ -63,9 +76,14 @@ public final class RuleStore {
         return current;
     }
 
-    /** Reads every rule file again. */
+    /** From now on, a rule {@code check} refuses is not in effect: it is reported as a problem instead. */
+    void checkWith(Check check) {
+        this.check = check;
+    }
+
+    /** Reads every rule file again. A problem is logged once, at the load that finds it. */
     public synchronized Loaded reload() {
-        List<PersistentRule> rules = new ArrayList<>();
+        List<PersistentRule> parsed = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             List<Path> files = new ArrayList<>();
@@ -75,9 +93,21 @@ public final class RuleStore {
                 problems.add(new Problem(dir, 0, "cannot list: " + e.getMessage()));
             }
             files.sort(Comparator.comparing(p -> p.getFileName().toString()));
-            for (Path f : files) parse(f, problems).ifPresent(rules::add);
+            for (Path f : files) parse(f, problems).ifPresent(parsed::add);
         }
-        for (Problem p : problems) LOG.warn("rule skipped: {}", p);
+        Map<Path, String> refusals = parsed.isEmpty() ? Map.of() : check.refusals(parsed);
+        List<PersistentRule> rules = new ArrayList<>();
+        for (PersistentRule r : parsed) {
+            String why = refusals.get(r.file());
+            if (why == null) rules.add(r);
+            else problems.add(new Problem(r.file(), 0, "refused, as vfiod refuses the move it asks for: " + why));
+        }
+        Set<String> now = new HashSet<>();
+        for (Problem p : problems) {
+            String line = p.toString();
+            if (now.add(line) && !reported.contains(line)) LOG.warn("rule not applied: {}", line);
+        }
+        reported = now;
         current = new Loaded(rules, problems);
         return current;
     }
