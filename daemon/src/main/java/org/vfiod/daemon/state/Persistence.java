@@ -135,7 +135,7 @@ public final class Persistence implements AutoCloseable {
     }
 
     private static String fileName(PersistentRule rule) {
-        return String.valueOf(rule.file().getFileName());
+        return LogText.line(String.valueOf(rule.file().getFileName()));
     }
 
     /** Turns off sriov_drivers_autoprobe on every PF whose VFs a rule covers; returns those PFs. */

@@ -26,11 +26,11 @@ final class RuleRefusals {
         if (rule.driver().isEmpty()) return Optional.empty();
         String driver = rule.driver().get();
         if (!aliases.isVfioModule(driver)) {
-            return Optional.of("driver " + driver + " is not a vfio driver known to the module aliases");
+            return Optional.of("driver " + LogText.excerpt(driver) + " is not a vfio driver known to the module aliases");
         }
         for (String modalias : modaliases(rule, covered)) {
             if (!aliases.drives(driver, modalias)) {
-                return Optional.of("driver " + driver + " does not drive " + modalias
+                return Optional.of("driver " + LogText.excerpt(driver) + " does not drive " + modalias
                         + ": none of its vfio_ aliases matches it");
             }
         }

@@ -46,7 +46,7 @@ public final class UdevRules {
         Set<Line> lines = new LinkedHashSet<>();
         List<String> left = new ArrayList<>();
         for (PersistentRule r : rules) {
-            String name = String.valueOf(r.file().getFileName());
+            String name = LogText.line(String.valueOf(r.file().getFileName()));
             Optional<String> refused = RuleRefusals.of(r, present, aliases);
             if (refused.isPresent()) {
                 left.add(name + ": refused: " + refused.get());
