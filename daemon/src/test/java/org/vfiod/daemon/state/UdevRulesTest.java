@@ -92,6 +92,16 @@ class UdevRulesTest {
     }
 
     @Test
+    void anAddressLineForAVariantDriverIsKeptToTheModelThere() {
+        UdevRules.Boot b = boot(rule("vf.conf", "address", "0000:04:00.1", null), rule("nic.conf", "address", "0000:03:00.0", "vfio_pci"));
+        String text = UdevRules.render("/etc/vfiod/devices.d", b.lines(), List.of());
+        // another card in that slot at the next boot must not get mlx5_vfio_pci; vfio_pci drives any card
+        assertTrue(text.contains("KERNEL==\"0000:04:00.1\", ATTR{vendor}==\"0x15b3\", ATTR{device}==\"0x101e\", "
+                + "ATTR{driver_override}=\"mlx5-vfio-pci\", RUN{builtin}+=\"kmod load mlx5_vfio_pci\"\n"), text);
+        assertTrue(text.contains("KERNEL==\"0000:03:00.0\", ATTR{driver_override}=\"vfio-pci\""), text);
+    }
+
+    @Test
     void aClassRuleGetsALineOnlyForADriverThatDrivesAnyDeviceOfTheClass() {
         // today class 0200 holds only what mlx5_vfio_pci drives here: at boot it may hold anything
         List<Device> onlyVfs = List.of(VF);
