@@ -80,6 +80,20 @@ public final class AliasIndex {
                 a.source(), tied == null ? List.of() : tied));
     }
 
+    /**
+     * Whether one of this module's own {@code vfio_} aliases matches the modalias: a vfio variant driver knows only
+     * the hardware its aliases name, while the catch-all vfio_pci's match every device.
+     */
+    public boolean drives(String moduleOrDriver, String modalias) {
+        String name = normalizeAlias(VFIO_PREFIX + modalias);
+        if (name == null) return false;
+        String module = normalizeModule(moduleOrDriver);
+        for (int i = 0; i < matchers.length; i++) {
+            if (aliases.get(i).module().equals(module) && matchers[i].matches(name)) return true;
+        }
+        return false;
+    }
+
     public List<VfioAlias> aliases() {
         return aliases;
     }

@@ -217,6 +217,13 @@ public final class Planner {
                 throw new BindingException.InvalidArgument("'" + CallerText.printable(r) + "' is not a vfio driver known to the "
                         + "module aliases (known: " + String.join(", ", knownVfioModules(aliases)) + ")");
             }
+            // driver_override binds whatever driver it names, known hardware or not: a variant driver on a device it
+            // was not written for can do real harm, so it must claim the device by its own aliases
+            if (!aliases.drives(r, device.modalias())) {
+                throw new BindingException.InvalidArgument("'" + CallerText.printable(r) + "' does not drive " + device.name()
+                        + ": none of its vfio_ aliases matches " + device.modalias() + " (vfio drivers for it: "
+                        + String.join(", ", vfioModulesFor(device, aliases)) + "); nothing was changed");
+            }
             return new DriverName(AliasIndex.normalizeModule(r));
         }
         return aliases.resolve(device.modalias()).map(m -> {
@@ -224,6 +231,11 @@ public final class Planner {
             return new DriverName(m.module());
         }).orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + device.name() + " ("
                 + device.modalias() + "); is the vfio-pci module installed for this kernel?"));
+    }
+
+    private static List<String> vfioModulesFor(Device device, AliasIndex aliases) {
+        List<String> modules = knownVfioModules(aliases).stream().filter(m -> aliases.drives(m, device.modalias())).toList();
+        return modules.isEmpty() ? List.of("none") : modules;
     }
 
     private static List<String> knownVfioModules(AliasIndex aliases) {

@@ -70,7 +70,7 @@ public sealed interface DeviceMatch {
         switch (kind) {
             case "address" -> {
                 Optional<PciAddress> a = PciAddress.parse(value);
-                if (a.isEmpty()) why.append("'").append(value).append("' is not a PCI address");
+                if (a.isEmpty()) why.append("'").append(LogText.excerpt(value)).append("' is not a PCI address");
                 return a.map(Address::new);
             }
             case "id" -> {
@@ -92,7 +92,7 @@ public sealed interface DeviceMatch {
                 return Optional.of(new DeviceClass(Integer.parseInt(c, 16), c.length()));
             }
             default -> {
-                why.append("unknown match kind '").append(kind).append("' (address, id or class)");
+                why.append("unknown match kind '").append(LogText.excerpt(kind)).append("' (address, id or class)");
                 return Optional.empty();
             }
         }

@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -17,7 +17,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
-import org.vfiod.daemon.aliases.AliasMatch;
 import org.vfiod.daemon.binding.BindOptions;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
@@ -58,6 +57,16 @@ public final class Persistence implements AutoCloseable {
         this.index = index;
         this.udevRulesDir = udevRulesDir;
         this.changed = changed;
+        store.checkWith(this::refusals);
+    }
+
+    /** The rules the daemon would refuse, judged against the devices present now. */
+    private Map<Path, String> refusals(List<PersistentRule> rules) {
+        List<Device> devices = presentDevices().orElse(List.of());
+        AliasIndex aliases = index.get();
+        Map<Path, String> out = new HashMap<>();
+        for (PersistentRule r : rules) RuleRefusals.of(r, devices, aliases).ifPresent(why -> out.put(r.file(), why));
+        return out;
     }
 
     public RuleStore store() {
@@ -110,19 +119,23 @@ public final class Persistence implements AutoCloseable {
         Optional<PersistentRule> rule = store.ruleFor(d);
         if (rule.isEmpty() || d.bridge()) return;
         if (engine.onVfioDriver(d)) {
-            LOG.info("{} {}: already on {} as {} asks", d.name(), when, d.driver().orElse("?"), rule.get().file().getFileName());
+            LOG.info("{} {}: already on {} as {} asks", d.name(), when, d.driver().orElse("?"), fileName(rule.get()));
             return;
         }
         BindOptions options = BindOptions.defaults().withGroup(rule.get().group()).withForce(false);
         if (rule.get().driver().isPresent()) options = options.withDriver(rule.get().driver().get());
         try {
             BindResult r = engine.rebind(d.name(), options);
-            LOG.info("{} {}: moved to {} by {}", d.name(), when, r.driver(), rule.get().file().getFileName());
+            LOG.info("{} {}: moved to {} by {}", d.name(), when, r.driver(), fileName(rule.get()));
         } catch (BindingException e) {
-            LOG.error("{} {}: {} asks for VFIO, but: {}", d.name(), when, rule.get().file().getFileName(), e.getMessage());
+            LOG.error("{} {}: {} asks for VFIO, but: {}", d.name(), when, fileName(rule.get()), e.getMessage());
         } finally {
             changed.accept(d.name());
         }
+    }
+
+    private static String fileName(PersistentRule rule) {
+        return LogText.line(String.valueOf(rule.file().getFileName()));
     }
 
     /** Turns off sriov_drivers_autoprobe on every PF whose VFs a rule covers; returns those PFs. */
@@ -166,43 +179,20 @@ public final class Persistence implements AutoCloseable {
 
     private void writeUdevRules(List<Device> devices, List<String> pfs) {
         if (udevRulesDir.isEmpty()) return;
-        Set<UdevRules.Line> lines = new LinkedHashSet<>();
-        for (PersistentRule r : store.current().rules()) {
-            Optional<String> module = r.driver().or(() -> moduleFor(r, devices));
-            if (module.isEmpty()) {
-                LOG.warn("{}: no vfio driver known for {}; it is applied when vfiod runs, not by udev at boot", r.file().getFileName(), r.match().describe());
-                continue;
-            }
-            lines.add(new UdevRules.Line(r.match(), driverName(module.get()), AliasIndex.normalizeModule(module.get())));
-        }
+        UdevRules.Boot boot = UdevRules.lines(store.current().rules(), devices, index.get(), this::driverName);
+        for (String left : boot.left()) LOG.warn("not in the boot rules: {}", left);
+        List<UdevRules.Line> lines = boot.lines();
         Path file = udevRulesDir.get().resolve(UdevRules.FILE_NAME);
         try {
             if (lines.isEmpty() && pfs.isEmpty()) {
                 AtomicFiles.delete(file);
             } else {
-                String text = UdevRules.render(store.folder().toString(), new ArrayList<>(lines), pfs);
+                String text = UdevRules.render(store.folder().toString(), lines, pfs);
                 if (!Files.exists(file) || !Files.readString(file).equals(text)) AtomicFiles.write(file, text);
             }
         } catch (IOException e) {
             LOG.warn("cannot write {}: {}", file, e.toString());
         }
-    }
-
-    /** The module the aliases choose for the devices a rule covers now (or, for a model rule, its vendor and device). */
-    private Optional<String> moduleFor(PersistentRule r, List<Device> devices) {
-        for (Device d : devices) {
-            if (r.match().matches(d)) {
-                Optional<AliasMatch> m = index.get().resolve(d.modalias());
-                if (m.isPresent()) return Optional.of(m.get().module());
-            }
-        }
-        if (r.match() instanceof DeviceMatch.Id id) {
-            // no such device present now: variant aliases are keyed by vendor and device, so those decide
-            String modalias = String.format("pci:v%08Xd%08Xsv%08Xsd%08Xbc00sc00i00", id.vendor(), id.device(),
-                    id.subVendor().orElse(0), id.subDevice().orElse(0));
-            return index.get().resolve(modalias).map(AliasMatch::module);
-        }
-        return index.get().resolve("pci:v00000000d00000000sv00000000sd00000000bc00sc00i00").map(AliasMatch::module);
     }
 
     /** driver_override takes the driver name: exact once the module is loaded, vfio_pci's known spelling before. */

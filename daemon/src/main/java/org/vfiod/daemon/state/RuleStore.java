@@ -2,16 +2,24 @@ package org.vfiod.daemon.state;
 
 import org.vfiod.daemon.files.AtomicFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.sysfs.Device;
@@ -34,14 +42,33 @@ public final class RuleStore {
     private static final Logger LOG = LoggerFactory.getLogger(RuleStore.class);
     public static final String FOLDER = "devices.d";
 
+    /**
+     * A rule is a few lines; 64 KiB leaves room for any comment, and bounds what a file that is no rule (a disk
+     * image, a log) costs to read at start.
+     */
+    static final int MAX_FILE_BYTES = 64 * 1024;
+    /** After this many mistakes a file is surely no rule file: the rest of it is not read, nor echoed. */
+    static final int MAX_PROBLEMS_PER_FILE = 3;
+
     private final Path dir;
     private volatile Loaded current = new Loaded(List.of(), List.of());
+    private volatile Check check = rules -> Map.of();
+    /** The problems of the last load, so that one still there is not logged again at every load. */
+    private Set<String> reported = Set.of();
 
+    /** A mistake in a rule file, or a rule vfiod refuses; as text, one line whatever the file and its name hold. */
     public record Problem(Path file, int line, String reason) {
         @Override
         public String toString() {
-            return file + (line > 0 ? ":" + line : "") + ": " + reason;
+            return LogText.line(file + (line > 0 ? ":" + line : "") + ": " + reason);
         }
+    }
+
+    /** Judges the well-formed rules as the daemon judges the moves they ask for. */
+    @FunctionalInterface
+    interface Check {
+        /** Why each refused rule is refused, by its file; a rule not named is accepted. */
+        Map<Path, String> refusals(List<PersistentRule> rules);
     }
 
     public record Loaded(List<PersistentRule> rules, List<Problem> problems) {
@@ -63,9 +90,14 @@ public final class RuleStore {
         return current;
     }
 
-    /** Reads every rule file again. */
+    /** From now on, a rule {@code check} refuses is not in effect: it is reported as a problem instead. */
+    void checkWith(Check check) {
+        this.check = check;
+    }
+
+    /** Reads every rule file again. A problem is logged once, at the load that finds it. */
     public synchronized Loaded reload() {
-        List<PersistentRule> rules = new ArrayList<>();
+        List<PersistentRule> parsed = new ArrayList<>();
         List<Problem> problems = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             List<Path> files = new ArrayList<>();
@@ -75,9 +107,21 @@ public final class RuleStore {
                 problems.add(new Problem(dir, 0, "cannot list: " + e.getMessage()));
             }
             files.sort(Comparator.comparing(p -> p.getFileName().toString()));
-            for (Path f : files) parse(f, problems).ifPresent(rules::add);
+            for (Path f : files) parse(f, problems).ifPresent(parsed::add);
         }
-        for (Problem p : problems) LOG.warn("rule skipped: {}", p);
+        Map<Path, String> refusals = parsed.isEmpty() ? Map.of() : check.refusals(parsed);
+        List<PersistentRule> rules = new ArrayList<>();
+        for (PersistentRule r : parsed) {
+            String why = refusals.get(r.file());
+            if (why == null) rules.add(r);
+            else problems.add(new Problem(r.file(), 0, "refused, as vfiod refuses the move it asks for: " + why));
+        }
+        Set<String> now = new HashSet<>();
+        for (Problem p : problems) {
+            String line = p.toString();
+            if (now.add(line) && !reported.contains(line)) LOG.warn("rule not applied: {}", line);
+        }
+        reported = now;
         current = new Loaded(rules, problems);
         return current;
     }
@@ -159,19 +203,55 @@ public final class RuleStore {
         }
     }
 
-    private static Optional<PersistentRule> parse(Path file, List<Problem> problems) {
-        List<String> lines;
+    /**
+     * The text of a rule file: a regular file of the folder itself, up to {@link #MAX_FILE_BYTES}. A link is not
+     * followed (to /etc/shadow, /dev/zero), nor is anything opened that is no regular file (a FIFO would block the
+     * start until someone writes to it).
+     */
+    private static Optional<String> read(Path file, List<Problem> problems) {
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isSymbolicLink()) {
+                problems.add(new Problem(file, 0, "is a symbolic link, which is not followed: a rule is a regular file in the folder"));
+                return Optional.empty();
+            }
+            if (!a.isRegularFile()) {
+                problems.add(new Problem(file, 0, "is not a regular file, so it is not read"));
+                return Optional.empty();
+            }
+            if (a.size() > MAX_FILE_BYTES) {
+                problems.add(new Problem(file, 0, "is " + a.size() + " bytes, more than a rule file may have (" + MAX_FILE_BYTES + ")"));
+                return Optional.empty();
+            }
+            // opened without following a link and read no further than the limit: the file may have been replaced
+            // since the look above
+            try (SeekableByteChannel ch = Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+                ByteBuffer buf = ByteBuffer.allocate(MAX_FILE_BYTES + 1);
+                while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                    // until the end of the file, or one byte past the limit
+                }
+                if (!buf.hasRemaining()) {
+                    problems.add(new Problem(file, 0, "is more than a rule file may have (" + MAX_FILE_BYTES + " bytes)"));
+                    return Optional.empty();
+                }
+                return Optional.of(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
+            }
         } catch (IOException e) {
-            problems.add(new Problem(file, 0, "cannot read: " + e.getMessage()));
+            problems.add(new Problem(file, 0, "cannot read: " + e.getClass().getSimpleName()));
             return Optional.empty();
         }
+    }
+
+    private static Optional<PersistentRule> parse(Path file, List<Problem> allProblems) {
+        Optional<String> text = read(file, allProblems);
+        if (text.isEmpty()) return Optional.empty();
+        List<String> lines = text.get().lines().toList();
+        List<Problem> problems = new ArrayList<>();
         DeviceMatch match = null;
         Optional<String> driver = Optional.empty();
         boolean group = false;
         boolean bad = false;
-        for (int i = 0; i < lines.size(); i++) {
+        for (int i = 0; i < lines.size() && problems.size() < MAX_PROBLEMS_PER_FILE; i++) {
             String line = lines.get(i);
             int hash = line.indexOf('#');
             if (hash >= 0) line = line.substring(0, hash);
@@ -216,14 +296,18 @@ public final class RuleStore {
                     }
                 }
                 default -> {
-                    problems.add(new Problem(file, n, "unknown keyword '" + t[0] + "' (match, driver, group)"));
+                    problems.add(new Problem(file, n, "unknown keyword '" + LogText.excerpt(t[0]) + "' (match, driver, group)"));
                     bad = true;
                 }
             }
+            if (problems.size() == MAX_PROBLEMS_PER_FILE && i + 1 < lines.size()) {
+                problems.add(new Problem(file, n + 1, "and the rest of the file is not read: it does not look like a rule file"));
+            }
         }
+        allProblems.addAll(problems);
         if (bad) return Optional.empty();
         if (match == null) {
-            problems.add(new Problem(file, 0, "no match line"));
+            allProblems.add(new Problem(file, 0, "no match line"));
             return Optional.empty();
         }
         return Optional.of(new PersistentRule(file, match, driver, group));

@@ -541,6 +541,17 @@ class AliasIndexTest {
     }
 
     @Test
+    void aModuleDrivesOnlyWhatItsOwnAliasesMatch() throws IOException {
+        modulesAlias(CATCH_ALL, MLX5, "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e");
+        AliasIndex index = load();
+        assertTrue(index.drives("mlx5-vfio-pci", MLX5_MODALIAS));
+        assertFalse(index.drives("mlx5_vfio_pci", E1000E_MODALIAS), "the catch-all's match is not the variant's");
+        assertTrue(index.drives("vfio-pci", E1000E_MODALIAS));
+        assertTrue(index.drives("vfio_pci", MLX5_MODALIAS));
+        assertFalse(index.drives("e1000e", E1000E_MODALIAS), "only vfio_ aliases count");
+    }
+
+    @Test
     void onlyVfioAliasesAreKept() throws IOException {
         modulesAlias("# Aliases extracted from modules themselves.",
                 "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e",

@@ -355,6 +355,24 @@ class RebindEngineTest {
     }
 
     @Test
+    void aRequestedVariantDriverMustClaimTheDeviceByItsAliases(@TempDir Path other) throws Exception {
+        String aliases = SimulatedMachine.CATCH_ALL + "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n";
+        try (SimulatedMachine v = new SimulatedMachine(other, aliases)) {
+            v.sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101e");
+            TreeMap<String, String> before = v.snapshot();
+            BindingException.InvalidArgument e = assertThrows(BindingException.InvalidArgument.class,
+                    () -> v.engine.rebind(NIC, opts().withDriver("mlx5_vfio_pci")));
+            assertTrue(e.getMessage().contains("'mlx5_vfio_pci' does not drive 0000:03:00.0"), e.getMessage());
+            assertTrue(e.getMessage().contains("vfio drivers for it: vfio_pci"), e.getMessage());
+            assertEquals(before, v.snapshot(), "nothing is written" + SimulatedMachine.diff(before, v.snapshot()));
+            assertEquals("vfio-pci", v.engine.rebind(NIC, opts().withDriver("vfio_pci")).driver(), "the catch-all drives anything");
+            DeviceName vf = PciAddress.require("0000:04:00.1").toDeviceName();
+            assertEquals("mlx5_vfio_pci", v.engine.rebind(vf, opts().withDriver("mlx5_vfio_pci")).driver());
+            assertEquals("mlx5_vfio_pci", v.driver("0000:04:00.1"));
+        }
+    }
+
+    @Test
     void withoutAnyVfioAliasThereIsNoVfioDriver(@TempDir Path other) throws Exception {
         try (SimulatedMachine bare = new SimulatedMachine(other, "alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n")) {
             BindingException.NoVfioDriver e = assertThrows(BindingException.NoVfioDriver.class, () -> bare.engine.rebind(NIC, opts()));

@@ -108,15 +108,64 @@ class PersistenceTest {
     void aMistakeInOneFileIsReportedWithItsLineAndTheRestStillApplies() throws Exception {
         rule("a-broken.conf", "match address 0000:03:00.0\ndriverr vfio-pci\n");
         rule("b-bad-address.conf", "match address 0000:03:00.9\n");
-        rule("c-good.conf", "match class 0300\n");
+        rule("c-good.conf", "match id 1002:73bf\ngroup yes\n");
         persistence.coldplug(sysfs.readAll());
         List<RuleStore.Problem> problems = persistence.store().current().problems();
         assertEquals(2, problems.size(), problems.toString());
         assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, group)"), problems.toString());
         assertTrue(problems.get(1).toString().endsWith("b-bad-address.conf:1: '0000:03:00.9' is not a PCI address"), problems.toString());
         assertEquals("e1000e", driver("0000:03:00.0"), "the broken rule is not applied");
-        // class 0300 covers both VGA devices; the boot VGA device needs force, which a rule never gives
+        assertEquals("vfio-pci", driver("0000:01:00.0"), "the good rule is");
+    }
+
+    @Test
+    void aRuleTheDaemonWouldRefuseIsRefusedOnceAtLoadAndNeverReachesTheBootRules() throws Exception {
+        rule("igpu.conf", "match address 0000:00:02.0\n");
+        rule("vga.conf", "match class 0300\ndriver e1000e\n");
+        rule("nic-host.conf", "match id 8086:10d3\ndriver e1000e\n");
+        rule("vf.conf", "match id 15b3:101e\n");
+        try (LoggedLines log = new LoggedLines(RuleStore.class)) {
+            // loaded twice at start, as the daemon does (before the registry, then by coldplug), and again on a change
+            persistence.store().reload();
+            persistence.coldplug(sysfs.readAll());
+            persistence.store().reload();
+            persistence.rulesChanged();
+            List<String> refused = log.lines().stream().filter(l -> l.contains("refused")).toList();
+            assertEquals(3, refused.size(), "logged once each, at the load that found them:\n" + log.all());
+            assertTrue(refused.get(0).contains("igpu.conf: refused, as vfiod refuses the move it asks for: it covers 0000:00:02.0, the boot VGA device"), refused.toString());
+            assertTrue(refused.get(1).contains("nic-host.conf: refused, as vfiod refuses the move it asks for: driver e1000e is not a vfio driver"), refused.toString());
+            assertTrue(refused.get(2).contains("vga.conf: refused"), refused.toString());
+        }
         assertEquals("i915", driver("0000:00:02.0"));
+        assertEquals("e1000e", driver("0000:03:00.0"));
+        assertEquals("vfio-pci", driver("0000:04:00.1"), "the good rule applies");
+        assertFalse(persistence.covers(sysfs.read(PciAddress.require("0000:00:02.0").toDeviceName()).orElseThrow()),
+                "a refused rule is not in effect: the device is not Persistent");
+        String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
+        assertFalse(rules.contains("0000:00:02.0"), rules);
+        assertFalse(rules.contains("e1000e"), rules);
+        assertFalse(rules.contains("class"), rules);
+        assertTrue(rules.contains("ATTR{vendor}==\"0x15b3\", ATTR{device}==\"0x101e\", ATTR{driver_override}=\"vfio-pci\", RUN{builtin}+=\"kmod load vfio_pci\"\n"), rules);
+    }
+
+    @Test
+    void aVariantDriverIsKeptToTheHardwareItsAliasesName() throws Exception {
+        Path modules = dir.resolve("modules");
+        Files.writeString(modules.resolve("modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+                + "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
+        index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
+        sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101e");
+        rule("nic.conf", "match address 0000:03:00.0\ndriver mlx5_vfio_pci\n");
+        rule("vf.conf", "match id 15b3:101e\ndriver mlx5_vfio_pci\n");
+        persistence.coldplug(sysfs.readAll());
+        assertEquals("e1000e", driver("0000:03:00.0"));
+        assertEquals("mlx5_vfio_pci", driver("0000:04:00.1"));
+        List<RuleStore.Problem> problems = persistence.store().current().problems();
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).toString().contains("nic.conf: refused, as vfiod refuses the move it asks for: driver mlx5_vfio_pci does not drive pci:v00008086d000010D3"), problems.toString());
+        String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
+        assertFalse(rules.contains("0000:03:00.0"), rules);
+        assertTrue(rules.contains("ATTR{device}==\"0x101e\", ATTR{driver_override}=\"mlx5_vfio_pci\", RUN{builtin}+=\"kmod load mlx5_vfio_pci\""), rules);
     }
 
     @Test
