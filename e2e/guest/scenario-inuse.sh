@@ -6,7 +6,9 @@
 #      Rebind to vfio-pci, and Restore back to nvme (the namespace block device comes back);
 #   3. a process holding the e1000e through VFIO (vfio-open --hold): Restore refused at once;
 #   4. the hang path: Restore with force and timeout 8000 while vfio-open holds the device and ignores the kernel's
-#      request (it registers no request eventfd): the reply (Timeout) within 8 s + 2 s, reads answered meanwhile, and
+#      request (it registers no request eventfd): the reply (Timeout) within 8 s + 2 s, reads answered meanwhile
+#      (< 200 ms each, timed in one python3-dbus client beside dbus-daemon's own GetId as a baseline), a second Restore
+#      of the held device answered within its timeout + 2 s, the NVMe (another group) still moving both ways, and
 #      after the holder is killed the device on a driver with a consistent driver_override.
 set -u
 . /vfiod/e2e/guest/lib.sh
@@ -102,6 +104,8 @@ IFS_=(/sys/bus/pci/devices/"$BDF"/net/*); IF=${IFS_[0]##*/}
 echo "e1000e interface: $IF"
 echo "D-Bus client for refused calls and reads: $([ $HAVE_PYDBUS = 1 ] && echo "python3-dbus ($PY)" || echo "no python3-dbus: gdbus/busctl processes")"
 
+# vfiod's GC pauses, with wall-clock times, to tell them from vfiod's own work when a read is slow
+VFIOD_JAVA_OPTS="${VFIOD_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto} -Xlog:gc,safepoint:file=$RES/vfiod-gc.log:time,uptime"
 vfiod_start
 dmesg -w > "$RES/kmsg.log" 2>&1 &
 DMESG_PID=$!
@@ -218,7 +222,7 @@ else
         t1=${EPOCHREALTIME/./}; d=$(busctl --system --timeout=60 get-property org.vfiod "$VFIOD_PATH" org.vfiod1.Device Driver 2>&1)
         t2=${EPOCHREALTIME/./}; n=$(busctl --system --timeout=60 call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices 2>&1)
         t3=${EPOCHREALTIME/./}
-        printf '%d %d.%d %d %d.%d %s %s\n' $t1 $(((t2 - t1) / 1000)) $(((t2 - t1) % 1000 / 100)) $t2 $(((t3 - t2) / 1000)) \
+        printf '%d %d.%d %d %d.%d -1 %s %s\n' $t1 $(((t2 - t1) / 1000)) $(((t2 - t1) % 1000 / 100)) $t2 $(((t3 - t2) / 1000)) \
             $(((t3 - t2) % 1000 / 100)) "${d// /_}" "${n%% *}" >> "$READS"
         [ -e "$READS.ready" ] || echo ready > "$READS.ready"
         e2e_pause 0.1
@@ -226,20 +230,28 @@ else
     PROBE_PID=$!
     _await 60 test -e "$READS.ready" || e2e_fail "the read loop did not start"
 fi
-T_CALL=${EPOCHREALTIME/./}
+GO=$VFIOD_RUN/hang.go
+rm -f "$GO" "$GO.ready"
 if [ $HAVE_PYDBUS = 1 ]; then
-    $PY "$PROBE" call Restore "$BDF" "{\"force\": true, \"timeout\": $HANG_TIMEOUT_MS}" > "$RES/hang-call.out" 2>&1 &
+    # the client starts (seconds under TCG) and connects first; the call goes out when $GO appears
+    $PY "$PROBE" call Restore "$BDF" "{\"force\": true, \"timeout\": $HANG_TIMEOUT_MS}" "$GO" > "$RES/hang-call.out" 2>&1 &
+    CALL_PID=$!
+    _await 60 test -e "$GO.ready" || { cat "$RES/hang-call.out"; e2e_fail "the calling client did not connect"; }
+    T_CALL=${EPOCHREALTIME/./}
+    : > "$GO"
 else
+    T_CALL=${EPOCHREALTIME/./}
     gdbus call --system --timeout 120 --dest org.vfiod --object-path /org/vfiod --method org.vfiod1.Manager.Restore \
         "$BDF" "{'force': <true>, 'timeout': <uint32 $HANG_TIMEOUT_MS>}" > "$RES/hang-call.out" 2>&1 &
+    CALL_PID=$!
 fi
-CALL_PID=$!
 T_REQ="" T_REPLY=""
 end=$(( T_CALL + 60 * 1000000 ))
+# polled every 0.1 s: the guest has one CPU, and this loop must not take it from vfiod and the reads
 while kill -0 "$CALL_PID" 2>/dev/null; do
     [ -z "$T_REQ" ] && _file_has "$RES/kmsg.log" "No device request channel registered" && T_REQ=${EPOCHREALTIME/./}
     [ "${EPOCHREALTIME/./}" -lt $end ] || e2e_fail "no reply to the hanging Restore within 60 s"
-    e2e_pause 0.02
+    e2e_pause 0.1
 done
 T_REPLY=${EPOCHREALTIME/./}
 wait "$CALL_PID"
@@ -247,46 +259,104 @@ cat "$RES/hang-call.out"
 HANG_MS="" HANG_ERR="" HANG_MSG=""
 while IFS= read -r l; do
     case "$l" in
+        start_us=*) T_CALL=${l#start_us=} ;;
         elapsed_ms=*) HANG_MS=${l#elapsed_ms=} ;; error=*) HANG_ERR=${l#error=} ;; message=*) HANG_MSG=${l#message=} ;;
         *GDBus.Error:*) l=${l#*GDBus.Error:}; HANG_ERR=${l%%: *}; HANG_MSG=${l#*: } ;;
     esac
 done < "$RES/hang-call.out"
 _ms $((T_REPLY - T_CALL)); HANG_WALL_MS=$MS
 [ -n "$HANG_MS" ] || HANG_MS=$HANG_WALL_MS
-echo "hanging Restore: ${HANG_ERR:-no error} after ${HANG_MS} ms in the client (${HANG_WALL_MS} ms client process): $HANG_MSG"
+echo "hanging Restore: ${HANG_ERR:-no error} after ${HANG_MS} ms in the client (${HANG_WALL_MS} ms from the call to the client's exit, polled every 0.1 s): $HANG_MSG"
 _cmd_timing "hanging Restore (force, timeout $HANG_TIMEOUT_MS): reply, the call, ms" "$HANG_MS"
-_cmd_timing "hanging Restore: reply, whole client process, ms" "$HANG_WALL_MS"
+_cmd_timing "hanging Restore: call to the client's exit seen, ms" "$HANG_WALL_MS"
 # the kernel's request line may come just after the reply if the kernel is slow to log it
 [ -z "$T_REQ" ] && _await 10 _file_has "$RES/kmsg.log" "No device request channel registered" && T_REQ=${EPOCHREALTIME/./}
 [ -n "$T_REQ" ] && echo "kmsg: $LINE"
-# the reads go on while the kernel still holds the unbind: 2 s more
-e2e_pause 2
 DRV_DURING=$(e2e_pci_driver "$BDF")   # the link only (driver_override would wait for the device lock)
 _file_has "$VFIOD_LOG" "is hanging in the kernel" && echo "vfiod: $LINE"
+# while the kernel still holds the unbind (the reads go on): another call on the same device must get its answer in
+# time too (its group is shut: vfiod starts nothing on it), and a device of another group must still move
+refusal Restore "$BDF" '{"timeout": 3000}' "{'timeout': <uint32 3000>}"
+WEDGED_ERR=$CALL_ERR WEDGED_MS=$CALL_MS WEDGED_MSG=$CALL_MSG
+_cmd_timing "Restore (timeout 3000) of the held device during the hang, the call, ms" "$CALL_MS"
+e2e_time "busctl Rebind NVMe during the hang" vfiod_manager Rebind 'sa{sv}' "$NV" 0 || e2e_fail "Rebind of the NVMe while group $G hangs: $VFIOD_ERR"
+e2e_assert_eq "$(e2e_pci_driver "$NV")" vfio-pci "NVMe on vfio-pci while group $G hangs"
+e2e_time "busctl Restore NVMe during the hang" vfiod_manager Restore 'sa{sv}' "$NV" 0 || e2e_fail "Restore of the NVMe while group $G hangs: $VFIOD_ERR"
+e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "NVMe back on nvme while group $G hangs"
+e2e_pause 1
+T_READS_END=${EPOCHREALTIME/./}   # the reads are judged up to here: the thread dumps below take the guest's CPU
+# where vfiod's threads wait while the kernel holds the device: the kernel's side (threads in D state, their
+# /proc/<tid>/stack) and the JVM's (jcmd Thread.print), in the results
+{
+    for t in /proc/"$VFIOD_PID"/task/*; do
+        read -r st < "$t/stat" 2>/dev/null || continue
+        st=${st##*) }
+        [ "${st:0:1}" = D ] || continue
+        echo "---- tid ${t##*/} ($(<"$t/comm")) state D, wchan $(<"$t/wchan")"
+        cat "$t/stack" 2>/dev/null
+    done
+} > "$RES/vfiod-kernel-stacks-during-hang.txt"
+DSTATE=$(grep -c '^---- tid' "$RES/vfiod-kernel-stacks-during-hang.txt")
+echo "vfiod threads in D state while the kernel holds the device: $DSTATE (kernel stacks: vfiod-kernel-stacks-during-hang.txt)"
+grep -A4 '^---- tid' "$RES/vfiod-kernel-stacks-during-hang.txt" | sed 's/^/  kstack| /'
+JCMD=$(readlink -f "/proc/$VFIOD_PID/exe"); JCMD=${JCMD%/java}/jcmd   # the JDK that runs vfiod
+if [ -x "$JCMD" ]; then
+    timeout 60 "$JCMD" "$VFIOD_PID" Thread.print > "$RES/vfiod-threads-during-hang.txt" 2>&1
+    # the Java frames of the threads that are inside a sysfs read or write
+    awk '/^"/ {name=$0; n=0; show=0} /org\.vfiod/ && n < 12 {if (!show) {print "  jstack| " name; show=1}; print "  jstack|   " $0; n++}' \
+        "$RES/vfiod-threads-during-hang.txt" | grep -B1 -A10 'Sysfs\|sysfs' | head -60
+fi
 e2e_assert "vfio-open still holds the device" kill -0 "$HOLD"
 T_KILL=${EPOCHREALTIME/./}
 kill -KILL "$HOLD"; wait "$HOLD" 2>/dev/null
 e2e_pause 1   # reads across the release too
 : > "$STOP"; wait "$PROBE_PID"
 
-# reads: those that started between the call and 2 s after the reply (while the kernel held the device)
-n=0 nmax=0 gmax=0 lmax=0 all=0 slow=0 errs=0 drvs=""
-while read -r t1 g t2 ls d c; do
+# reads: those that started between the call (as the client sent it) and the holder's kill (2 s after the reply: the
+# kernel held the device all that time)
+# A read that waited for the held device would take until the kernel lets go (seconds). Slower than 200 ms but
+# below 1 s, with dbus-daemon's own GetId in the same round slow too (>= 100 ms), is the guest starved of CPU by a
+# loaded host (TCG, one vCPU): reported, not failed. Any read >= 1 s, or >= 200 ms while the bus answered quickly,
+# is vfiod's.
+n=0 gmax=0 lmax=0 pmax=0 all=0 slow=0 starved=0 errs=0 drvs="" slowlines=()
+while read -r t1 g t2 ls p d c; do
     all=$((all + 1))
-    [ "$t1" -ge "$T_CALL" ] && [ "$t1" -le "$T_KILL" ] || continue
+    [ "$t1" -ge "$T_CALL" ] && [ "$t1" -le "$T_READS_END" ] || continue
     n=$((n + 1))
-    gi=${g%.*} li=${ls%.*}
+    gi=${g%.*} li=${ls%.*} pi=${p%.*}
     [ "$gi" -gt "$gmax" ] && gmax=$gi
     [ "$li" -gt "$lmax" ] && lmax=$li
-    { [ "$gi" -ge 200 ] || [ "$li" -ge 200 ]; } && slow=$((slow + 1))
+    [ "$pi" -gt "$pmax" ] && pmax=$pi
+    if [ "$gi" -ge 200 ] || [ "$li" -ge 200 ]; then
+        if [ "$gi" -lt 1000 ] && [ "$li" -lt 1000 ] && [ "$pi" -ge 100 ]; then starved=$((starved + 1))
+        else slow=$((slow + 1)); fi
+        printf -v l '%(%T)T.%03d Get %s ms, ListDevices %s ms, bus GetId %s ms' "${t1:0:-6}" $((10#${t1: -6} / 1000)) "$g" "$ls" "$p"
+        slowlines+=("$l")
+    fi
     [[ $d == ERR:* || $c == ERR:* ]] && errs=$((errs + 1))
     [[ " $drvs " == *" $d "* ]] || drvs+=" $d"
 done < "$READS"
-echo "reads while the kernel held the device (from the call to the kill): $n rounds of Get(Driver) + ListDevices (of $all);" \
-    "max Get ${gmax} ms, max ListDevices ${lmax} ms, $slow round(s) with a call >= 200 ms, $errs error(s); Driver values:$drvs"
+echo "reads while the kernel held the device (from the call to 1 s after the NVMe's moves): $n rounds of Get(Driver) + ListDevices (of $all);" \
+    "max Get ${gmax} ms, max ListDevices ${lmax} ms (dbus-daemon's own GetId: max ${pmax} ms); $errs error(s); Driver values:$drvs"
+for l in "${slowlines[@]}"; do echo "  read >= 200 ms: $l"; done
+if [ ${#slowlines[@]} -gt 0 ] && [ -f "$RES/vfiod-gc.log" ]; then
+    # vfiod's pauses (GC, safepoints) of 50 ms and more in the read window, for the slow reads above
+    printf -v w0 '%(%T)T' "${T_CALL:0:-6}"; printf -v w1 '%(%T)T' "$(( ${T_READS_END:0:-6} + 1 ))"
+    awk -v a="$w0" -v b="$w1" '{ t = substr($1, 13, 12) } t >= a && t <= b { tot = 0; if (match($0, /Total: [0-9]+ ns/)) tot = substr($0, RSTART + 7, RLENGTH - 10) / 1e6
+        if ((/Pause/ && $NF ~ /ms$/ && $NF + 0 >= 50) || tot >= 50) print "  vfiod pause| " $0 }' "$RES/vfiod-gc.log" | head -20
+fi
+echo "  $slow slow round(s) with the bus fast (vfiod's), $starved with the bus slow too (the guest starved)"
 _cmd_timing "reads during the hang: rounds" "$n"
 _cmd_timing "reads during the hang: max Get(Driver) ms" "$gmax"
 _cmd_timing "reads during the hang: max ListDevices ms" "$lmax"
+_cmd_timing "reads during the hang: max dbus-daemon GetId ms (baseline)" "$pmax"
+# vfiod's side of the hanging call, on its log clock (the call went out at T_CALL)
+printf -v l '%(%T)T.%03d' "${T_CALL:0:-6}" $((10#${T_CALL: -6} / 1000))
+echo "the hanging Restore went out at $l; vfiod's log from then:"
+while IFS= read -r line; do
+    [[ $line > "${l:0:8}" ]] || continue
+    case "$line" in *forced\ past*|*hanging\ in\ the\ kernel*|*refused:*|*did\ not\ answer\ a\ read*|*caller\ got\ Timeout*|*hung\ write*) echo "  vfiod| $line" ;; esac
+done < "$VFIOD_LOG"
 
 e2e_step "4. the holder killed: the device on a driver"
 # vfiod logs when the hung write returns and when it has put the devices back
@@ -308,9 +378,12 @@ echo "ok: the Driver property says $DRV"
 e2e_assert_eq "$HANG_ERR" org.vfiod1.Error.Timeout "the hanging Restore's error"
 e2e_assert "the reply came within ${HANG_TIMEOUT_MS} ms + 2 s (${HANG_MS} ms)" test "${HANG_MS%.*}" -lt $((HANG_TIMEOUT_MS + 2000))
 e2e_assert "the kernel asked for the device (No device request channel registered)" test -n "$T_REQ"
+e2e_assert "a second call on the held device was answered within its timeout + 2 s (${WEDGED_MS} ms: ${WEDGED_ERR:-no error})" \
+    test -n "$WEDGED_ERR" -a "${WEDGED_MS%.*}" -lt 5000
 e2e_assert "reads were answered during the hang ($n rounds)" test "$n" -ge 3
 e2e_assert "no read failed during the hang" test "$errs" = 0
-e2e_assert "every read during the hang took < 200 ms (max Get ${gmax} ms, ListDevices ${lmax} ms)" test "$slow" = 0
+e2e_assert "every read during the hang took < 200 ms, or < 1 s while the guest was starved (max Get ${gmax} ms, ListDevices ${lmax} ms; $starved starved round(s))" test "$slow" = 0
+[ "$starved" = 0 ] || NOTES+=("$starved read round(s) during the hang took 200-1000 ms while dbus-daemon's own GetId was >= 100 ms too: the host was loaded")
 if [ "$DRV" = vfio-pci ]; then
     e2e_time "busctl Restore (after the rollback)" vfiod_manager Restore 'sa{sv}' "$BDF" 0 || e2e_fail "Restore after the rollback: $VFIOD_ERR"
 fi
@@ -323,7 +396,9 @@ kill "$DMESG_PID" 2>/dev/null
 e2e_step_end
 {
     echo "Restore refused by a VFIO holder (InUse): ${INUSE_MS} ms the call ($INUSE_HOW), ${INUSE_WALL_MS} ms the client process"
-    echo "hanging Restore (force, timeout ${HANG_TIMEOUT_MS} ms): ${HANG_ERR} after ${HANG_MS} ms the call, ${HANG_WALL_MS} ms the client process"
-    echo "reads during the hang: $n rounds, max Get(Driver) ${gmax} ms, max ListDevices ${lmax} ms"
+    echo "hanging Restore (force, timeout ${HANG_TIMEOUT_MS} ms): ${HANG_ERR} after ${HANG_MS} ms the call, ${HANG_WALL_MS} ms to the client's exit"
+    echo "reads during the hang: $n rounds, max Get(Driver) ${gmax} ms, max ListDevices ${lmax} ms (dbus-daemon GetId: max ${pmax} ms; $starved round(s) >= 200 ms with the guest starved)"
+    echo "a second Restore (timeout 3000) of the held device during the hang: ${WEDGED_ERR:-no error} after ${WEDGED_MS} ms: $WEDGED_MSG"
 } | tee "$RES/inuse-summary.txt"
+for l in "${NOTES[@]}"; do echo "NOTE: $l"; done
 echo "SCENARIO-INUSE: OK"
