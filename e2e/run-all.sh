@@ -14,6 +14,7 @@ scenarios=(
     scenario-boot.sh
     scenario-hotplug.sh
     scenario-crash.sh
+    scenario-inuse.sh
 )
 
 set -uo pipefail

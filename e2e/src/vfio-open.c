@@ -3,16 +3,22 @@
  * space. Used by the e2e scenarios inside the QEMU guest, after vfiod moved the device to a VFIO driver.
  *
  *   vfio-open BDF          e.g. vfio-open 0000:00:03.0
+ *   vfio-open --hold BDF   the same, then keeps container, group and device open until it is killed, as a running VM
+ *                          does (prints "VFIO-OPEN: HOLDING pid=N" once everything is open)
  *
  * Steps: the IOMMU group from /sys/bus/pci/devices/BDF/iommu_group, a container (/dev/vfio/vfio), the group
  * (/dev/vfio/<group>, must be viable), the group into the container, the type1v2 IOMMU, the device fd
  * (VFIO_GROUP_GET_DEVICE_FD), the config region, and a read of vendor, device and class from it.
  * Prints "key=value" lines (the scenario greps vendor= and device=); exit 0 only if every step worked.
+ * It never registers a request eventfd (VFIO_DEVICE_SET_IRQS on VFIO_PCI_REQ_IRQ_INDEX): with --hold, an unbind of
+ * the device blocks in the kernel until the holder is gone ("No device request channel registered, blocked until
+ * released by user"), which is what e2e/guest/scenario-inuse.sh wants.
  * Build: gcc -O2 -Wall -static -o vfio-open vfio-open.c (e2e/lib/vfiod.sh does it into .cache/e2e/bin).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +35,12 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: vfio-open BDF\n");
+	int hold = argc == 3 && strcmp(argv[1], "--hold") == 0;
+	if (argc != 2 + hold || argv[1 + hold][0] == '-') {
+		fprintf(stderr, "usage: vfio-open [--hold] BDF\n");
 		return 2;
 	}
-	const char *bdf = argv[1];
+	const char *bdf = argv[1 + hold];
 	char path[PATH_MAX], link[PATH_MAX];
 
 	snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -98,6 +105,12 @@ int main(int argc, char **argv)
 	unsigned class = space[9] | space[10] << 8 | space[11] << 16;
 	printf("vendor=0x%04x\ndevice=0x%04x\nclass=0x%06x\n", vendor, device, class);
 
+	if (hold) {
+		printf("VFIO-OPEN: HOLDING pid=%d\n", (int)getpid());
+		fflush(stdout);
+		for (;;)
+			pause();   /* until a signal kills it; SIGTERM and SIGKILL keep their default action */
+	}
 	close(dev);
 	close(g);
 	close(container);

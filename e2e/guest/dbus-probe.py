@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+# e2e/guest/dbus-probe.py: D-Bus calls to vfiod timed INSIDE one running client (python3-dbus from the host's /usr),
+# so that the figures hold the call alone: no process start, no bus connection, no introspection. Under TCG a
+# `busctl` or `gdbus` process costs 0.2-0.5 s by itself, more than the calls these figures are about.
+#
+#   dbus-probe.py reads OUT STOP OBJPATH [INTERVAL]
+#       Until the file STOP exists: Get(org.vfiod1.Device, Driver) on OBJPATH, then Manager.ListDevices, then
+#       dbus-daemon's own GetId (the baseline: the guest's and the bus's speed just then, without vfiod), every
+#       INTERVAL seconds (default 0.1). Appends one line per round to OUT:
+#           <epoch µs at the Get's start> <Get ms> <epoch µs at ListDevices' start> <ListDevices ms> <bus GetId ms, -1 if it failed>
+#           <Driver> <n paths>
+#       (a failed call: its ms, then "ERR:<name>"). Writes "ready <epoch µs>" to OUT.ready after the first round.
+#   dbus-probe.py call METHOD BDF [OPTIONS_JSON [GO]]
+#       One Manager.METHOD(BDF, options) call (options: {"force": true, "timeout": 8000}: booleans as b, integers
+#       as u). Prints "start_us=<epoch µs>", "elapsed_ms=<ms>", then "reply=<value>" or "error=<D-Bus error name>"
+#       and "message=<text>". With GO: once connected it writes GO.ready and sends the call only when the file GO
+#       exists, so that the caller can start the clock (and other measurements) after python's own start, which
+#       takes seconds under TCG and competes for the guest's one CPU.
+import json
+import os
+import sys
+import time
+
+import dbus
+
+DEST = "org.vfiod"
+
+
+def now_us():
+    return time.time_ns() // 1000
+
+
+def timed(fn):
+    t = now_us()
+    try:
+        v = fn()
+        return t, (now_us() - t) / 1000.0, v, None
+    except dbus.exceptions.DBusException as e:
+        return t, (now_us() - t) / 1000.0, None, e
+
+
+def reads(out, stop, path, interval=0.1):
+    bus = dbus.SystemBus()
+    ready = False
+    with open(out, "a", buffering=1) as f:
+        while not os.path.exists(stop):
+            t1, ms1, drv, e1 = timed(lambda: bus.call_blocking(DEST, path, "org.freedesktop.DBus.Properties", "Get",
+                                                               "ss", ("org.vfiod1.Device", "Driver"), timeout=60))
+            t2, ms2, paths, e2 = timed(lambda: bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", "ListDevices",
+                                                                 "", (), timeout=60))
+            # a round trip to dbus-daemon itself: how fast the guest and the bus are just now, without vfiod
+            t3, ms3, _, e3 = timed(lambda: bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                             "org.freedesktop.DBus", "GetId", "", (), timeout=60))
+            f.write("%d %.1f %d %.1f %.1f %s %s\n" % (t1, ms1, t2, ms2, ms3 if not e3 else -1,
+                                                       "ERR:" + str(e1.get_dbus_name()) if e1 else (str(drv) or '""'),
+                                                       "ERR:" + str(e2.get_dbus_name()) if e2 else len(paths)))
+            if not ready:
+                with open(out + ".ready", "w") as r:
+                    r.write("ready %d\n" % now_us())
+                ready = True
+            time.sleep(interval)
+
+
+def call(method, bdf, options_json="{}", go=None):
+    opts = {}
+    for k, v in json.loads(options_json).items():
+        opts[k] = dbus.Boolean(v) if isinstance(v, bool) else dbus.UInt32(v) if isinstance(v, int) else dbus.String(v)
+    bus = dbus.SystemBus()
+    # a no-op first, so that the timed call finds the connection and vfiod's name resolved
+    bus.call_blocking(DEST, "/org/vfiod", "org.freedesktop.DBus.Peer", "Ping", "", (), timeout=60)
+    if go:
+        with open(go + ".ready", "w") as r:
+            r.write("ready %d\n" % now_us())
+        while not os.path.exists(go):
+            time.sleep(0.01)
+    t, ms, v, err = timed(lambda: bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", method, "sa{sv}",
+                                                    (bdf, dbus.Dictionary(opts, signature="sv")), timeout=120))
+    print("start_us=%d" % t)
+    print("elapsed_ms=%.1f" % ms)
+    if err:
+        print("error=%s" % err.get_dbus_name())
+        print("message=%s" % err.get_dbus_message())
+        return 0
+    print("reply=" + str(v))
+    return 0
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if len(a) >= 4 and a[0] == "reads":
+        reads(a[1], a[2], a[3], float(a[4]) if len(a) > 4 else 0.1)
+    elif len(a) >= 3 and a[0] == "call":
+        sys.exit(call(a[1], a[2], a[3] if len(a) > 3 else "{}", a[4] if len(a) > 4 else None))
+    else:
+        sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL] | call METHOD BDF [OPTIONS_JSON]")
