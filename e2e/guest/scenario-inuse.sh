@@ -380,6 +380,8 @@ e2e_assert "the reply came within ${HANG_TIMEOUT_MS} ms + 2 s (${HANG_MS} ms)" t
 e2e_assert "the kernel asked for the device (No device request channel registered)" test -n "$T_REQ"
 e2e_assert "a second call on the held device was answered within its timeout + 2 s (${WEDGED_MS} ms: ${WEDGED_ERR:-no error})" \
     test -n "$WEDGED_ERR" -a "${WEDGED_MS%.*}" -lt 5000
+# its group is shut while the write hangs: Busy at once, without reading the device the kernel holds
+e2e_assert_eq "$WEDGED_ERR" org.vfiod1.Error.Busy "the second call's error"
 e2e_assert "reads were answered during the hang ($n rounds)" test "$n" -ge 3
 e2e_assert "no read failed during the hang" test "$errs" = 0
 e2e_assert "every read during the hang took < 200 ms, or < 1 s while the guest was starved (max Get ${gmax} ms, ListDevices ${lmax} ms; $starved starved round(s))" test "$slow" = 0

@@ -55,6 +55,13 @@ final class GroupGates {
         }
     }
 
+    /** Refuses at once when a write on this group still hangs in the kernel: nothing on it could start anyway. */
+    void refuseIfHung(String key) throws BindingException.Busy {
+        Gate gate = gates.get(key);
+        String hung = gate == null ? null : gate.hungWrite;
+        if (hung != null) throw new BindingException.Busy(key + " is blocked: " + hung + " has not returned from the kernel");
+    }
+
     Gate enter(String key, Instant deadline) throws BindingException.Busy {
         Gate gate = gates.computeIfAbsent(key, Gate::new);
         try {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -170,6 +171,16 @@ public final class Planner {
         }
         return d.name() + " is the boot VGA device" + (users.isEmpty() ? ", which the firmware's console may still use"
                 : ": " + String.join(" and ", users) + (users.size() == 1 ? " scans" : " scan") + " out of it");
+    }
+
+    /** The gate's key as {@link #groupKey} gives it, read from the iommu_group link only (no device lock taken). */
+    String groupKeyWithoutLock(DeviceName name) throws BindingException {
+        try {
+            OptionalInt group = sysfs.iommuGroup(name);
+            return group.isPresent() ? "IOMMU group " + group.getAsInt() : "device " + name;
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot read " + name + " from sysfs: " + RebindEngine.describe(e));
+        }
     }
 
     /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */

@@ -106,6 +106,8 @@ public final class RebindEngine implements AutoCloseable {
 
     private BindResult move(DeviceName device, BindOptions options, Direction direction) throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
+        // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
+        gates.refuseIfHung(planner.groupKeyWithoutLock(device));
         Planner.Decision decision = decide(device, options, direction);
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();

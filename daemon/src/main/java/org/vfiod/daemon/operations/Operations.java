@@ -164,6 +164,7 @@ public final class Operations implements Mutations {
     private String change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed, boolean toVfio) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
+        boolean timedOut = false;
         try {
             BindResult r = parsed.persist()
                     ? persisting(device, parsed, toVfio)
@@ -172,10 +173,13 @@ public final class Operations implements Mutations {
             return r.driver();
         } catch (BindingException e) {
             LOG.info("{} {} by {} refused: {}", method, device, describe(who, caller), e.getMessage());
+            timedOut = e instanceof BindingException.Timeout;
             throw toDBus(e);
         } finally {
             registry.markBusy(group, false);
-            refreshBeforeReplying(group);
+            // after a Timeout the kernel still holds the device, and a read of it would only delay the reply
+            if (timedOut) refreshLater(group);
+            else refreshBeforeReplying(group);
         }
     }
 
@@ -235,6 +239,15 @@ public final class Operations implements Mutations {
      * {@link #REFRESH_WAIT} for it: a device the kernel still holds blocks its reads, and must not hold the reply.
      * The read then finishes in the background (and the device events bring the rest).
      */
+    /** Re-reads the devices in the background; the device events bring the rest. */
+    private void refreshLater(List<DeviceName> group) {
+        try {
+            CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // vfiod is stopping
+        }
+    }
+
     private void refreshBeforeReplying(List<DeviceName> group) {
         try {
             CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool)

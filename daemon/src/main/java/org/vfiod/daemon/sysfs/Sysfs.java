@@ -92,6 +92,16 @@ public final class Sysfs {
     }
 
     /** A snapshot of the device, or empty when it is not (or no longer) there. */
+    /**
+     * The device's IOMMU group number from its {@code iommu_group} link alone: a link read takes no device lock,
+     * so it answers while the kernel holds the device (driver_override would wait). Empty without a group.
+     */
+    public OptionalInt iommuGroup(DeviceName device) throws IOException {
+        Optional<Path> dir = deviceDir(device);
+        if (dir.isEmpty()) return OptionalInt.empty();
+        return linkName(dir.get().resolve("iommu_group")).map(n -> OptionalInt.of(Integer.parseInt(n))).orElse(OptionalInt.empty());
+    }
+
     public Optional<Device> read(DeviceName device) throws IOException {
         return read(device, null);
     }

@@ -103,6 +103,29 @@ class RebindEngineTest {
 
     @Test
     @org.junit.jupiter.api.Timeout(30)
+    void aSecondCallOnAGroupWhoseWriteHangsIsBusyAtOnceThoughItsDeviceCannotBeRead() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0");
+        assertThrows(BindingException.Timeout.class, () -> m.engine.rebind(NIC, opts().withTimeout(Duration.ofMillis(300))));
+        // as on the real kernel, the device's lock is held while its remove() runs: its driver_override blocks readers
+        Path override = m.sim.root().resolve("devices/pci0000:00/0000:03:00.0/driver_override");
+        String was = Files.readString(override);
+        Files.delete(override);
+        new ProcessBuilder("mkfifo", override.toString()).inheritIO().start().waitFor();
+        try {
+            long t0 = System.nanoTime();
+            BindingException.Busy busy = assertThrows(BindingException.Busy.class, () -> m.engine.restore(NIC, opts()));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(busy.getMessage().contains("IOMMU group 3 is blocked"), busy.getMessage());
+            assertTrue(ms < 1000, "Busy took " + ms + " ms");
+        } finally {
+            Files.delete(override);
+            Files.writeString(override, was);
+            m.sim.clearFaults();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
     void theCallerGetsTimeoutInTimeEvenWhenReadingTheDeviceBlocks() throws Exception {
         // the kernel holds a device's lock while its remove() or probe() runs, and reading driver_override waits for
         // it; a FIFO in its place blocks the same way
