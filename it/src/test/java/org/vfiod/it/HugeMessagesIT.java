@@ -53,7 +53,7 @@ class HugeMessagesIT {
     }
 
     /** "ERROR-NAME N ms" or "ok N ms": HugeCall's answer, run as an unprivileged user in a JVM of its own. */
-    private static String huge(Env env, String kind, int entries) {
+    static String huge(Env env, String kind, int entries) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classes = Path.of(HugeCall.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
         Reply r = Cmd.run(User.OUTSIDER, Duration.ofSeconds(30), List.of(java, "-Xmx512m", "-cp", classes,

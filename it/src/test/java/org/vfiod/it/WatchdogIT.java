@@ -26,6 +26,8 @@ class WatchdogIT {
     static final String PING = "WATCHDOG=1";
     /** Rounds every second, each loop given half a second. */
     static final long WATCHDOG_USEC = 2_000_000;
+    /** How long the pings are counted while healthy, and while wedged: three watchdog intervals. */
+    static final long WINDOW_MS = 3 * WATCHDOG_USEC / 1000;
 
     private static final String RECEIVER = String.join("\n",
             "import socket, sys",
@@ -34,6 +36,10 @@ class WatchdogIT {
             "print('listening', flush=True)",
             "while True:",
             "    print(s.recv(4096).decode(), flush=True)");
+
+    private static long pings(Proc receiver, int from, int to) {
+        return receiver.lines().subList(from, to).stream().filter(PING::equals).count();
+    }
 
     @Test
     void thePingsStopWhileTheEventWorkerIsWedged(Env env) throws Exception {
@@ -44,6 +50,10 @@ class WatchdogIT {
             VfiodProcess vfiod = env.startVfiodWith(List.of(), Map.of("NOTIFY_SOCKET", socket.toString(),
                     "WATCHDOG_USEC", Long.toString(WATCHDOG_USEC)), env.vfiodArgs(env.address(), env.defaultModulesDir()), true);
             receiver.awaitLine(PING::equals, Duration.ofSeconds(10), "a first " + PING);
+            // as long a window as the wedged one below, for the figures: how many pings a healthy vfiod sends in it
+            int healthyFrom = receiver.lineCount();
+            Thread.sleep(WINDOW_MS);
+            long healthy = pings(receiver, healthyFrom, receiver.lineCount());
 
             Path modalias = env.deviceDir(NIC).resolve("modalias");
             Files.delete(modalias);
@@ -53,15 +63,22 @@ class WatchdogIT {
             Files.delete(env.sysfsRoot().resolve("bus/pci/drivers/e1000e").resolve(NIC));
             vfiod.awaitLog("not feeding the watchdog: the device-event worker", Duration.ofSeconds(10));
             int wedgedAt = receiver.lineCount();
-            Thread.sleep(3 * WATCHDOG_USEC / 1000);
-            assertEquals(wedgedAt, receiver.lineCount(), "pings while the worker was wedged: " + receiver.lines());
+            Thread.sleep(WINDOW_MS);
+            int wedgedUntil = receiver.lineCount();
+            long wedged = pings(receiver, wedgedAt, wedgedUntil);
             // the bus reader still answers: only the event loop was wedged
-            env.manager(User.ROOT, "ListDevices").assertOk();
+            Reply answered = env.manager(User.ROOT, "ListDevices");
 
             // the FIFO written: the worker reads it and goes on, and so do the pings
             Proc writer = Cmd.start(User.ROOT, List.of("sh", "-c", "printf 'pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00' > " + modalias));
             Optional<String> again = receiver.findLine(PING::equals, Duration.ofSeconds(10), receiver.lineCount());
             writer.stop(Duration.ofSeconds(1));
+            boolean pass = healthy > 0 && wedged == 0 && answered.ok() && again.isPresent();
+            new Figures("watchdog").put("pings_while_healthy", healthy).put("pings_while_wedged", wedged)
+                    .put("window_ms", WINDOW_MS).put("resumed", again.isPresent()).put("result", pass ? "pass" : "fail").write();
+            assertTrue(healthy > 0, "no ping in " + WINDOW_MS + " ms while healthy: " + receiver.lines());
+            assertEquals(wedgedAt, wedgedUntil, "pings while the worker was wedged: " + receiver.lines());
+            answered.assertOk();
             assertTrue(again.isPresent(), "no ping once the worker was free again; vfiod log:\n" + vfiod.log());
         } finally {
             receiver.stop(Duration.ofSeconds(1));
