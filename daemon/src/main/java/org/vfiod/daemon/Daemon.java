@@ -52,7 +52,7 @@ import org.vfiod1.Manager;
 final class Daemon {
     /** Exit codes: systemd restarts on anything but 0. */
     static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
-    /** Authorized Rebind, Restore and Reload calls in flight at once, and root's own allowance; see CallLimits. */
+    /** Root's own allowance of calls in flight, and twice the shared slots of dry runs and Users(); see CallLimits. */
     static final int MAX_SLOW_CALLS = 8;
 
     private Daemon() {

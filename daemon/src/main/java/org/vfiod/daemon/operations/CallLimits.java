@@ -9,9 +9,10 @@ import org.vfiod1.Error;
 /**
  * How many slow calls may be in flight, so that no user can starve another. Each uid has its own allowance, which
  * covers everything its calls do (waiting for polkit included): a user who keeps calling, or whose polkit check
- * waits minutes for a password, gets Busy alone. The shared slots are taken only after that, and by a change only
- * once polkit has allowed it: an unauthorized caller never holds one. Root takes no shared slot: it is the
- * machine's administrator, and nobody else's calls may make it wait.
+ * waits minutes for a password, gets Busy alone. An authorized change takes nothing shared: polkit has said yes,
+ * and its uid's allowance bounds it, so no user, authorized or not, can make another authorized caller wait. The
+ * only shared slots are those of the calls anyone may make without authorization (dry runs and Users(), which read
+ * all of /proc); root takes none of those either: nobody else's calls may make the administrator wait.
  */
 final class CallLimits {
     /** Calls of one uid in flight at once, other than root's. */
@@ -26,17 +27,12 @@ final class CallLimits {
     private static final Permit NOTHING = () -> { };
 
     private final int rootCalls;
-    private final Semaphore changes;
     private final Semaphore examinations;
     private final Map<Long, Integer> inFlight = new HashMap<>();
 
-    /**
-     * {@code changes}: authorized changes in flight at once (also root's own allowance); {@code examinations}: dry
-     * runs and Users() calls, which read all of /proc.
-     */
-    CallLimits(int changes, int examinations) {
-        this.rootCalls = changes;
-        this.changes = new Semaphore(changes);
+    /** {@code rootCalls}: root's own allowance; {@code examinations}: dry runs and Users() calls in flight at once. */
+    CallLimits(int rootCalls, int examinations) {
+        this.rootCalls = rootCalls;
         this.examinations = new Semaphore(examinations);
     }
 
@@ -56,11 +52,6 @@ final class CallLimits {
                 inFlight.computeIfPresent(uid, (k, v) -> v == 1 ? null : v - 1);
             }
         });
-    }
-
-    /** A shared slot for an authorized change. */
-    Permit change(CallerCredentials who) {
-        return who.isRoot() ? NOTHING : take(changes, "too many Rebind/Restore calls in flight; try again shortly");
     }
 
     /** A shared slot for a dry run (of {@code who}) or, with null, for a Users() call, whose caller is not known. */

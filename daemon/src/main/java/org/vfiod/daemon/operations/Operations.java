@@ -115,18 +115,16 @@ public final class Operations implements Mutations {
         CallerCredentials who = identify(caller);
         try (CallLimits.Permit own = limits.admit(who)) {
             authorize(caller, caller.action(), Map.of(), true);
-            try (CallLimits.Permit slot = limits.change(who)) {
-                AliasIndex fresh;
-                try {
-                    fresh = aliasLoader.get();
-                } catch (RuntimeException e) {
-                    Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
-                    LOG.info("Reload by {} failed: {}", describe(who, caller), cause.getMessage());
-                    throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
-                }
-                index.set(fresh);
-                LOG.info("Reload by {}: {} vfio_ aliases", describe(who, caller), fresh.size());
+            AliasIndex fresh;
+            try {
+                fresh = aliasLoader.get();
+            } catch (RuntimeException e) {
+                Throwable cause = e.getCause() instanceof AliasSourceException a ? a : e;
+                LOG.info("Reload by {} failed: {}", describe(who, caller), cause.getMessage());
+                throw new Error.Failed("reload failed, the previous aliases stay in use: " + cause.getMessage());
             }
+            index.set(fresh);
+            LOG.info("Reload by {}: {} vfio_ aliases", describe(who, caller), fresh.size());
         }
     }
 
@@ -140,9 +138,7 @@ public final class Operations implements Mutations {
             if (parsed.persist()) authorize(caller, Actions.PERSIST, details, parsed.interactive());
             // force takes a device the host uses, or the boot GPU, or asks a VM to let go: an admin's decision
             if (parsed.bind().force()) authorize(caller, Actions.FORCE, details, parsed.interactive());
-            try (CallLimits.Permit slot = limits.change(who)) {
-                return change(method, caller, who, device, parsed, toVfio);
-            }
+            return change(method, caller, who, device, parsed, toVfio);
         }
     }
 
