@@ -122,7 +122,11 @@ while :; do
     fi
     if [ "$JOURNAL" = 1 ] && [ -z "$T_JOURNAL" ]; then
         _rt_files
-        for f in "${RT_FILES[@]}"; do [[ " ${BASE[*]} " == *" $f "* ]] || JFILES+=("$f"); done
+        # a record, not the temporary file an atomic write renames over it a moment later
+        for f in "${RT_FILES[@]}"; do
+            case "${f##*/}" in .*) continue ;; esac
+            [[ " ${BASE[*]} " == *" $f "* ]] || JFILES+=("$f")
+        done
         [ ${#JFILES[@]} -gt 0 ] && T_JOURNAL=${EPOCHREALTIME/./}
     fi
     [ -z "$T_SLEEP" ] && _has_line "$RES/kmsg.log" "$BDF: $MOD: probe_delay_ms is set: sleeping" && T_SLEEP=${EPOCHREALTIME/./}
