@@ -52,14 +52,19 @@ class HugeMessagesIT {
                 .assertError("org.freedesktop.DBus.Error.PropertyReadOnly");
     }
 
-    /** "ERROR-NAME N ms" or "ok N ms": HugeCall's answer, run as an unprivileged user in a JVM of its own. */
+    /**
+     * "ERROR-NAME N ms" or "ok N ms": the answer to a Properties.Set ({@code set}) or a Rebind ({@code rebind}) of
+     * {@code entries} options, sent by {@link RawCall} as an unprivileged user in a JVM of its own.
+     */
     static String huge(Env env, String kind, int entries) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classes = Path.of(HugeCall.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
+        String classes = Path.of(RawCall.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
         Reply r = Cmd.run(User.OUTSIDER, Duration.ofSeconds(30), List.of(java, "-Xmx512m", "-cp", classes,
-                HugeCall.class.getName(), env.address(), kind, Integer.toString(entries)));
+                RawCall.class.getName(), env.address(), kind.equals("rebind") ? "options" : kind, Integer.toString(entries)));
         assertEquals(0, r.exit(), r.describe());
-        return r.out().strip();
+        String[] f = r.out().strip().split("\t", 3);
+        String took = r.err().strip().replaceFirst("^took ", "");
+        return (f[0].equals("error") ? f[1] : f[0]) + " " + took;
     }
 
     private static long rssKb(long pid) throws IOException {

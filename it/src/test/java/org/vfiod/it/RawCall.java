@@ -16,6 +16,7 @@ import java.nio.file.Path;
  * setpriv, in a JVM of its own: the bus takes the caller's uid from the socket), and prints one line: {@code ok},
  * {@code error<TAB>NAME<TAB>MESSAGE}, {@code disconnected<TAB>WHY} when the bus closed the connection instead of
  * answering (what dbus-daemon does with a message that breaks the specification), or {@code noreply} after 20 s.
+ * How long the call took, from the last byte sent to the reply, goes to stderr: {@code took N ms}.
  *
  * <p>{@code RawCall ADDRESS KIND N}, every KIND a Manager call on /org/vfiod:
  * <ul>
@@ -78,13 +79,16 @@ public final class RawCall {
                 default -> throw new IllegalArgumentException("unknown kind " + kind);
             }
             String answer;
+            long sent = 0;
             try {
                 write(ch, call(2, "org.vfiod", "/org/vfiod", iface, member, sig, body));
+                sent = System.nanoTime();
                 answer = reply(ch, 2);
             } catch (IOException e) {
                 answer = "disconnected\t" + e.getMessage();
             }
             System.out.println(answer);
+            if (sent != 0) System.err.println("took " + (System.nanoTime() - sent) / 1_000_000 + " ms");
         }
     }
 
