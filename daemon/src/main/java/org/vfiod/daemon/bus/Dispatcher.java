@@ -114,18 +114,13 @@ final class Dispatcher implements BusLink.Incoming {
     private void run(MethodCall call, Member member, Object target) {
         if (member.access() instanceof MemberTable.Refuses refuses) {
             reply(call, refuses.error());
-        } else if (member.access() instanceof Mutates w) {
-            Caller caller = new Caller(call.getSource(), w.action());
+        } else if (member.access() instanceof Mutates || member.access() instanceof MemberTable.Examines) {
+            // an examination needs no caller: it asks nobody's permission
+            Caller caller = member.access() instanceof Mutates w ? new Caller(call.getSource(), w.action()) : null;
             try {
                 slowPool.execute(() -> invoke(call, member, target, caller));
             } catch (RejectedExecutionException e) {
-                reply(call, new Error.Busy("vfiod is stopping; nothing was changed"));
-            }
-        } else if (member.access() instanceof MemberTable.Examines) {
-            try {
-                slowPool.execute(() -> invoke(call, member, target, null));
-            } catch (RejectedExecutionException e) {
-                reply(call, new Error.Busy("vfiod is stopping"));
+                reply(call, new Error.Busy(caller == null ? "vfiod is stopping" : "vfiod is stopping; nothing was changed"));
             }
         } else {
             invoke(call, member, target, null);
