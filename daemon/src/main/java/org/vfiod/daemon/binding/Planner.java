@@ -48,7 +48,26 @@ public final class Planner {
         }
     }
 
+    /** How soon a plan asks who uses its devices. */
+    public enum UsersCheck {
+        /** Now: the plan is final (a dry run, or a plan made under the group's gate). */
+        NOW,
+        /**
+         * Only if something would change before the final plan, which checks again: a module load. Otherwise the
+         * check (all of /proc) would run twice for one move.
+         */
+        BEFORE_ANY_CHANGE
+    }
+
     public Decision rebind(DeviceName name, BindOptions options) throws BindingException {
+        return rebind(name, options, UsersCheck.NOW);
+    }
+
+    public Decision restore(DeviceName name, BindOptions options) throws BindingException {
+        return restore(name, options, UsersCheck.NOW);
+    }
+
+    public Decision rebind(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
         Device device = readOrFail(name);
         AliasIndex aliases = index.get();
         DriverName module = chooseModule(device, options.driver(), aliases);
@@ -84,8 +103,10 @@ public final class Planner {
             planned.add(new PlannedDevice(d.name(), Prior.of(d), target, onVfioDriver(d, aliases)));
         }
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
-        refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
-                options, aliases);
+        if (users == UsersCheck.NOW || planned.stream().anyMatch(p -> p.target() instanceof Target.Module)) {
+            refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+                    options, aliases);
+        }
         List<Sysfs.Framebuffer> framebuffers = List.of();
         if (moving.stream().anyMatch(Device::bootVga)) {
             // forced past the boot VGA check: the firmware framebuffer and fbcon still scan out of this GPU, and the
@@ -99,7 +120,7 @@ public final class Planner {
         return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers));
     }
 
-    public Decision restore(DeviceName name, BindOptions options) throws BindingException {
+    public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
         Device device = readOrFail(name);
         AliasIndex aliases = index.get();
         List<Device> targets = new ArrayList<>();
@@ -113,8 +134,10 @@ public final class Planner {
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
         // a VM holding one of them: a Restore would hang in the kernel until it lets go
-        refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
-                options, aliases);
+        if (users == UsersCheck.NOW) {
+            refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+                    options, aliases);
+        }
         return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()));
     }
 

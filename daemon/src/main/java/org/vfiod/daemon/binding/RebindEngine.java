@@ -108,7 +108,9 @@ public final class RebindEngine implements AutoCloseable {
         Instant deadline = Instant.now().plus(options.timeout());
         // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
         gates.refuseIfHung(planner.groupKeyWithoutLock(device));
-        Planner.Decision decision = decide(device, options, direction);
+        // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it
+        Planner.Decision decision = decide(device, options, direction,
+                options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE);
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();
         if (options.dryRun()) return new BindResult.Planned(plannedDriver(plan), plan.describe());
@@ -120,7 +122,7 @@ public final class RebindEngine implements AutoCloseable {
             }
             // the devices may have changed while we waited for the group, and the drivers are known now: decide
             // again on what is there
-            decision = decide(device, options, direction);
+            decision = decide(device, options, direction, Planner.UsersCheck.NOW);
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             if (!fresh.modulesToLoad().isEmpty()) {
@@ -133,8 +135,9 @@ public final class RebindEngine implements AutoCloseable {
         }
     }
 
-    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction) throws BindingException {
-        return direction == Direction.TO_VFIO ? planner.rebind(device, options) : planner.restore(device, options);
+    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction, Planner.UsersCheck users)
+            throws BindingException {
+        return direction == Direction.TO_VFIO ? planner.rebind(device, options, users) : planner.restore(device, options, users);
     }
 
     private void load(Plan plan) throws BindingException {
