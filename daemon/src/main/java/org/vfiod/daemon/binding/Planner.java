@@ -196,19 +196,13 @@ public final class Planner {
                 : ": " + String.join(" and ", users) + (users.size() == 1 ? " scans" : " scan") + " out of it");
     }
 
-    /** The gate's key as {@link #groupKey} gives it, read from the iommu_group link only (no device lock taken). */
+    /** The gate's key, as a plan has it, read from the iommu_group link only (no device lock taken). */
     String groupKeyWithoutLock(DeviceName name) throws BindingException {
         try {
-            OptionalInt group = sysfs.iommuGroup(name);
-            return group.isPresent() ? "IOMMU group " + group.getAsInt() : "device " + name;
+            return groupKey(sysfs.iommuGroup(name), name);
         } catch (IOException e) {
             throw new BindingException.Failed("cannot read " + name + " from sysfs: " + RebindEngine.describe(e));
         }
-    }
-
-    /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */
-    public String groupKey(DeviceName name) throws BindingException {
-        return groupKey(readOrFail(name));
     }
 
     /** Whether the device sits on a vfio driver now. */
@@ -291,7 +285,12 @@ public final class Planner {
     }
 
     private static String groupKey(Device device) {
-        return device.iommuGroup().isPresent() ? "IOMMU group " + device.iommuGroup().getAsInt() : "device " + device.name();
+        return groupKey(device.iommuGroup(), device.name());
+    }
+
+    /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */
+    private static String groupKey(OptionalInt group, DeviceName name) {
+        return group.isPresent() ? "IOMMU group " + group.getAsInt() : "device " + name;
     }
 
     private static String describe(List<Device> devices) {
