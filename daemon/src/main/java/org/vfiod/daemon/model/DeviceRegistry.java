@@ -216,12 +216,6 @@ public final class DeviceRegistry {
         return d == null ? List.of() : d.groupMembers();
     }
 
-    /** Marks devices busy (or no longer), re-reading each: clearing it picks up what the operation changed. */
-    public void setBusy(Collection<DeviceName> names, boolean on) {
-        markBusy(names, on);
-        for (DeviceName a : names) refresh(a);
-    }
-
     /**
      * Marks devices busy (or no longer) from what is known of them, reading nothing: a call must be able to say so,
      * and reply, even while the kernel holds the device.
