@@ -236,23 +236,23 @@ public final class Operations implements Mutations {
      * The read then finishes in the background (and the device events bring the rest).
      */
     /** Re-reads the devices in the background; the device events bring the rest. */
-    private void refreshLater(List<DeviceName> group) {
+    private CompletableFuture<Void> refreshLater(List<DeviceName> group) {
         try {
-            CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool);
+            return CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // vfiod is stopping
+            return CompletableFuture.completedFuture(null);
         }
     }
 
     private void refreshBeforeReplying(List<DeviceName> group) {
         try {
-            CompletableFuture.runAsync(() -> group.forEach(registry::refresh), authPool)
-                    .get(REFRESH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            refreshLater(group).get(REFRESH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             LOG.warn("{} did not answer a read within {} ms; replying without waiting for it", group, REFRESH_WAIT.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+        } catch (ExecutionException e) {
             LOG.warn("re-reading {} failed: {}", group, e.toString());
         }
     }
