@@ -161,8 +161,9 @@ def main(argv):
         return cmd_move(bus, args.device, args.group)
     except GLib.Error as e:
         name = Gio.DBusError.get_remote_error(e)
-        message = Gio.DBusError.strip_remote_error(e) or e.message
-        print(f"vfiod-gio: {name + ': ' if name else ''}{message}", file=sys.stderr)
+        # strips the "GDBus.Error:NAME: " prefix from e.message in place
+        Gio.DBusError.strip_remote_error(e)
+        print(f"vfiod-gio: {name + ': ' if name else ''}{e.message}", file=sys.stderr)
         return 1
 
 

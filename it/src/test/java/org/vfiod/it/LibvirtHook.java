@@ -21,7 +21,7 @@ import org.opentest4j.AssertionFailedError;
  * which needs no libvirtd and no QEMU, and formats a domain with the same code as the qemu driver.
  */
 final class LibvirtHook {
-    static final List<String> TOOLS = List.of("virsh", "python3");
+    static final List<String> TOOLS = List.of("virsh");
 
     private final Env env;
     private final Path hook;
@@ -52,7 +52,7 @@ final class LibvirtHook {
         List<String> missing = new ArrayList<>();
         for (String t : TOOLS) if (Prerequisites.which(t) == null) missing.add("the command " + t);
         if (missing.isEmpty()) {
-            Reply gi = Cmd.run(User.ROOT, "python3", "-c", "from gi.repository import Gio");
+            Reply gi = Cmd.run(User.ROOT, "/usr/bin/python3", "-c", "from gi.repository import Gio");
             if (!gi.ok()) missing.add("python3-gi");
         }
         if (missing.isEmpty()) return;
