@@ -132,7 +132,8 @@ def cmd_move(bus, address, group):
                                    MANAGER_IFACE, None)
     for member, state in (("Rebind", "vfio"), ("Restore", "host")):
         driver = call(vfiod, member, address, {"dry-run": True, "group": group})
-        print(f"{member} {address} (dry run): would be on {driver or 'no driver'}", flush=True)
+        # a dry run checks everything a real call would (group, host use, drivers) and writes nothing
+        print(f"{member} {address} (dry run): ok, vfiod answers {driver!r}", flush=True)
         driver = call(vfiod, member, address, {"group": group})
         print(f"{member} {address}: on {driver or 'no driver'}", flush=True)
         if not wait_for_state(manager, address, state):
@@ -161,9 +162,11 @@ def main(argv):
         return cmd_move(bus, args.device, args.group)
     except GLib.Error as e:
         name = Gio.DBusError.get_remote_error(e)
-        # strips the "GDBus.Error:NAME: " prefix from e.message in place
-        Gio.DBusError.strip_remote_error(e)
-        print(f"vfiod-gio: {name + ': ' if name else ''}{e.message}", file=sys.stderr)
+        # GLib puts "GDBus.Error:NAME: " before vfiod's message (Gio.DBusError.strip_remote_error strips it, but on
+        # PyGObject's copy of the error, not on e)
+        prefix = f"GDBus.Error:{name}: "
+        message = e.message[len(prefix):] if name and e.message.startswith(prefix) else e.message
+        print(f"vfiod-gio: {name + ': ' if name else ''}{message}", file=sys.stderr)
         return 1
 
 
