@@ -65,6 +65,8 @@ declare -A expected=(
     [/usr/share/man/man1/vfioctl.1.gz]=644
     [/usr/share/bash-completion/completions/vfioctl]=644
     [/etc/vfiod/devices.d/README]=644
+    [/etc/libvirt/hooks/qemu.d/vfiod]=755
+    [/usr/share/doc/vfiod/examples/vfiod-gio.py]=644
 )
 # What the maintainer scripts and vfiod create outside the package's file list, all gone after a purge.
 generated=(
@@ -165,8 +167,9 @@ want=$(printf '%s\n' "${!expected[@]}" | sort)
 [ "$listed" = "$want" ] || fail "dpkg -L vfiod differs from the expected files: $(diff <(echo "$want") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ')"
 ok "dpkg -L vfiod lists exactly these ${#expected[@]} files"
 conffiles=$(dpkg-query -W -f='${Conffiles}' vfiod | awk 'NF { print $1 }')
-[ "$conffiles" = /etc/vfiod/devices.d/README ] || fail "conffiles: '$conffiles'"
-ok "conffile: /etc/vfiod/devices.d/README"
+[ "$conffiles" = "/etc/libvirt/hooks/qemu.d/vfiod
+/etc/vfiod/devices.d/README" ] || fail "conffiles: '$conffiles'"
+ok "conffiles: /etc/libvirt/hooks/qemu.d/vfiod, /etc/vfiod/devices.d/README"
 for f in usr/sbin/vfiod usr/bin/vfioctl; do
     bash -n "/$f" || fail "/$f: syntax"
 done
@@ -319,6 +322,31 @@ out=$(busctl --address="$address" call org.vfiod /org/vfiod org.vfiod1.Manager R
 [ "$(driver)" = "$before" ] || fail "Driver after Restore: $(driver), expected $before"
 [ ! -e "$work/etc/devices.d/pci-0000:03:00.0.conf" ] || fail "Restore with persist left the rule file"
 ok "Restore 0000:03:00.0: Driver back to $before; rule removed"
+
+step "the installed libvirt hook, as libvirt runs it (domain XML on stdin)"
+hook=/etc/libvirt/hooks/qemu.d/vfiod
+hookrun() {
+    VFIOD_HOOK_BUS_ADDRESS=$address VFIOD_HOOK_SYSFS=$sys VFIOD_HOOK_STATE_DIR=$work/hook-state \
+        VFIOD_HOOK_QEMU_CONF=$work/qemu.conf "$hook" test-vm "$@" -
+}
+hostdev="<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>"
+out=$(echo "<domain type='kvm'><name>test-vm</name><devices/></domain>" | hookrun prepare begin 2>&1) \
+    || fail "the hook failed for a domain without hostdevs: $out"
+[ -z "$out" ] || fail "the hook printed something for a domain without hostdevs: $out"
+ok "a domain without managed='no' hostdevs: exit 0, nothing printed, nothing asked"
+if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
+    xml="<domain type='kvm'><name>test-vm</name><uuid>8f0c1c7e-5a8e-4c47-9d37-1b1a8a2b9f01</uuid><devices>$hostdev</devices></domain>"
+    out=$(echo "$xml" | hookrun prepare begin 2>&1) || fail "hook prepare begin: $out"
+    [ "$(driver)" = 's "vfio-pci"' ] || fail "Driver after the hook's prepare: $(driver): $out"
+    ok "prepare begin: $out"
+    out=$(echo "$xml" | hookrun release end 2>&1) || fail "hook release end: $out"
+    [ "$(driver)" = "$before" ] || fail "Driver after the hook's release: $(driver), expected $before: $out"
+    ok "release end: $out"
+elif [ "${CI:-}" = true ]; then
+    fail "python3-gi (recommended by the package) is not installed; CI installs it"
+else
+    echo "    python3-gi is not installed (the package recommends it): the hook's moves are not tried"
+fi
 
 step "stop: SIGTERM drains; exit 143 (a JVM stopped by SIGTERM; vfiod.service has SuccessExitStatus=143) or 0"
 kill -TERM "$vfiod_pid"
