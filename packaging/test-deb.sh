@@ -6,7 +6,8 @@
 #   3. the INSTALLED daemon, started through the installed launcher /usr/sbin/vfiod (under the unit's capability
 #      bounding set and no_new_privs, via setpriv), on a private bus (packaging/dbus/private-bus.conf.in with the
 #      installed bus policy) over a simulated sysfs, with the installed polkit action served by polkitd on that
-#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands); stopped by SIGTERM.
+#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands), and through the
+#      installed libvirt hook (/etc/libvirt/hooks/qemu.d/vfiod: prepare begin, release end); stopped by SIGTERM.
 #      The package has no simulated kernel: the launcher gets (VFIOD_JAR) a jar of the build tree's module sim
 #      whose manifest puts the installed vfiod.jar on its class path, so the installed daemon runs on it
 #   4. dpkg --purge vfiod: every file is gone, and so are what vfiod would have written (/var/lib/vfiod,
