@@ -104,6 +104,14 @@ final class LibvirtHook {
                 + "' function='0x" + p[3] + "'/></source>\n    </hostdev>\n";
     }
 
+    /** An SR-IOV VF as a guest's network interface. */
+    static String interfaceHostdev(String address, boolean managed) {
+        String[] p = address.split("[:.]");
+        return "    <interface type='hostdev' managed='" + (managed ? "yes" : "no") + "'>\n"
+                + "      <source><address type='pci' domain='0x" + p[0] + "' bus='0x" + p[1] + "' slot='0x" + p[2]
+                + "' function='0x" + p[3] + "'/></source>\n    </interface>\n";
+    }
+
     /** Runs the hook as libvirt does ({@code NAME OPERATION SUB -}, the XML on stdin), as {@code user}. */
     Reply run(User user, String domain, String operation, String sub, String xml) {
         Path file = env.dir().resolve("libvirt/" + domain + "-" + operation + "-" + sub + "-" + System.nanoTime() + ".xml");

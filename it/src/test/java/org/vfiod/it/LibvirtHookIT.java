@@ -13,22 +13,25 @@ import org.vfiod.daemon.usage.FakeHost;
 /**
  * The libvirt hook against vfiod on the simulated kernel, on the private bus with the real polkitd, fed domain XML
  * that libvirt's own virsh wrote (see {@link LibvirtHook}). The sample machine: a GPU (01:00.0) and its audio
- * function (01:00.1) in IOMMU group 1 behind a bridge, a NIC (03:00.0) alone in group 3.
+ * function (01:00.1) in IOMMU group 1 behind a bridge, a NIC (03:00.0) alone in group 3, an SR-IOV VF (04:00.1) of a
+ * ConnectX PF alone in group 5.
  */
 @ExtendWith(RealComponents.class)
 class LibvirtHookIT {
     static final String GPU = "0000:01:00.0";
     static final String AUDIO = "0000:01:00.1";
     static final String NIC = "0000:03:00.0";
+    static final String VF = "0000:04:00.1";
 
     @Test
     void theUnmanagedHostdevsGoToVfioAtPrepareAndBackAtRelease(Env env) throws Exception {
         LibvirtHook hook = new LibvirtHook(env);
         env.vfiod();
         // the GPU and its audio function are the whole group: they move as one; the managed NIC is libvirt's own
+        // and an SR-IOV VF as a network interface, also managed='no'
         String xml = hook.dumpxml("gpu-vm", LibvirtHook.hostdev(GPU, false) + LibvirtHook.hostdev(AUDIO, false)
-                + LibvirtHook.hostdev(NIC, true));
-        assertTrue(xml.contains("managed='no'") && xml.contains("<uuid>"), xml);
+                + LibvirtHook.hostdev(NIC, true) + LibvirtHook.interfaceHostdev(VF, false));
+        assertTrue(xml.contains("managed='no'") && xml.contains("<uuid>") && xml.contains("<interface type='hostdev'"), xml);
 
         Reply prepare = hook.run(User.ROOT, "gpu-vm", "prepare", "begin", xml).assertOk();
         assertTrue(prepare.out().contains(GPU + " and its group on vfio-pci"), prepare::describe);
@@ -36,6 +39,7 @@ class LibvirtHookIT {
         assertEquals("vfio-pci", env.driverOf(AUDIO));
         assertEquals("e1000e", env.driverOf(NIC), "a managed='yes' hostdev is libvirt's to move");
         assertEquals("pcieport", env.driverOf("0000:00:01.0"), "the bridge of the group stays");
+        assertEquals("vfio-pci", env.driverOf(VF));
 
         // the operations between prepare and release do nothing
         SysfsSnapshot moved = env.snapshot();
@@ -50,6 +54,7 @@ class LibvirtHookIT {
         assertEquals("snd_hda_intel", env.driverOf(AUDIO));
         assertEquals("(null)", env.overrideOf(GPU));
         assertEquals("host", env.deviceProperty(AUDIO, "State"));
+        assertEquals("mlx5_core", env.driverOf(VF));
         try (var files = Files.list(hook.stateDir())) {
             assertEquals(0, files.count(), "nothing left to restore");
         }
