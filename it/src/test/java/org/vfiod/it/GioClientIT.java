@@ -23,7 +23,7 @@ class GioClientIT {
     static final String AUDIO = "0000:01:00.1";
 
     private static Path client(Env env) throws Exception {
-        LibvirtHook.requirePrerequisites();
+        LibvirtHook.requireGio();
         Path p = env.dir().resolve("vfiod-gio.py");
         Files.copy(Harness.projectRoot().resolve("examples/vfiod-gio.py"), p);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
