@@ -144,6 +144,30 @@ class LibvirtHookIT {
     }
 
     @Test
+    void aReleaseVfiodRefusesIsRememberedForTheNextOne(Env env) throws Exception {
+        LibvirtHook hook = new LibvirtHook(env);
+        FakeHost host = new FakeHost(env.sysfsRoot(), env.hostDir());
+        env.vfiod();
+        String xml = hook.dumpxml("nic-vm", LibvirtHook.hostdev(NIC, false));
+        hook.run(User.ROOT, "nic-vm", "prepare", "begin", xml).assertOk();
+        assertEquals("vfio-pci", env.driverOf(NIC));
+        // a QEMU that has not let go yet
+        host.process(4321, "qemu-system-x86_64", FakeHost.HOST_NAMESPACE);
+        host.open(4321, 27, "/dev/vfio/3");
+        Reply refused = hook.run(User.ROOT, "nic-vm", "release", "end", xml);
+        assertEquals(1, refused.exit(), refused::describe);
+        assertTrue(refused.err().contains("vfiod could not give back " + NIC + ": " + Env.IN_USE + ": /dev/vfio/3 is open by pid 4321"),
+                refused::describe);
+        assertEquals("vfio-pci", env.driverOf(NIC));
+
+        // once it has, the next release gives the NIC back
+        Files.delete(env.hostDir().resolve("proc/4321/fd/27"));
+        Reply release = hook.run(User.ROOT, "nic-vm", "release", "end", xml).assertOk();
+        assertTrue(release.out().contains(NIC + " back on e1000e"), release::describe);
+        assertEquals("e1000e", env.driverOf(NIC));
+    }
+
+    @Test
     void vfiodNotRunningFailsTheStartClearly(Env env) {
         LibvirtHook hook = new LibvirtHook(env);
         String xml = hook.dumpxml("nic-vm", LibvirtHook.hostdev(NIC, false));
