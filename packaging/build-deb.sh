@@ -102,8 +102,10 @@ inst 0644 $pkg/polkit/49-vfiod-scoped.rules.example usr/share/doc/vfiod/examples
 inst 0644 systemd/vfiod.service lib/systemd/system/vfiod.service
 inst 0644 systemd/vfiod-rebind@.service lib/systemd/system/vfiod-rebind@.service
 inst 0644 $pkg/etc/vfiod/devices.d/README etc/vfiod/devices.d/README
-# active: it does nothing for domains without managed='no' PCI hostdevs (see packaging/README.md)
+# active: it does nothing for domains without managed='no' PCI hostdevs (see packaging/README.md); the conffile
+# only runs the package's code
 inst 0755 $pkg/libvirt/vfiod etc/libvirt/hooks/qemu.d/vfiod
+inst 0755 $pkg/libvirt/libvirt-hook usr/share/vfiod/libvirt-hook
 inst 0644 examples/vfiod-gio.py usr/share/doc/vfiod/examples/vfiod-gio.py
 inst 0644 $pkg/debian/copyright usr/share/doc/vfiod/copyright
 inst 0644 $pkg/debian/lintian-overrides usr/share/lintian/overrides/vfiod
@@ -182,7 +184,8 @@ for s in postinst prerm postrm; do
     install -m 0755 $pkg/debian/$s "$stage/DEBIAN/$s"
 done
 for l in usr/sbin/vfiod usr/bin/vfioctl; do bash -n "$stage/$l" || die "/$l: syntax error"; done
-for p in etc/libvirt/hooks/qemu.d/vfiod usr/share/doc/vfiod/examples/vfiod-gio.py; do
+sh -n "$stage/etc/libvirt/hooks/qemu.d/vfiod" || die "/etc/libvirt/hooks/qemu.d/vfiod: syntax error"
+for p in usr/share/vfiod/libvirt-hook usr/share/doc/vfiod/examples/vfiod-gio.py; do
     python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$stage/$p" || die "/$p: syntax error"
 done
 (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$stage/DEBIAN/conffiles"

@@ -67,6 +67,7 @@ declare -A expected=(
     [/usr/share/bash-completion/completions/vfioctl]=644
     [/etc/vfiod/devices.d/README]=644
     [/etc/libvirt/hooks/qemu.d/vfiod]=755
+    [/usr/share/vfiod/libvirt-hook]=755
     [/usr/share/doc/vfiod/examples/vfiod-gio.py]=644
 )
 # What the maintainer scripts and vfiod create outside the package's file list, all gone after a purge.
@@ -335,6 +336,12 @@ out=$(echo "<domain type='kvm'><name>test-vm</name><devices/></domain>" | hookru
     || fail "the hook failed for a domain without hostdevs: $out"
 [ -z "$out" ] || fail "the hook printed something for a domain without hostdevs: $out"
 ok "a domain without managed='no' hostdevs: exit 0, nothing printed, nothing asked"
+# removed but not purged, the conffile stays and libvirt still runs it: without the package's code it does nothing
+xml="<domain type='kvm'><name>test-vm</name><devices>$hostdev</devices></domain>"
+out=$(echo "$xml" | VFIOD_LIBVIRT_HOOK=$work/no-such-hook hookrun prepare begin 2>&1) \
+    || fail "the conffile without the package's code failed: $out"
+[ -z "$out" ] && [ "$(driver)" = "$before" ] || fail "the conffile without the package's code did something: $out"
+ok "the conffile without /usr/share/vfiod/libvirt-hook (a removed package): exit 0, nothing done"
 if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
     xml="<domain type='kvm'><name>test-vm</name><uuid>8f0c1c7e-5a8e-4c47-9d37-1b1a8a2b9f01</uuid><devices>$hostdev</devices></domain>"
     out=$(echo "$xml" | hookrun prepare begin 2>&1) || fail "hook prepare begin: $out"

@@ -15,8 +15,10 @@ G=$(e2e_pci_group "$BDF")
 vfiod_start
 
 e2e_step "start libvirtd with the packaged hook"
-mkdir -p /etc/libvirt/hooks/qemu.d /run/libvirt /var/lib/libvirt /var/log/libvirt/qemu /var/cache/libvirt
+mkdir -p /etc/libvirt/hooks/qemu.d /usr/share/vfiod /run/libvirt /var/lib/libvirt /var/log/libvirt/qemu /var/cache/libvirt
+# where the package puts them (the guest's /usr and /etc are tmpfs overlays)
 install -m 0755 /vfiod/packaging/libvirt/vfiod /etc/libvirt/hooks/qemu.d/vfiod || e2e_fail "install the hook"
+install -m 0755 /vfiod/packaging/libvirt/libvirt-hook /usr/share/vfiod/libvirt-hook || e2e_fail "install the hook's code"
 # QEMU as root without a security driver (no AppArmor here); logs to files (no virtlogd); no cgroups (no systemd)
 cat > /etc/libvirt/qemu.conf <<'CONF'
 user = "root"

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * The libvirt hook (packaging/libvirt/vfiod) as libvirt runs it: domain name, operation and sub-operation as
- * arguments, the domain XML on stdin; its bus, qemu.conf, sysfs and state folder pointed at the test's. The domain
+ * The libvirt hook as libvirt runs it: the conffile (packaging/libvirt/vfiod) with domain name, operation and
+ * sub-operation as arguments and the domain XML on stdin, running the code (packaging/libvirt/libvirt-hook); its
+ * bus, qemu.conf, sysfs and state folder pointed at the test's. The domain
  * XML is libvirt's own: {@code virsh define} and {@code virsh dumpxml} on libvirt's test driver (test:///default),
  * which needs no libvirtd and no QEMU, and formats a domain with the same code as the qemu driver.
  */
@@ -25,6 +26,7 @@ final class LibvirtHook {
 
     private final Env env;
     private final Path hook;
+    private final Path code;
     private final Path stateDir;
     private Path qemuConf;
 
@@ -35,8 +37,10 @@ final class LibvirtHook {
             Path dir = env.dir().resolve("libvirt");
             Files.createDirectories(dir);
             hook = dir.resolve("vfiod");
+            code = dir.resolve("libvirt-hook");
             Files.copy(Harness.projectRoot().resolve("packaging/libvirt/vfiod"), hook);
-            Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.copy(Harness.projectRoot().resolve("packaging/libvirt/libvirt-hook"), code);
+            for (Path p : List.of(hook, code)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
             // the hook runs as root under libvirtd; a test user's refused run writes nothing there
             stateDir = dir.resolve("state");
             qemuConf = dir.resolve("qemu.conf");
@@ -125,6 +129,15 @@ final class LibvirtHook {
 
     /** Runs the hook as libvirt does ({@code NAME OPERATION SUB -}, the XML on stdin), as {@code user}. */
     Reply run(User user, String domain, String operation, String sub, String xml) {
+        return run(user, code, domain, operation, sub, xml);
+    }
+
+    /** The conffile as a removed (not purged) package leaves it: without the package's code. */
+    Reply runWithoutCode(String domain, String operation, String sub, String xml) {
+        return run(User.ROOT, code.resolveSibling("removed-libvirt-hook"), domain, operation, sub, xml);
+    }
+
+    private Reply run(User user, Path code, String domain, String operation, String sub, String xml) {
         Path file = env.dir().resolve("libvirt/" + domain + "-" + operation + "-" + sub + "-" + System.nanoTime() + ".xml");
         try {
             Files.writeString(file, xml, StandardCharsets.UTF_8);
@@ -133,7 +146,8 @@ final class LibvirtHook {
             throw new UncheckedIOException(e);
         }
         // the XML goes to stdin through the shell, since the test processes' stdin is /dev/null
-        List<String> argv = List.of("env", "VFIOD_HOOK_BUS_ADDRESS=" + env.address(), "VFIOD_HOOK_QEMU_CONF=" + qemuConf,
+        List<String> argv = List.of("env", "VFIOD_LIBVIRT_HOOK=" + code, "VFIOD_HOOK_BUS_ADDRESS=" + env.address(),
+                "VFIOD_HOOK_QEMU_CONF=" + qemuConf,
                 "VFIOD_HOOK_SYSFS=" + env.sysfsRoot(), "VFIOD_HOOK_STATE_DIR=" + stateDir, "XML=" + file,
                 "sh", "-c", "exec \"$@\" < \"$XML\"", "sh", hook.toString(), domain, operation, sub, "-");
         return Cmd.run(user, Duration.ofSeconds(60), argv);

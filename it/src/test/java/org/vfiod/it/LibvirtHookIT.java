@@ -131,6 +131,22 @@ class LibvirtHookIT {
     }
 
     @Test
+    void theConffileOfARemovedPackageDoesNothing(Env env) {
+        LibvirtHook hook = new LibvirtHook(env);
+        env.vfiod();
+        String xml = hook.dumpxml("nic-vm", LibvirtHook.hostdev(NIC, false));
+        SysfsSnapshot before = env.snapshot();
+        for (String[] op : new String[][] {{"prepare", "begin"}, {"release", "end"}}) {
+            Reply r = hook.runWithoutCode("nic-vm", op[0], op[1], xml).assertOk();
+            assertEquals("", r.out().strip() + r.err().strip(), r::describe);
+        }
+        before.assertUnchanged("the conffile without the package's code");
+        // the same XML with the code: the NIC moves (the test above is not a no-op by accident)
+        hook.run(User.ROOT, "nic-vm", "prepare", "begin", xml).assertOk();
+        assertEquals("vfio-pci", env.driverOf(NIC));
+    }
+
+    @Test
     void aDeviceAlreadyOnVfioIsLeftAloneAtPrepareAndAtRelease(Env env) {
         LibvirtHook hook = new LibvirtHook(env);
         env.vfiod();
