@@ -198,6 +198,8 @@ class LibvirtHookIT {
      * With dynamic_ownership = 0, libvirt does not chown /dev/vfio/N for QEMU: the hook asks vfiod for it, with
      * the qemu user's uid as {@code owner} (issue 13's Rebind option). Until vfiod knows the option, it answers
      * InvalidArgument naming it, which shows that the hook sends it, and sends it in the dry run already.
+     * When issue 13's {@code owner} is merged, the first part becomes: the hook succeeds, the NIC is on vfio-pci,
+     * and the device's VFIO node belongs to the member's uid (as issue 13's own tests check it).
      */
     @Test
     void withoutDynamicOwnershipTheHookAsksAccessForTheQemuUser(Env env) {
