@@ -8,9 +8,13 @@
 #      in a jar whose class path is the installed vfiod.jar, as packaging/test-deb.sh does)
 #   4. the installed /usr/bin/vfioctl: list, show, a dry run, a Rebind and a Restore (authorized by the installed
 #      polkit action, as root), resolve; then SIGTERM
+#   5. the Kubernetes image's entrypoint (deploy/kubernetes/image/vfiod-container) as the image runs it, on this same
+#      trixie root: the ConfigMap's rules laid out as a ConfigMap volume lays them (symbolic links into ..data/),
+#      the DaemonSet's args, the pod's own system bus and polkitd; the rules must move their devices (a VF a variant
+#      driver claims goes to vfio-pci by its rule's policy) and the NFD feature file must say so
 #
 #   packaging/test-debian13.sh [DEB]    (default: the .deb build-deb.sh makes; built first if missing)
-#   DEBIAN13_MIRROR=URL                 (default http://deb.debian.org/debian)
+#   DEBIAN13_MIRROR=URL                 (default: the Debian mirror this machine's apt uses)
 #   KEEP_ROOT=1                         keep the chroot (its path is printed) to look at it
 #
 # Mounts: /proc (the chroot's own procfs) and /dev/pts only, both unmounted in the trap; this machine's /sys is never
@@ -28,7 +32,9 @@ ok() { printf '    ok: %s\n' "$*"; }
 fail() { printf '    FAILED: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || { echo "test-debian13: run as root (debootstrap and chroot)" >&2; exit 1; }
-mirror=${DEBIAN13_MIRROR:-http://deb.debian.org/debian}
+# the mirror of this machine's own apt sources (its main suite's, not -security or -updates)
+mirror=${DEBIAN13_MIRROR:-$(apt-get indextargets --format '$(URI)' 2>/dev/null | sed -n 's|/dists/[^/-]*/.*||p' | head -1)}
+[ -n "$mirror" ] || { echo "test-debian13: no Debian mirror in this machine's apt sources: set DEBIAN13_MIRROR" >&2; exit 1; }
 started=$(date +%s)
 
 upstream=$(python3 -c 'import sys, xml.etree.ElementTree as E; print(E.parse("pom.xml").getroot().find("{http://maven.apache.org/POM/4.0.0}version").text.strip())')
@@ -55,9 +61,9 @@ mounted=()
 cleanup() {
     local rc=$? i
     # the daemons of the chroot: their pid files, each ours
-    for f in vfiod dbus polkitd; do
-        if [ -s "$root/test/$f.pid" ]; then
-            kill "$(cat "$root/test/$f.pid")" 2>/dev/null || true
+    for f in test/vfiod.pid test/dbus.pid test/polkitd.pid test/container.pid run/dbus/pid run/polkitd.pid; do
+        if [ -s "$root/$f" ]; then
+            kill "$(cat "$root/$f")" 2>/dev/null || true
         fi
     done
     sleep 0.5
@@ -226,3 +232,72 @@ for _ in $(seq 900); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 grep -q 'stopped' "$root/test/vfiod.log" || fail "vfiod did not log its stop"
 : > "$root/test/vfiod.pid"
 ok "vfiod stopped"
+
+# ---- 5. the Kubernetes image's entrypoint, with the ConfigMap's rules and the DaemonSet's args ----------------------
+step "deploy/kubernetes/image/vfiod-container in the chroot: the ConfigMap's rules, the DaemonSet's args"
+kube=deploy/kubernetes
+install -m 0755 "$kube/image/vfiod-container" "$root/usr/local/sbin/vfiod-container"
+# the ConfigMap as kubelet mounts it: each key a symbolic link into ..data/, and the DaemonSet's args, one a line
+/usr/bin/python3 - "$kube" "$root/etc/vfiod/configmap" "$root/test/daemonset.args" <<'PY' || fail "cannot read the manifests"
+import os, pathlib, sys, yaml
+kube, volume, args = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+docs = [d for f in sorted(kube.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+cm = next(d for d in docs if d["kind"] == "ConfigMap")
+ds = next(d for d in docs if d["kind"] == "DaemonSet")
+data = volume / "..2026_01_01_00_00_00.000000001"
+data.mkdir(parents=True)
+for key, text in cm["data"].items():
+    (data / key).write_text(text)
+os.symlink(data.name, volume / "..data")
+for key in cm["data"]:
+    os.symlink("..data/" + key, volume / key)
+mount = next(m for m in ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] if m["name"] == "rules")
+assert mount["mountPath"] == "/etc/vfiod/configmap", mount
+args.write_text("".join(a + "\n" for a in ds["spec"]["template"]["spec"]["containers"][0]["args"]))
+PY
+ok "ConfigMap volume /etc/vfiod/configmap: $(cd "$root/etc/vfiod/configmap" && for f in *.conf; do printf '%s -> %s  ' "$f" "$(readlink "$f")"; done)"
+mapfile -t ds_args < "$root/test/daemonset.args"
+ok "DaemonSet args: ${ds_args[*]}"
+# what a node with a ConnectX-6 Dx has: mlx5_vfio_pci claims its VFs (override-only vfio_ alias), vfio-pci anything
+printf 'alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\nalias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n' \
+    > "$root/test/modules/modules.alias"
+[ "$(basename "$(readlink "$root/test/sys/bus/pci/devices/0000:04:00.1/driver")")" = mlx5_core ] || fail "the VF is not on mlx5_core to begin with"
+# only the paths of the simulation are added to the DaemonSet's args; the rules, the features file and the bus are
+# the image's defaults (/etc/vfiod, /etc/kubernetes/node-feature-discovery/features.d, /run/dbus/system_bus_socket)
+in_root sh -c "VFIOD_JAR=/test/vfiod-sim-on-installed.jar /usr/local/sbin/vfiod-container ${ds_args[*]} \
+    --sysfs-root /test/sys --modules-dir /test/modules --modprobe-dir /test/modprobe.d --state-dir /test/state \
+    --runtime-dir /test/run --proc-root /test/host/proc --dev-root /test/host/dev > /test/container.log 2>&1 & echo \$! > /test/container.pid"
+system_bus=unix:path=/run/dbus/system_bus_socket
+pod_has_owner() { [ "$(in_root busctl --address="$system_bus" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null)" = "b true" ]; }
+for _ in $(seq 900); do
+    pod_has_owner org.vfiod && break
+    kill -0 "$(cat "$root/test/container.pid")" 2>/dev/null || fail "the entrypoint's vfiod exited"
+    sleep 0.1
+done
+pod_has_owner org.vfiod || fail "vfiod did not take org.vfiod on the pod's system bus within 90 s"
+grep -q 'is a simulated sysfs' "$root/test/container.log" || fail "not on the simulated kernel"
+ok "the entrypoint's bus, polkitd and vfiod run; vfiod owns org.vfiod on $system_bus:"
+sed 's/^/    | /' "$root/test/container.log"
+for f in "$root"/etc/vfiod/devices.d/*.conf; do
+    [ -f "$f" ] && [ ! -L "$f" ] || fail "$f is not a regular file"
+done
+ok "the rules are regular files in /etc/vfiod/devices.d: $(cd "$root/etc/vfiod/devices.d" && echo *.conf)"
+[ "$(basename "$(readlink "$root/test/sys/bus/pci/devices/0000:04:00.1/driver")")" = vfio-pci ] \
+    || fail "the VF 0000:04:00.1 (15b3:101e) is not on vfio-pci, as mlx5-vf.conf asks"
+grep -q '0000:04:00.1: vfio-pci instead of the variant driver mlx5_vfio_pci, by the driver policy prefer-vfio-pci' "$root/test/container.log" \
+    || fail "the log does not say why the VF is on vfio-pci"
+ok "mlx5-vf.conf moved the VF 0000:04:00.1 to vfio-pci, not mlx5_vfio_pci (its driver-policy), and the log says why"
+features=$root/etc/kubernetes/node-feature-discovery/features.d/vfiod
+for _ in $(seq 50); do grep -q 'vfio-15b3-101e.driver=vfio-pci' "$features" 2>/dev/null && break; sleep 0.1; done
+grep -q '^vfiod.org/vfio-15b3-101e.driver=vfio-pci$' "$features" || fail "the NFD feature file lacks the VF: $(cat "$features" 2>&1)"
+ok "NFD feature file $(sed "s|$root||" <<< "$features"): $(grep -v '^#' "$features" | tr '\n' ' ')"
+out=$(in_root /usr/bin/vfioctl list 2>&1) || fail "vfioctl list on the pod's system bus: $out"
+grep -q '0000:04:00.1.*vfio-pci' <<< "$out" || fail "vfioctl list: $out"
+ok "kubectl exec's view: vfioctl list (the pod's system bus, no --address): $(grep -c '^0000:' <<< "$out") devices"
+pid=$(cat "$root/test/container.pid")
+kill -TERM "$pid"
+for _ in $(seq 900); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$pid" 2>/dev/null || fail "the entrypoint's vfiod still runs 90 s after SIGTERM: the entrypoint must exec it"
+grep -q 'stopped' "$root/test/container.log" || fail "vfiod did not drain and log its stop on SIGTERM"
+: > "$root/test/container.pid"
+ok "SIGTERM reached vfiod (the entrypoint execs it) and it stopped"
