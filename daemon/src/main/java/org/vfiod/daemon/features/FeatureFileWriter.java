@@ -46,6 +46,8 @@ public final class FeatureFileWriter implements DeviceListener, AutoCloseable {
     /** Worker-thread state: since when a write has waited for busy devices (0: not waiting). */
     private long waitingSince;
     private boolean warnedLeftOut;
+    /** Worker-thread state: whether the last write failed (logged once until one succeeds). */
+    private boolean failing;
 
     public FeatureFileWriter(Path file, Supplier<List<DeviceState>> devices, Duration settle) {
         this.file = file;
@@ -125,9 +127,13 @@ public final class FeatureFileWriter implements DeviceListener, AutoCloseable {
             AtomicFiles.write(file, r.text());
             writes.incrementAndGet();
             LOG.debug("wrote {}", file);
+            if (failing) LOG.info("wrote {} again", file);
+            failing = false;
         } catch (IOException e) {
-            // the next change tries again
-            LOG.warn("cannot write the NFD feature file {}: {}", file, e.toString());
+            // the next change tries again; a folder that cannot be written (no NFD here, a read-only /etc) is said once
+            if (!failing) LOG.warn("cannot write the NFD feature file {}: {}", file, e.toString());
+            else LOG.debug("cannot write the NFD feature file {}: {}", file, e.toString());
+            failing = true;
         }
     }
 

@@ -163,6 +163,25 @@ class FeatureFileWriterTest {
     }
 
     @Test
+    void aFolderThatCannotBeWrittenIsTriedAgainAtTheNextChange() throws Exception {
+        Path blocker = Files.writeString(dir.resolve("blocked"), "a file where the folder should be\n");
+        Path blocked = blocker.resolve("vfiod");
+        try (FeatureFileWriter w = new FeatureFileWriter(blocked, registry::all, Duration.ofMillis(50))) {
+            registry.listen(w);
+            w.start();
+            w.awaitIdle(Duration.ofSeconds(30));
+            assertEquals(0, w.writes());
+            Files.delete(blocker);
+            engine.rebind(NIC, opts());
+            moved(NIC);
+            assertTrue(events.awaitIdle(Duration.ofSeconds(30)));
+            w.awaitIdle(Duration.ofSeconds(30));
+            assertEquals(1, w.writes());
+            assertTrue(Files.readString(blocked).contains("vfiod.org/vfio-8086-10d3.count=1\n"), Files.readString(blocked));
+        }
+    }
+
+    @Test
     void aBurstOfChangesIsOneWriteAndAnUnchangedFileIsNotRewritten() throws Exception {
         // vfio-pci loaded, for the devices that come up on it
         engine.rebind(NIC, opts());
