@@ -16,8 +16,12 @@
 #   packaging/test-debian13.sh [DEB]    (default: the .deb build-deb.sh makes; built first if missing)
 #   DEBIAN13_MIRROR=URL                 (default: the Debian mirror this machine's apt uses)
 #   KEEP_ROOT=1                         keep the chroot (its path is printed) to look at it
+#   DEBIAN13_CACHE=DIR                  where downloaded packages are kept between runs (default
+#                                       /var/cache/vfiod-test/debian13; "none": download each time). Packages
+#                                       unused for 30 days are removed. Mostly, a run then spends its time unpacking
 #
-# Mounts: /proc (the chroot's own procfs) and /dev/pts only, both unmounted in the trap; this machine's /sys is never
+# Mounts: /proc (the chroot's own procfs), /dev/pts, and the package cache on /var/cache/apt/archives, all unmounted
+# in the trap; this machine's /sys is never
 # mounted into the chroot, nor written: the daemon runs on the simulated sysfs. Nothing is installed on this machine
 # except debootstrap. Exits non-zero on the first failure.
 set -euo pipefail
@@ -48,6 +52,12 @@ fi
 simjar=sim/target/vfiod-sim-$upstream.jar
 [ -f "$simjar" ] || { echo "    building $simjar"; mvn -q -B -DskipTests package -pl sim -am; }
 [ -f "$simjar" ] || fail "no $simjar"
+
+cache=${DEBIAN13_CACHE:-/var/cache/vfiod-test/debian13}
+if [ "$cache" != none ]; then
+    mkdir -p "$cache/debootstrap" "$cache/apt/partial"
+    find "$cache" -name '*.deb' -atime +30 -delete
+fi
 
 if ! command -v debootstrap >/dev/null; then
     step "install debootstrap"
@@ -94,7 +104,9 @@ trap 'exit 130' INT TERM
 # ---- 1. the root --------------------------------------------------------------------------------------------------
 step "debootstrap --variant=minbase trixie $root ($mirror)"
 t=$(date +%s)
-debootstrap --variant=minbase trixie "$root" "$mirror" > "$work/debootstrap.log" 2>&1 \
+cache_opt=()
+[ "$cache" = none ] || cache_opt=(--cache-dir="$cache/debootstrap")
+debootstrap "${cache_opt[@]}" --variant=minbase trixie "$root" "$mirror" > "$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
 grep -q '^13' "$root/etc/debian_version" || grep -qi trixie "$root/etc/debian_version" \
     || fail "not Debian 13: $(cat "$root/etc/debian_version")"
@@ -102,6 +114,10 @@ ok "Debian $(cat "$root/etc/debian_version") in $(( $(date +%s) - t )) s"
 
 mount -t proc proc "$root/proc" && mounted+=("$root/proc")
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" && mounted+=("$root/dev/pts")
+# apt's downloads go to the cache (a folder of this machine's, not one of its system's)
+if [ "$cache" != none ]; then
+    mount --bind "$cache/apt" "$root/var/cache/apt/archives" && mounted+=("$root/var/cache/apt/archives")
+fi
 # nothing the package installs may start a service in the chroot
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
