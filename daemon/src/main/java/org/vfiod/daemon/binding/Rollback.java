@@ -44,7 +44,7 @@ final class Rollback {
             return problems.isEmpty();
         }
 
-        /** ", 0000:01:00.1 is gone (hot-removed?)" or "". */
+        /** "; 0000:01:00.1 is no longer present (removed from the machine)" or "". */
         String goneText() {
             if (gone.isEmpty()) return "";
             return "; " + gone.stream().map(DeviceName::toString).collect(java.util.stream.Collectors.joining(", "))
@@ -67,9 +67,11 @@ final class Rollback {
                 problems.add("putting " + d.name() + " back hung in the kernel (" + e.what + ")");
                 break;
             } catch (IOException e) {
-                problems.add("putting " + d.name() + " back failed: " + RebindEngine.describe(e));
+                if (vanished(d.name())) gone.add(d.name());
+                else problems.add("putting " + d.name() + " back failed: " + RebindEngine.describe(e));
             } catch (StepFailed e) {
-                problems.add("putting " + d.name() + " back failed: " + e.getMessage());
+                if (vanished(d.name())) gone.add(d.name());
+                else problems.add("putting " + d.name() + " back failed: " + e.getMessage());
             }
         }
         if (!plan.framebuffers().isEmpty()) {
@@ -91,6 +93,15 @@ final class Rollback {
             }
         }
         return new Outcome(problems, gone);
+    }
+
+    /** Whether a device whose putting back failed was removed meanwhile: then there was nothing to put back. */
+    private boolean vanished(DeviceName device) {
+        try {
+            return !sysfs.exists(device);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Puts one device back; false when it is gone from the machine, so there is nothing to put back. */

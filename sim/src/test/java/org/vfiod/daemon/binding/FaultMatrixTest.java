@@ -173,25 +173,65 @@ class FaultMatrixTest {
             m.sim.fault(fault);
             BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault);
             FAULTS.incrementAndGet();
-            RUNS.incrementAndGet();
-            String msg = e.getMessage();
-            assertFalse(m.sysfs.exists(PciAddress.require(removed).toDeviceName()), fault + ": the device is gone");
-            assertTrue(msg.contains(removed) && msg.contains("no longer present"), fault + ": " + msg);
-            assertFalse(msg.contains("rollback failed"), fault + ": " + msg);
-            for (Map.Entry<String, String> d : move.prior().entrySet()) {
-                if (d.getKey().equals(removed)) continue;
-                String now = m.driver(d.getKey());
-                if (!now.equals(d.getValue())) LOST.add(fault + ": " + d.getKey() + " on '" + now + "'");
-                assertEquals(d.getValue(), now, fault + ": " + d.getKey() + " is back on its prior driver; " + msg);
+            checkHotRemoved(m, move, removed, fault, e.getMessage());
+        }
+    }
+
+    /**
+     * The device vanishes just before a write of the rollback that follows a refused write (EIO): the rollback
+     * puts back the others and forgets the one that is gone.
+     */
+    @TestFactory
+    Stream<DynamicTest> aDeviceHotRemovedDuringTheRollback() throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Move move : MOVES) {
+            List<Write> clean = cleanWrites(move);
+            for (int i = 0; i < clean.size(); i++) {
+                Write w = clean.get(i);
+                String fault = "fail-write " + w.attr() + " EIO " + w.device() + " nth " + occurrence(clean, i);
+                List<Write> after;
+                try (SimulatedMachine m = machine(move)) {
+                    int base = writeCount(m);
+                    m.sim.fault(fault);
+                    assertThrows(BindingException.Failed.class, () -> move.run(m));
+                    after = writes(m, base);
+                }
+                for (int j = i; j < after.size(); j++) {
+                    Write r = after.get(j);
+                    String removal = "remove-on-write " + r.attr() + " " + r.device() + " nth " + (occurrence(after, j) + (r.equals(w) ? 1 : 0));
+                    tests.add(DynamicTest.dynamicTest(move.name() + ": " + fault + " + " + removal, () -> {
+                        try (SimulatedMachine m = machine(move)) {
+                            m.sim.fault(fault).fault(removal);
+                            BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m));
+                            FAULTS.addAndGet(2);
+                            assertTrue(m.sim.kernelLog().contains("hot-removed"), "the removal was not hit: " + removal);
+                            checkHotRemoved(m, move, r.device(), fault + " + " + removal, e.getMessage());
+                        }
+                    }));
+                }
             }
-            assertEquals(0, journals(m), fault + ": no journal names the removed device");
-            m.sim.clearFaults();
-            // the engine answers: the same move on what is left, or another group's
-            if (m.sysfs.exists(move.device())) {
-                assertInstanceOf(BindResult.Moved.class, move.run(m), fault + ": the same move on what is left");
-            } else {
-                assertInstanceOf(BindResult.Moved.class, otherMove(m, move), fault + ": another device's move");
-            }
+        }
+        return tests.stream();
+    }
+
+    private static void checkHotRemoved(SimulatedMachine m, Move move, String removed, String fault, String msg) throws Exception {
+        RUNS.incrementAndGet();
+        assertFalse(m.sysfs.exists(PciAddress.require(removed).toDeviceName()), fault + ": the device is gone");
+        assertTrue(msg.contains(removed) && msg.contains("no longer present"), fault + ": " + msg);
+        assertFalse(msg.contains("rollback failed"), fault + ": " + msg);
+        for (Map.Entry<String, String> d : move.prior().entrySet()) {
+            if (d.getKey().equals(removed)) continue;
+            String now = m.driver(d.getKey());
+            if (!now.equals(d.getValue())) LOST.add(fault + ": " + d.getKey() + " on '" + now + "'");
+            assertEquals(d.getValue(), now, fault + ": " + d.getKey() + " is back on its prior driver; " + msg);
+        }
+        assertEquals(0, journals(m), fault + ": no journal names the removed device");
+        m.sim.clearFaults();
+        // the engine answers: the same move on what is left, or another group's
+        if (m.sysfs.exists(move.device())) {
+            assertInstanceOf(BindResult.Moved.class, move.run(m), fault + ": the same move on what is left");
+        } else {
+            assertInstanceOf(BindResult.Moved.class, otherMove(m, move), fault + ": another device's move");
         }
     }
 
