@@ -41,11 +41,8 @@ class ClientDisconnectIT {
             env.manager(User.OUTSIDER, "ListDevices").assertOk();
             assertTrue((System.nanoTime() - t0) / 1_000_000 < 5000, "reads waited for the stuck move");
             env.clearFaults();
-            awaitDriver(env, "vfio-pci", Duration.ofSeconds(20));
-            assertEquals("vfio-pci", env.overrideOf(NIC), "round " + round + ": the completed move's override");
-            long j0 = System.nanoTime();
-            while (journals(env) > 0 && System.nanoTime() - j0 < 5_000_000_000L) Thread.sleep(20);
-            assertEquals(0, journals(env), "round " + round + ": the move's journal is gone");
+            // the kernel returned: the move completes (on vfio-pci with a matching override) or is rolled back whole
+            awaitConsistent(env, round, Duration.ofSeconds(20));
             // the group is open again and the member's allowance was given back
             assertEquals("e1000e", Env.string(env.manager(User.MEMBER, "Restore", NIC, "{}").assertOk()), "round " + round);
             assertEquals("(null)", env.overrideOf(NIC));
@@ -73,10 +70,21 @@ class ClientDisconnectIT {
         Thread.sleep(200);
     }
 
-    private static void awaitDriver(Env env, String driver, Duration limit) throws InterruptedException {
+    /** Waits until the move has ended as one: no journal, and the NIC on vfio-pci with its override or back as it was. */
+    private static void awaitConsistent(Env env, int round, Duration limit) throws InterruptedException {
         long until = System.nanoTime() + limit.toNanos();
-        while (!env.driverOf(NIC).equals(driver) || !env.deviceProperty(NIC, "Driver").equals(driver)) {
-            if (System.nanoTime() > until) fail("the NIC is on '" + env.driverOf(NIC) + "', not " + driver + "; vfiod log:\n" + env.vfiod().log());
+        while (true) {
+            String driver = env.driverOf(NIC), override = env.overrideOf(NIC);
+            boolean completed = driver.equals("vfio-pci") && override.equals("vfio-pci");
+            boolean rolledBack = driver.equals("e1000e") && override.equals("(null)");
+            if ((completed || rolledBack) && journals(env) == 0 && env.deviceProperty(NIC, "Driver").equals(driver)) {
+                System.out.println("ClientDisconnectIT: round " + round + ": " + (completed ? "completed" : "rolled back"));
+                return;
+            }
+            if (System.nanoTime() > until) {
+                fail("round " + round + ": the NIC is on '" + driver + "' with override " + override + ", " + journals(env)
+                        + " journal(s); vfiod log:\n" + env.vfiod().log());
+            }
             Thread.sleep(50);
         }
     }
