@@ -188,7 +188,7 @@ final class Daemon {
         Operations operations = new Operations(engine, new PolkitAuthorizer(link), new BusCredentials(link), authPool, registry,
                 MAX_SLOW_CALLS, persistence, index, () -> {
                     try {
-                        return AliasIndex.load(sources);
+                        return AliasIndex.reload(sources);
                     } catch (AliasSourceException e) {
                         throw new UncheckedIOException(e);
                     }

@@ -107,6 +107,17 @@ public final class Env implements AutoCloseable {
         harness.polkitd().stop();
     }
 
+    /** The class's polkitd, e.g. to kill it in the middle of a check. */
+    public Polkitd polkitd() {
+        return harness.polkitd();
+    }
+
+    /** Starts polkitd again after a test stopped or killed it (a new process, a new unique name on the bus). */
+    public Polkitd restartPolkitd() {
+        harness.ensurePolkitd();
+        return harness.polkitd();
+    }
+
     public static String devicePath(String address) {
         return "/org/vfiod/devices/pci_" + address.replace(':', '_').replace('.', '_');
     }

@@ -39,6 +39,16 @@ public final class Polkitd implements AutoCloseable {
         return process.alive();
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, as the OOM killer would: no goodbye on the bus, a check in flight gets no reply from it. */
+    public void kill() {
+        process.kill();
+        if (bus.alive()) bus.awaitOwner(BUS_NAME, false, Duration.ofSeconds(10));
+    }
+
     public String log() {
         return process.output();
     }

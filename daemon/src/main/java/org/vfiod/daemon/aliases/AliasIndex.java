@@ -49,7 +49,22 @@ public final class AliasIndex {
     }
 
     public static AliasIndex load(AliasSources sources) throws AliasSourceException {
-        Loader loader = new Loader();
+        return load(sources, false);
+    }
+
+    /**
+     * A load to replace an index in use (the watcher's, a Reload): also refuses a modules.alias that does not end in
+     * a newline. depmod writes a whole new file and renames it over the old one, so a reader sees the old or the new;
+     * a file written in place (a copy, an editor, a full disk) can be read half-way, and a line cut short can still
+     * parse (an alias to module "mlx5_vf"). A torn index would move devices to the wrong driver; the previous one is
+     * better. A start has no previous index and takes the file as it is.
+     */
+    public static AliasIndex reload(AliasSources sources) throws AliasSourceException {
+        return load(sources, true);
+    }
+
+    private static AliasIndex load(AliasSources sources, boolean wholeLinesOnly) throws AliasSourceException {
+        Loader loader = new Loader(wholeLinesOnly);
         for (Path conf : modprobeConfFiles(sources.modprobeDirs())) loader.readModprobeConf(conf);
         loader.readModulesAlias(sources.modulesAlias());
         loader.readBuiltinModinfo(sources.builtinModinfo());
@@ -174,7 +189,12 @@ public final class AliasIndex {
         final List<VfioAlias> aliases = new ArrayList<>();
         final Set<String> builtin = new HashSet<>();
         final List<Problem> problems = new ArrayList<>();
+        final boolean wholeLinesOnly;
         int malformed;
+
+        Loader(boolean wholeLinesOnly) {
+            this.wholeLinesOnly = wholeLinesOnly;
+        }
 
         void problem(Path file, int line, String reason) {
             malformed++;
@@ -214,7 +234,14 @@ public final class AliasIndex {
          * text), not a String copy.
          */
         void readModulesAlias(Path file) throws AliasSourceException {
-            byte[] text = readBytes(file);
+            byte[] text = readWhole(file);
+            // depmod's file starts with a comment line, so an empty one is a file just truncated for a write in place
+            if (wholeLinesOnly && (text.length == 0 || text[text.length - 1] != '\n')) {
+                throw new AliasSourceException(file, new IOException(text.length == 0
+                        ? "it is empty: a file being written; the previous aliases stay"
+                        : "it ends in the middle of a line (" + text.length + " bytes): a file still being written or cut short; "
+                        + "the previous aliases stay"));
+            }
             int n = text.length;
             int lineNo = 0, pos = skipPlain(text, 0, n);
             while (pos < n) {
@@ -362,9 +389,25 @@ public final class AliasIndex {
             }
         }
 
-        private static byte[] readBytes(Path file) throws AliasSourceException {
+        /**
+         * The file's bytes, checked to be one version of it: its identity (inode), size and time of change are the
+         * same before and after the read, and the bytes are as many as its size. A rename over it while it is read
+         * gives the old file whole, but the watcher then sees the rename and reads again; a write in place while it
+         * is read changes the time or size, and is refused.
+         */
+        private static byte[] readWhole(Path file) throws AliasSourceException {
             try {
-                return Files.readAllBytes(file);
+                java.nio.file.attribute.BasicFileAttributes before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+                byte[] bytes = Files.readAllBytes(file);
+                java.nio.file.attribute.BasicFileAttributes after = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+                if (!java.util.Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size()
+                        || !before.lastModifiedTime().equals(after.lastModifiedTime()) || bytes.length != after.size()) {
+                    throw new IOException("it changed while it was read (" + bytes.length + " bytes read, " + after.size()
+                            + " now); the previous aliases stay until it settles");
+                }
+                return bytes;
+            } catch (AliasSourceException e) {
+                throw e;
             } catch (IOException e) {
                 throw new AliasSourceException(file, e);
             }

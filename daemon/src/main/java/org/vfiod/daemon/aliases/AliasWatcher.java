@@ -80,7 +80,7 @@ public final class AliasWatcher implements AutoCloseable {
 
     private void reload() {
         try {
-            AliasIndex fresh = AliasIndex.load(sources);
+            AliasIndex fresh = AliasIndex.reload(sources);
             AliasIndex old = index.getAndSet(fresh);
             LOG.info("alias sources changed: {} vfio_ aliases (was {})", fresh.size(), old == null ? 0 : old.size());
             onReload.accept(fresh);

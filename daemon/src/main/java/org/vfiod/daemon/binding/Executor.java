@@ -134,9 +134,10 @@ final class Executor {
 
     /** The write that hung has returned: its group is still shut; put the devices back, then forget the move. */
     private void afterHang(Plan plan, JournalStore.Entry entry, Duration budget) {
-        List<String> problems = rollback.putBack(plan, budget);
-        if (problems.isEmpty()) {
-            LOG.warn("the hung write on {} returned; put back {}", plan.groupKey(), describePrior(plan));
+        Rollback.Outcome outcome = rollback.putBack(plan, budget);
+        List<String> problems = outcome.problems();
+        if (outcome.ok()) {
+            LOG.warn("the hung write on {} returned; put back {}{}", plan.groupKey(), describePrior(plan, outcome), outcome.goneText());
             removeQuietly(entry);
         } else {
             // the journal stays: the next start tries again
@@ -145,21 +146,24 @@ final class Executor {
     }
 
     private BindingException rolledBack(Plan plan, JournalStore.Entry entry, Duration budget, StepFailed failure) {
-        List<String> problems = rollback.putBack(plan, budget);
+        Rollback.Outcome outcome = rollback.putBack(plan, budget);
+        List<String> problems = outcome.problems();
         String head = failure.step + " failed: " + failure.why;
-        if (problems.isEmpty()) {
+        if (outcome.ok()) {
             removeQuietly(entry);
-            String back = describePrior(plan);
+            String back = describePrior(plan, outcome) + outcome.goneText();
             LOG.warn("{}; rolled back ({})", head, back);
             return new BindingException.Failed(head + "; rolled back: " + back);
         }
         LOG.error("{}; rollback failed too: {}", head, String.join("; ", problems));
-        return new BindingException.Failed(head + "; rollback failed too: " + String.join("; ", problems));
+        return new BindingException.Failed(head + "; rollback failed too: " + String.join("; ", problems) + outcome.goneText());
     }
 
-    private static String describePrior(Plan plan) {
+    private static String describePrior(Plan plan, Rollback.Outcome outcome) {
         List<PlannedDevice> order = new ArrayList<>(plan.devices());
         java.util.Collections.reverse(order);
+        order.removeIf(d -> outcome.gone().contains(d.name()));
+        if (order.isEmpty()) return "nothing left to put back";
         return order.stream().map(d -> d.name() + " on " + d.prior().driver().orElse("no driver")).collect(Collectors.joining(", "));
     }
 

@@ -76,10 +76,12 @@ public final class Reconciler {
             remove(entry);
             return out;
         }
-        List<String> problems = rollback.putBack(plan, BUDGET);
-        if (problems.isEmpty()) {
+        Rollback.Outcome rolled = rollback.putBack(plan, BUDGET);
+        List<String> problems = rolled.problems();
+        if (rolled.ok()) {
             for (PlannedDevice d : plan.devices()) {
-                out.add(new Outcome(d.name(), "put back " + d.prior() + " after " + interrupted));
+                out.add(new Outcome(d.name(), rolled.gone().contains(d.name()) ? "gone from the machine since " + interrupted
+                        : "put back " + d.prior() + " after " + interrupted));
             }
             LOG.warn("reconcile: {} was rolled back: {}", interrupted, plan.devices().stream()
                     .map(d -> d.name() + " " + d.prior()).toList());

@@ -7,7 +7,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.KernelWriter;
@@ -20,10 +22,19 @@ import org.vfiod.daemon.sysfs.ModuleLoader;
  * <pre>
  * .vfiod-sim/drivers   DRIVER MODULE [vfio] [override-only] [VVVV:DDDD | class:CC ...]
  * .vfiod-sim/faults    probe-fail DRIVER [ADDR] | hang-unbind ADDR | vanish-on-unbind ADDR | modprobe-fail MODULE
- *                      | sigkill-after-write N
+ *                      | sigkill-after-write N | hang-modprobe MODULE
+ *                      | fail-write ATTR ERRNO ADDR [nth N] | remove-on-write ATTR ADDR [nth N]
  * .vfiod-sim/writes    every write: PID ATTRIBUTE VALUE
  * .vfiod-sim/kernel.log  what the simulated kernel did (probes, binds), like dmesg
  * </pre>
+ * ATTR is the attribute's file name ({@code driver_override}, {@code unbind}, {@code bind}, {@code drivers_probe})
+ * and ADDR the device it is about: {@code fail-write} refuses the store with ERRNO ({@code EIO}, {@code ENODEV},
+ * {@code EBUSY}, {@code EINVAL}) and changes nothing, as a kernel store returning that error would;
+ * {@code remove-on-write} hot-removes the device just before the store, which then fails as on a device that is gone.
+ * With {@code nth N} only the Nth such write of this kernel is hit (counted from the first one seen), so a test can
+ * fail one step of a move, or one write of its rollback; without it, every such write is. A refused write is not
+ * in {@code writes}; the kernel log says it was refused. {@code hang-modprobe} blocks the module load (only that
+ * caller) until the line is gone.
  */
 public final class SimulatedKernel implements KernelWriter, ModuleLoader {
     public static final String CONTROL_DIR = ".vfiod-sim";
@@ -53,6 +64,7 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
     @Override
     public void write(Path attribute, String value) throws IOException {
         Path rel = root.relativize(attribute.toRealPath());
+        injectWriteFaults(rel, value);
         apply(attribute, rel, value);
         afterWrite(rel, value);
     }
@@ -77,6 +89,48 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             }
             throw new IOException("the simulated crash did not kill pid " + pid);
         }
+    }
+
+    /** The kernel's messages for the errors a store can fail with, as the JDK reports a failed write(2). */
+    private static final Map<String, String> STRERROR = Map.of("EIO", "Input/output error", "ENODEV", "No such device",
+            "EBUSY", "Device or resource busy", "EINVAL", "Invalid argument", "ENOENT", "No such file or directory",
+            "EPERM", "Operation not permitted");
+
+    private final Map<String, Integer> seen = new HashMap<>();
+
+    /** {@code fail-write} and {@code remove-on-write}: see the class comment. */
+    private void injectWriteFaults(Path rel, String value) throws IOException {
+        String attr = rel.getFileName().toString();
+        // the device a write is about: the folder of its driver_override, or the address written to unbind, bind, drivers_probe
+        String device = attr.equals("driver_override") ? rel.getParent().getFileName().toString() : value.strip();
+        for (String line : faults()) {
+            String[] t = line.split("\\s+");
+            boolean fail = t[0].equals("fail-write") && t.length >= 4 && t[1].equals(attr) && t[3].equals(device);
+            boolean remove = t[0].equals("remove-on-write") && t.length >= 3 && t[1].equals(attr) && t[2].equals(device);
+            if (!fail && !remove) continue;
+            int nth = nth(t, fail ? 4 : 3);
+            int count;
+            synchronized (seen) {
+                count = seen.merge(line, 1, Integer::sum);
+            }
+            if (nth > 0 && count != nth) continue;
+            if (remove) {
+                synchronized (lock) {
+                    SimTree.removeDevice(root, device);
+                }
+                log(device + ": hot-removed before write " + count + " to its " + attr);
+                continue;
+            }
+            String why = STRERROR.get(t[2]);
+            if (why == null) throw new IllegalArgumentException("unknown errno in fault '" + line + "'");
+            log(attr + " " + value.strip() + ": refused with " + t[2] + " (injected)");
+            throw new IOException(why);
+        }
+    }
+
+    private static int nth(String[] t, int at) {
+        if (t.length < at + 2 || !t[at].equals("nth")) return 0;
+        return Integer.parseInt(t[at + 1]);
     }
 
     private void apply(Path attribute, Path rel, String value) throws IOException {
@@ -119,6 +173,15 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
 
     @Override
     public void load(DriverName module) throws IOException {
+        // a modprobe that never returns (a module's init stuck on its hardware): only this caller waits
+        while (faults().contains("hang-modprobe " + module.value())) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
         synchronized (lock) {
             if (faults().contains("modprobe-fail " + module.value())) {
                 throw new IOException("modprobe: ERROR: could not insert '" + module + "': Operation not permitted");
@@ -223,8 +286,12 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
 
     private List<String> faults() throws IOException {
         Path f = root.resolve(CONTROL_DIR).resolve("faults");
-        if (!Files.exists(f)) return List.of();
-        return Files.readAllLines(f, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+        try {
+            return Files.readAllLines(f, StandardCharsets.UTF_8).stream().map(String::strip).toList();
+        } catch (NoSuchFileException none) {
+            // no faults; also when a test clears them while a hanging write polls the file
+            return List.of();
+        }
     }
 
     private void log(String line) throws IOException {
