@@ -7,11 +7,12 @@ import java.util.Optional;
 
 /** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
 record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
-                     Path configDir, Path stateDir, Path runtimeDir, Path procRoot, Path devRoot, Path udevRulesDir, String logLevel, boolean replace) {
+                     Path configDir, Path stateDir, Path runtimeDir, Path procRoot, Path devRoot, Path udevRulesDir, String logLevel, boolean replace,
+                     Optional<Path> passwdFile) {
     static final String USAGE = """
             usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
                          [--config-dir DIR] [--state-dir DIR] [--runtime-dir DIR] [--proc-root DIR]
-                         [--dev-root DIR] [--udev-rules-dir DIR]
+                         [--dev-root DIR] [--udev-rules-dir DIR] [--passwd-file FILE]
                          [--log-level error|warn|info|debug] [--replace]
                    vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
 
@@ -41,6 +42,8 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         Path udev = null;
         String level = "info";
         boolean replace = false;
+        // the users an owner may be: the C library's (NSS) unless a file is named (a simulated machine's)
+        Optional<Path> passwd = Optional.empty();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -61,6 +64,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
                     }
                 }
                 case "--replace" -> replace = true;
+                case "--passwd-file" -> passwd = Optional.of(Path.of(value(args, ++i, a)));
                 default -> throw new UsageException("unknown option " + a);
             }
         }
@@ -68,7 +72,8 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         if (modprobe.isEmpty()) modprobe = org.vfiod.daemon.aliases.AliasSources.DEFAULT_MODPROBE_DIRS;
         // the boot rules belong to the real machine; over another sysfs root they stay beside the config
         if (udev == null) udev = sysfs.equals(Path.of("/sys")) ? Path.of("/etc/udev/rules.d") : config.resolve("udev-rules.d");
-        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, proc, dev, udev, level, replace);
+        return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, proc, dev, udev, level, replace,
+                passwd);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {
