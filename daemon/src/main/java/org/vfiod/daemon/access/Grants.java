@@ -30,14 +30,17 @@ public final class Grants {
         this.onVfio = onVfio;
     }
 
-    /** The device and its IOMMU group's other devices as sysfs shows them now, the device first. */
+    /**
+     * The device and its IOMMU group's other endpoints as sysfs shows them now, the device first; bridges stay on
+     * their host driver and no VM opens them, so they are left out.
+     */
     public List<Device> groupOf(DeviceName device) throws IOException {
         List<Device> out = new ArrayList<>();
         Optional<Device> d = sysfs.read(device);
         if (d.isEmpty()) return out;
         out.add(d.get());
         for (DeviceName m : d.get().groupMembers()) {
-            if (!m.equals(device)) sysfs.read(m).ifPresent(out::add);
+            if (!m.equals(device)) sysfs.read(m).filter(x -> !x.bridge()).ifPresent(out::add);
         }
         return out;
     }
