@@ -158,6 +158,8 @@ public final class Persistence implements AutoCloseable {
         if (rule.owner().isEmpty()) return;
         try {
             LOG.info("{} {}: {}, as {} asks", device, when, owners.grant(device, rule.owner().getAsLong()), fileName(rule));
+            // its object shows who has access: read again, also when the device did not move
+            changed.accept(device);
         } catch (IOException | RuntimeException e) {
             LOG.error("{} {}: {} names owner {}, but: {}", device, when, fileName(rule), rule.owner().getAsLong(), e.getMessage());
         }

@@ -148,6 +148,8 @@ class GrantTest {
 
     @Test
     void givingYourselfTheDeviceNeedsOnlyRebindAndPutsAnAclEntryOnBothNodes() throws Exception {
+        org.vfiod.daemon.model.RecordingListener heard = new org.vfiod.daemon.model.RecordingListener();
+        registry.listen(heard);
         Map<String, Variant<?>> a = operations.assign(caller(ALICE_BUS), NIC, opts("owner", ALICE));
         assertEquals(List.of(Actions.REBIND), asked);
         Path group = dev.resolve("vfio/3");
@@ -170,6 +172,11 @@ class GrantTest {
         assertEquals(group.toString(), p.get("VfioGroupNode").getValue());
         assertEquals(cdev(NIC).toString(), p.get("VfioDeviceNode").getValue());
         assertEquals(List.of(ALICE), uids(p.get("AccessUids").getValue()));
+        // announced (PropertiesChanged on the bus): the nodes, and who has them
+        String all = String.join("\n", heard.heard());
+        assertTrue(all.contains("VfioGroupNode=" + group), all);
+        assertTrue(all.contains("VfioDeviceNode=" + cdev(NIC)), all);
+        assertTrue(all.contains("AccessUids=[4242]"), all);
     }
 
     @Test
@@ -264,8 +271,12 @@ class GrantTest {
         assertEquals(List.of(ALICE), acl.users(dev.resolve("vfio/3")));
         // a device the boot rules put on VFIO before vfiod ran gets its owner at start too
         acl.revokeAll(dev.resolve("vfio/3"));
+        registry.refresh(NIC);
+        assertEquals(List.of(), uids(registry.get(NIC).orElseThrow().properties().get("AccessUids").getValue()));
         persistence.coldplug(sysfs.readAll());
         assertEquals(List.of(ALICE), acl.users(dev.resolve("vfio/3")));
+        // and its object says so
+        assertEquals(List.of(ALICE), uids(registry.get(NIC).orElseThrow().properties().get("AccessUids").getValue()));
     }
 
     @Test
