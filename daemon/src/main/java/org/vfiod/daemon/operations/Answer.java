@@ -34,8 +34,10 @@ final class Answer {
         List<String> moved = new ArrayList<>();
         Map<String, String> drivers = new LinkedHashMap<>();
         List<String> users = List.of();
-        List<String> steps = new ArrayList<>(r instanceof BindResult.Moved m ? m.steps() : r instanceof BindResult.Planned p ? p.steps() : List.of());
-        steps.addAll(outcome.accessSteps());
+        List<String> moves = r instanceof BindResult.Moved m ? m.steps() : r instanceof BindResult.Planned p ? p.steps() : List.of();
+        // in the order they are taken: a Restore takes the access back before the device leaves VFIO
+        List<String> steps = new ArrayList<>(outcome.toVfio() ? moves : outcome.accessSteps());
+        steps.addAll(outcome.toVfio() ? outcome.accessSteps() : moves);
         if (r instanceof BindResult.Moved m) {
             m.devices().forEach(d -> moved.add(d.name()));
             users = m.users();
