@@ -115,4 +115,31 @@ class GrantIT {
         assertTrue(r.out().contains("'group-node': <'" + dev.resolve("vfio/1") + "'>"), r::describe);
         before.assertUnchanged("a dry run");
     }
+
+    @Test
+    void theTypedClientGetsTheFullAnswer(Env env) throws Exception {
+        Path dev = dev(env);
+        env.vfiod();
+        long member = uid(User.MEMBER);
+        try (org.vfiod.client.VfiodClient client = org.vfiod.client.VfiodClient.connect(env.address())) {
+            org.vfiod.client.Assignment a = client.assign(NIC, org.vfiod.client.RebindOptions.none().withOwner(member));
+            assertEquals("vfio-pci", a.driver());
+            assertEquals(java.util.List.of(NIC), a.devices());
+            assertEquals(java.util.Map.of(NIC, "vfio-pci"), a.drivers());
+            assertEquals(3, a.group());
+            assertEquals(dev.resolve("vfio/3").toString(), a.groupNode());
+            assertEquals(java.util.List.of(member), a.access());
+            assertEquals(a.nodes().get(0), a.groupNode());
+            assertEquals(java.util.List.copyOf(a.deviceNodes().values()), a.nodes().subList(1, a.nodes().size()));
+            assertFalse(a.dryRun());
+            org.vfiod.client.DeviceInfo info = client.device(client.devicePath(NIC));
+            assertEquals(a.groupNode(), info.vfioGroupNode());
+            assertEquals(java.util.List.of(member), info.accessUids());
+            // version 1 is as it was: the driver alone
+            assertEquals("e1000e", client.restore(NIC, org.vfiod.client.RebindOptions.none()));
+            org.vfiod.client.Assignment again = client.assign(NIC, org.vfiod.client.RebindOptions.none().withDryRun());
+            assertTrue(again.dryRun());
+            assertEquals(java.util.List.of(), again.access());
+        }
+    }
 }
