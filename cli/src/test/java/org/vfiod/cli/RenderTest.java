@@ -82,6 +82,16 @@ class RenderTest {
     }
 
     @Test
+    void showNamesTheVfioNodesAndWhoMayOpenThem() {
+        DeviceInfo d = new DeviceInfo("/org/vfiod/devices/pci_0000_03_00_0", "0000:03:00.0", "pci", "pci:v00008086d000010D3sv00008086sd00000001bc02sc00i00",
+                0x8086, 0x10d3, 0x020000, "", "", "vfio-pci", "vfio-pci", "vfio_pci", 3, List.of("/org/vfiod/devices/pci_0000_03_00_0"),
+                false, false, "vfio", "/dev/vfio/3", "/dev/vfio/devices/vfio0", List.of(1000L, 1001L));
+        String s = Render.show(d);
+        assertTrue(s.contains("\n  state:            vfio\n  vfio nodes:       /dev/vfio/3 /dev/vfio/devices/vfio0\n  access:           uid 1000, 1001\n"), s);
+        assertTrue(Json.write(Render.json(d)).endsWith(",\"vfioGroupNode\":\"/dev/vfio/3\",\"vfioDeviceNode\":\"/dev/vfio/devices/vfio0\",\"access\":[1000,1001]}"));
+    }
+
+    @Test
     void results() {
         assertEquals("0000:03:00.0 is on vfio-pci\n", Render.result("rebind", "0000:03:00.0", RebindOptions.none(), "vfio-pci"));
         assertEquals("0000:01:00.0 is on vfio-pci, with its IOMMU group; persistent\n",
