@@ -142,4 +142,17 @@ class GrantIT {
             assertEquals(java.util.List.of(), again.access());
         }
     }
+
+    @Test
+    void aRulesOwnerGetsTheNodesWhenVfiodStarts(Env env) throws Exception {
+        Path dev = dev(env);
+        long member = uid(User.MEMBER);
+        Path rules = Files.createDirectories(env.dir().resolve("etc-vfiod/devices.d"));
+        Files.writeString(rules.resolve("nic.conf"), "match address " + NIC + "\nowner " + member + "\n");
+        env.vfiod();
+        assertEquals("vfio-pci", env.driverOf(NIC));
+        assertTrue(getfacl(dev.resolve("vfio/3")).contains("user:" + member + ":rw-"), getfacl(dev.resolve("vfio/3")));
+        assertTrue(env.get(User.ROOT, Env.devicePath(NIC), Env.DEVICE_IFACE, "AccessUids").assertOk().out()
+                .contains("uint32 " + member), "AccessUids");
+    }
 }
