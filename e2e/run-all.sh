@@ -16,6 +16,7 @@ scenarios=(
     scenario-crash.sh
     scenario-inuse.sh
     scenario-grant.sh
+    scenario-libvirt.sh
 )
 
 set -uo pipefail
