@@ -99,8 +99,8 @@ inst 0644 $pkg/dbus/org.vfiod.service usr/share/dbus-1/system-services/org.vfiod
 inst 0644 $pkg/polkit/org.vfiod.policy usr/share/polkit-1/actions/org.vfiod.policy
 inst 0644 $pkg/polkit/50-vfiod-group.rules usr/share/doc/vfiod/examples/50-vfiod-group.rules
 inst 0644 $pkg/polkit/49-vfiod-scoped.rules.example usr/share/doc/vfiod/examples/49-vfiod-scoped.rules.example
-inst 0644 systemd/vfiod.service lib/systemd/system/vfiod.service
-inst 0644 systemd/vfiod-rebind@.service lib/systemd/system/vfiod-rebind@.service
+inst 0644 systemd/vfiod.service usr/lib/systemd/system/vfiod.service
+inst 0644 systemd/vfiod-rebind@.service usr/lib/systemd/system/vfiod-rebind@.service
 inst 0644 $pkg/etc/vfiod/devices.d/README etc/vfiod/devices.d/README
 # active: it does nothing for domains without managed='no' PCI hostdevs (see packaging/README.md); the conffile
 # only runs the package's code
@@ -243,7 +243,7 @@ if command -v systemd-analyze >/dev/null; then
     trap 'rm -rf "$vroot"' EXIT
     mkdir -p "$vroot/lib/systemd" "$vroot/usr"
     cp -a /lib/systemd/system "$vroot/lib/systemd/"
-    cp -a "$stage/lib/systemd/system/." "$vroot/lib/systemd/system/"
+    cp -a "$stage/usr/lib/systemd/system/." "$vroot/lib/systemd/system/"
     cp -a "$stage/usr/sbin" "$stage/usr/bin" "$vroot/usr/"
     say "systemd-analyze verify --root=<this machine's units + the package's>"
     for u in vfiod.service vfiod-rebind@.service; do

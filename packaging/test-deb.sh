@@ -60,8 +60,8 @@ declare -A expected=(
     [/usr/share/doc/vfiod/copyright]=644
     [/usr/share/doc/vfiod/changelog.Debian.gz]=644
     [/usr/share/lintian/overrides/vfiod]=644
-    [/lib/systemd/system/vfiod.service]=644
-    [/lib/systemd/system/vfiod-rebind@.service]=644
+    [/usr/lib/systemd/system/vfiod.service]=644
+    [/usr/lib/systemd/system/vfiod-rebind@.service]=644
     [/usr/share/man/man8/vfiod.8.gz]=644
     [/usr/share/man/man1/vfioctl.1.gz]=644
     [/usr/share/bash-completion/completions/vfioctl]=644
@@ -187,9 +187,9 @@ fi
 ok "enabled: /etc/systemd/system/multi-user.target.wants/vfiod.service -> $(readlink /etc/systemd/system/multi-user.target.wants/vfiod.service)"
 if command -v systemd-analyze >/dev/null; then
     for u in vfiod.service vfiod-rebind@.service; do
-        out=$(systemd-analyze verify "/lib/systemd/system/$u" 2>&1) || fail "systemd-analyze verify $u: $out"
+        out=$(systemd-analyze verify "/usr/lib/systemd/system/$u" 2>&1) || fail "systemd-analyze verify $u: $out"
         [ -z "$out" ] || fail "systemd-analyze verify $u: $out"
-        ok "systemd-analyze verify /lib/systemd/system/$u"
+        ok "systemd-analyze verify /usr/lib/systemd/system/$u"
     done
 fi
 

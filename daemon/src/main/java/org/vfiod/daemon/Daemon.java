@@ -37,7 +37,9 @@ import org.vfiod.daemon.auth.PolkitAuthorizer;
 import java.util.Set;
 import java.util.TreeSet;
 import org.vfiod.daemon.aliases.AliasWatcher;
+import org.vfiod.daemon.binding.DriverPolicy;
 import org.vfiod.daemon.binding.EventDriverWaiter;
+import org.vfiod.daemon.features.FeatureFileWriter;
 import org.vfiod.daemon.model.DeviceEvents;
 import org.vfiod.daemon.model.DeviceRegistry;
 import org.vfiod.daemon.udev.DeviceEventSource;
@@ -61,6 +63,8 @@ final class Daemon {
     static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_NAME_TAKEN = 3, EXIT_BUS_LOST = 4, EXIT_USAGE = 64;
     /** Root's own allowance of calls in flight, and twice the shared slots of dry runs and Users(); see CallLimits. */
     static final int MAX_SLOW_CALLS = 8;
+    /** How long the feature file waits after a change for the rest of its burst (a group, VFs appearing together). */
+    static final Duration FEATURES_SETTLE = Duration.ofMillis(300);
 
     private Daemon() {
     }
@@ -141,7 +145,8 @@ final class Daemon {
         }
         EventDriverWaiter waiter = new EventDriverWaiter(sysfs, Duration.ofMillis(100));
         RebindEngine engine = new RebindEngine(sysfs, index::get, kernel.modules(), waiter, new JournalStore(o.runtimeDir().resolve("journal")),
-                kernel.hostUses().scanner(new HostPaths(sysfs.root(), o.procRoot(), o.devRoot())));
+                kernel.hostUses().scanner(new HostPaths(sysfs.root(), o.procRoot(), o.devRoot())), o.driverPolicy());
+        if (o.driverPolicy() != DriverPolicy.BEST_MATCH) log.info("driver policy {}: where no rule or caller says otherwise", o.driverPolicy());
         phase.mark("sysfs");
         // a move that a killed vfiod left half-done is finished before anything reads the devices or takes the name
         List<Reconciler.Outcome> reconciled = engine.reconcile();
@@ -227,12 +232,20 @@ final class Daemon {
         Runtime.getRuntime().addShutdownHook(hook);
         AliasWatcher aliasWatcher = null;
         Watchdog watchdog = null;
+        FeatureFileWriter features = null;
         try {
             service.export(devices, () -> {
                 exit.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
                 stopped.countDown();
             });
             phase.mark("export");
+            // after the first devices are in the registry (it tells no listener of those), before coldplug moves any
+            if (o.featuresFile().isPresent()) {
+                features = new FeatureFileWriter(o.featuresFile().get(), registry::all, FEATURES_SETTLE);
+                registry.listen(features);
+                features.start();
+                log.info("writing NFD node features to {}", o.featuresFile().get());
+            }
             // persisted devices move before the name is taken: once systemd sees vfiod ready (and starts
             // libvirtd after it), they are on VFIO
             persistence.coldplug(devices);
@@ -265,6 +278,7 @@ final class Daemon {
             Thread.currentThread().interrupt();
         }
         if (watchdog != null) watchdog.close();
+        if (features != null) features.close();
         if (source != null) source.close();
         events.close();
         persistence.close();

@@ -29,6 +29,7 @@ class PackageRulesTest {
             Map.entry("udev", Set.of("aliases")),
             Map.entry("binding", Set.of("sysfs", "aliases", "files", "usage")),
             Map.entry("files", Set.of()),
+            Map.entry("features", Set.of("model", "files")),
             Map.entry("state", Set.of("sysfs", "aliases", "binding", "files")),
             Map.entry("model", Set.of("sysfs", "aliases", "udev")),
             Map.entry("bus", Set.of("model", "sysfs", "aliases")),

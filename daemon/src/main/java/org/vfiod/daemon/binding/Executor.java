@@ -50,7 +50,9 @@ final class Executor {
         } catch (IOException e) {
             throw new BindingException.Failed("cannot write the journal in " + journal.dir() + ": " + e.getMessage() + "; nothing was changed");
         }
-        List<String> summary = new ArrayList<>();
+        // why a driver was chosen over the aliases' best match: in the log and in the result, which Operations logs
+        for (String note : plan.notes()) LOG.info("{}", note);
+        List<String> summary = new ArrayList<>(plan.notes());
         String primaryDriver = "";
         try {
             for (Sysfs.Framebuffer fb : plan.framebuffers()) {

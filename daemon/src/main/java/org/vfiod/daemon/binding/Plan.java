@@ -12,14 +12,21 @@ import org.vfiod.daemon.sysfs.Sysfs;
 /**
  * What a Rebind or Restore will do, decided before any write: the devices with their prior state and target, the
  * boot framebuffers to let go of first, and, derived from those, the ordered kernel writes. Immutable: the executor
- * runs it, the journal records it, a dry run shows it.
+ * runs it, the journal records it, a dry run shows it. {@code notes} say why a choice was made that the caller may
+ * not expect (a driver policy over the aliases' best match); the journal does not keep them.
  */
 public record Plan(Direction direction, String groupKey, DeviceName requested, List<PlannedDevice> devices,
-                   List<Sysfs.Framebuffer> framebuffers) {
+                   List<Sysfs.Framebuffer> framebuffers, List<String> notes) {
     public Plan {
         devices = List.copyOf(devices);
         framebuffers = List.copyOf(framebuffers);
+        notes = List.copyOf(notes);
         if (devices.isEmpty()) throw new IllegalArgumentException("a plan moves at least one device");
+    }
+
+    public Plan(Direction direction, String groupKey, DeviceName requested, List<PlannedDevice> devices,
+                List<Sysfs.Framebuffer> framebuffers) {
+        this(direction, groupKey, requested, devices, framebuffers, List.of());
     }
 
     /** Every write, in order: the framebuffers first, then each device's steps. */
@@ -41,9 +48,9 @@ public record Plan(Direction direction, String groupKey, DeviceName requested, L
         return devices.stream().map(PlannedDevice::name).toList();
     }
 
-    /** What a dry run answers: the writes, with the module loads they need first. */
+    /** What a dry run answers: why the drivers were chosen where it needs saying, then the module loads and the writes. */
     public List<String> describe() {
-        List<String> out = new ArrayList<>();
+        List<String> out = new ArrayList<>(notes);
         for (DriverName m : modulesToLoad()) out.add("load module " + m);
         for (Step s : steps()) {
             if (s instanceof Step.Probe p) {

@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
+import org.vfiod.daemon.aliases.AliasMatch;
 import org.vfiod.daemon.sysfs.CallerText;
 import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.DeviceName;
@@ -32,11 +33,18 @@ public final class Planner {
     private final Sysfs sysfs;
     private final Supplier<AliasIndex> index;
     private final HostUseScanner hostUses;
+    /** How the driver is chosen when neither the caller nor a rule says: the daemon's {@code --driver-policy}. */
+    private final DriverPolicy defaultPolicy;
 
     public Planner(Sysfs sysfs, Supplier<AliasIndex> index, HostUseScanner hostUses) {
+        this(sysfs, index, hostUses, DriverPolicy.BEST_MATCH);
+    }
+
+    public Planner(Sysfs sysfs, Supplier<AliasIndex> index, HostUseScanner hostUses, DriverPolicy defaultPolicy) {
         this.sysfs = sysfs;
         this.index = index;
         this.hostUses = hostUses;
+        this.defaultPolicy = defaultPolicy;
     }
 
     /** What a plan comes to: nothing to do, or a plan to run. */
@@ -74,7 +82,9 @@ public final class Planner {
     public Decision rebind(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
         Device device = readOrFail(name);
         AliasIndex aliases = index.get();
-        DriverName module = chooseModule(device, options.driver(), aliases);
+        DriverPolicy policy = options.policy().orElse(defaultPolicy);
+        List<String> notes = new ArrayList<>();
+        DriverName module = chooseModule(device, options.driver(), policy, aliases, notes);
 
         List<Device> others = groupEndpoints(device);
         if (!options.group()) {
@@ -91,10 +101,12 @@ public final class Planner {
         modules.add(module);
         if (options.group()) {
             for (Device other : others) {
-                DriverName m = aliases.resolve(other.modalias()).map(a -> new DriverName(a.module()))
-                        .orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + other.name()
-                                + " (" + other.modalias() + "), which shares IOMMU group " + device.iommuGroup().getAsInt()
-                                + " with " + name));
+                if (aliases.resolve(other.modalias()).isEmpty()) {
+                    throw new BindingException.NoVfioDriver("no vfio driver matches " + other.name()
+                            + " (" + other.modalias() + "), which shares IOMMU group " + device.iommuGroup().getAsInt()
+                            + " with " + name);
+                }
+                DriverName m = chosen(other, policy, aliases, notes);
                 moving.add(other);
                 modules.add(m);
             }
@@ -122,7 +134,7 @@ public final class Planner {
                 throw new BindingException.Failed("cannot read the boot framebuffers: " + RebindEngine.describe(e) + "; nothing was changed");
             }
         }
-        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers), found);
+        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers, notes), found);
     }
 
     public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
@@ -214,6 +226,10 @@ public final class Planner {
         }
     }
 
+    DriverPolicy defaultPolicy() {
+        return defaultPolicy;
+    }
+
     /** Whether the device sits on a vfio driver now. */
     public boolean onVfioDriver(Device device) {
         return onVfioDriver(device, index.get());
@@ -246,8 +262,8 @@ public final class Planner {
         }
     }
 
-    private DriverName chooseModule(Device device, Optional<String> requested, AliasIndex aliases)
-            throws BindingException {
+    private DriverName chooseModule(Device device, Optional<String> requested, DriverPolicy policy, AliasIndex aliases,
+                                    List<String> notes) throws BindingException {
         if (requested.isPresent()) {
             String r = requested.get();
             if (!DriverName.isValid(r) || !aliases.isVfioModule(r)) {
@@ -263,11 +279,30 @@ public final class Planner {
             }
             return new DriverName(AliasIndex.normalizeModule(r));
         }
-        return aliases.resolve(device.modalias()).map(m -> {
-            if (m.tie()) LOG.warn("{}: {} chosen over {} on source order ({} wildcards each)", device.name(), m.module(), m.tiedWith(), m.wildcards());
-            return new DriverName(m.module());
-        }).orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches " + device.name() + " ("
-                + device.modalias() + "); is the vfio-pci module installed for this kernel?"));
+        if (aliases.resolve(device.modalias()).isEmpty()) {
+            throw new BindingException.NoVfioDriver("no vfio driver matches " + device.name() + " ("
+                    + device.modalias() + "); is the vfio-pci module installed for this kernel?");
+        }
+        return chosen(device, policy, aliases, notes);
+    }
+
+    /**
+     * The module of a device no caller chose one for, whose aliases match some vfio driver: the best match, or under
+     * {@link DriverPolicy#PREFER_VFIO_PCI} vfio-pci where it drives the device; a choice over a variant driver is noted.
+     */
+    private static DriverName chosen(Device device, DriverPolicy policy, AliasIndex aliases, List<String> notes) {
+        AliasMatch best = aliases.resolve(device.modalias()).orElseThrow();
+        if (policy == DriverPolicy.PREFER_VFIO_PCI && !best.module().equals(DriverPolicy.PREFER_VFIO_PCI_MODULE)) {
+            if (aliases.drives(DriverPolicy.PREFER_VFIO_PCI_MODULE, device.modalias())) {
+                notes.add(device.name() + ": vfio-pci instead of the variant driver " + best.module() + ", by the driver policy "
+                        + policy + " (a consumer that lists only vfio-pci devices, such as KubeVirt's device plugin, sees it)");
+                return new DriverName(DriverPolicy.PREFER_VFIO_PCI_MODULE);
+            }
+            notes.add(device.name() + ": " + best.module() + " despite the driver policy " + policy
+                    + ": vfio-pci's aliases do not claim " + device.modalias());
+        }
+        if (best.tie()) LOG.warn("{}: {} chosen over {} on source order ({} wildcards each)", device.name(), best.module(), best.tiedWith(), best.wildcards());
+        return new DriverName(best.module());
     }
 
     private static List<String> vfioModulesFor(Device device, AliasIndex aliases) {

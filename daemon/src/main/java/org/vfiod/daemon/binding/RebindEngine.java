@@ -59,10 +59,16 @@ public final class RebindEngine implements AutoCloseable {
 
     public RebindEngine(Sysfs sysfs, Supplier<AliasIndex> index, ModuleLoader modules, DriverWaiter waiter, JournalStore journal,
                         HostUseScanner hostUses) {
+        this(sysfs, index, modules, waiter, journal, hostUses, DriverPolicy.BEST_MATCH);
+    }
+
+    /** {@code defaultPolicy}: how the driver is chosen when neither the caller nor a rule names one or a policy. */
+    public RebindEngine(Sysfs sysfs, Supplier<AliasIndex> index, ModuleLoader modules, DriverWaiter waiter, JournalStore journal,
+                        HostUseScanner hostUses, DriverPolicy defaultPolicy) {
         this.sysfs = sysfs;
         this.index = index;
         this.modules = modules;
-        this.planner = new Planner(sysfs, index, hostUses);
+        this.planner = new Planner(sysfs, index, hostUses, defaultPolicy);
         ProbeWait probeWait = new ProbeWait(waiter);
         Rollback rollback = new Rollback(sysfs, calls, probeWait);
         this.executor = new Executor(sysfs, calls, probeWait, rollback, journal, d -> index.get().isVfioModule(d));
@@ -91,6 +97,11 @@ public final class RebindEngine implements AutoCloseable {
     /** Who uses the device and its group's other endpoints, one line each (empty when nothing does). */
     public List<String> users(DeviceName device) throws BindingException {
         return planner.users(device);
+    }
+
+    /** How the driver is chosen when neither the caller nor a rule says (the boot rules choose the same way). */
+    public DriverPolicy defaultPolicy() {
+        return planner.defaultPolicy();
     }
 
     /** Whether the device sits on a vfio driver now. */

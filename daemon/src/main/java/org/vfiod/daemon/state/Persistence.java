@@ -143,6 +143,7 @@ public final class Persistence implements AutoCloseable {
         }
         BindOptions options = BindOptions.defaults().withGroup(rule.get().group()).withForce(false);
         if (rule.get().driver().isPresent()) options = options.withDriver(rule.get().driver().get());
+        if (rule.get().policy().isPresent()) options = options.withPolicy(rule.get().policy().get());
         try {
             BindResult r = engine.rebind(d.name(), options);
             LOG.info("{} {}: moved to {} by {}", d.name(), when, r.driver(), fileName(rule.get()));
@@ -210,7 +211,7 @@ public final class Persistence implements AutoCloseable {
 
     private void writeUdevRules(List<Device> devices, List<String> pfs) {
         if (udevRulesDir.isEmpty()) return;
-        UdevRules.Boot boot = UdevRules.lines(store.current().rules(), devices, index.get(), this::driverName);
+        UdevRules.Boot boot = UdevRules.lines(store.current().rules(), devices, index.get(), this::driverName, engine.defaultPolicy());
         for (String left : boot.left()) LOG.warn("not in the boot rules: {}", left);
         List<UdevRules.Line> lines = boot.lines();
         Path file = udevRulesDir.get().resolve(UdevRules.FILE_NAME);

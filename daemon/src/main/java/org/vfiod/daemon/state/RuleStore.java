@@ -1,5 +1,6 @@
 package org.vfiod.daemon.state;
 
+import org.vfiod.daemon.binding.DriverPolicy;
 import org.vfiod.daemon.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +37,7 @@ import org.vfiod.daemon.sysfs.PciAddress;
  * <pre>
  * match address 0000:03:00.0      # or: match id 15b3:101e[:SVVV:SDDD], match class 0300
  * driver vfio-pci                 # optional: this vfio driver instead of the one the aliases choose
+ * driver-policy prefer-vfio-pci   # optional, instead of driver: vfio-pci wherever it drives the device
  * group yes                       # optional: move the whole IOMMU group
  * owner 1000                      # optional: this uid gets read/write access to the VFIO nodes
  * </pre>
@@ -258,6 +260,7 @@ public final class RuleStore {
         List<Problem> problems = new ArrayList<>();
         DeviceMatch match = null;
         Optional<String> driver = Optional.empty();
+        Optional<DriverPolicy> policy = Optional.empty();
         boolean group = false;
         OptionalLong owner = OptionalLong.empty();
         boolean bad = false;
@@ -296,6 +299,15 @@ public final class RuleStore {
                         driver = Optional.of(t[1]);
                     }
                 }
+                case "driver-policy" -> {
+                    Optional<DriverPolicy> p = t.length == 2 ? DriverPolicy.parse(t[1]) : Optional.empty();
+                    if (p.isEmpty()) {
+                        problems.add(new Problem(file, n, "driver-policy takes one of " + DriverPolicy.spellings()));
+                        bad = true;
+                    } else {
+                        policy = p;
+                    }
+                }
                 case "group" -> {
                     String v = t.length == 2 ? t[1].toLowerCase(Locale.ROOT) : "";
                     if (!List.of("yes", "no", "true", "false").contains(v)) {
@@ -315,7 +327,7 @@ public final class RuleStore {
                     }
                 }
                 default -> {
-                    problems.add(new Problem(file, n, "unknown keyword '" + LogText.excerpt(t[0]) + "' (match, driver, group, owner)"));
+                    problems.add(new Problem(file, n, "unknown keyword '" + LogText.excerpt(t[0]) + "' (match, driver, driver-policy, group, owner)"));
                     bad = true;
                 }
             }
@@ -329,6 +341,10 @@ public final class RuleStore {
             allProblems.add(new Problem(file, 0, "no match line"));
             return Optional.empty();
         }
-        return Optional.of(new PersistentRule(file, match, driver, group, owner));
+        if (driver.isPresent() && policy.isPresent()) {
+            allProblems.add(new Problem(file, 0, "driver and driver-policy both given: a named driver leaves nothing to choose; keep one"));
+            return Optional.empty();
+        }
+        return Optional.of(new PersistentRule(file, match, driver, policy, group, owner));
     }
 }

@@ -1,5 +1,6 @@
 package org.vfiod.daemon.state;
 
+import org.vfiod.daemon.binding.DriverPolicy;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,6 +52,12 @@ public final class UdevRules {
      * {@code driverName} turns a module into the driver name driver_override takes.
      */
     public static Boot lines(List<PersistentRule> rules, List<Device> present, AliasIndex aliases, UnaryOperator<String> driverName) {
+        return lines(rules, present, aliases, driverName, DriverPolicy.BEST_MATCH);
+    }
+
+    /** As above, choosing the driver of a rule without one of its own by its policy, or else {@code defaultPolicy}. */
+    public static Boot lines(List<PersistentRule> rules, List<Device> present, AliasIndex aliases, UnaryOperator<String> driverName,
+                             DriverPolicy defaultPolicy) {
         Set<Line> lines = new LinkedHashSet<>();
         List<String> left = new ArrayList<>();
         for (PersistentRule r : rules) {
@@ -62,7 +69,8 @@ public final class UdevRules {
             }
             List<Device> covered = present.stream().filter(r.match()::matches).toList();
             List<String> meets = bootModaliases(r, covered);
-            Optional<String> module = r.driver().map(AliasIndex::normalizeModule).or(() -> chosenModule(meets, aliases));
+            DriverPolicy policy = r.policy().orElse(defaultPolicy);
+            Optional<String> module = r.driver().map(AliasIndex::normalizeModule).or(() -> chosenModule(meets, aliases, policy));
             if (module.isEmpty()) {
                 left.add(name + ": no one vfio driver drives every device of " + r.match().describe()
                         + "; it is applied when vfiod runs, not by udev at boot");
@@ -103,9 +111,13 @@ public final class UdevRules {
     }
 
     /** The module the aliases choose for every one of the modaliases; empty when they choose none, or not one for all. */
-    private static Optional<String> chosenModule(List<String> modaliases, AliasIndex aliases) {
+    private static Optional<String> chosenModule(List<String> modaliases, AliasIndex aliases, DriverPolicy policy) {
         Set<String> chosen = new LinkedHashSet<>();
-        for (String m : modaliases) chosen.add(aliases.resolve(m).map(AliasMatch::module).orElse(""));
+        for (String m : modaliases) {
+            // the same choice the planner makes: vfio-pci first under the policy, where its aliases claim the device
+            boolean vfioPci = policy == DriverPolicy.PREFER_VFIO_PCI && aliases.drives(DriverPolicy.PREFER_VFIO_PCI_MODULE, m);
+            chosen.add(vfioPci ? DriverPolicy.PREFER_VFIO_PCI_MODULE : aliases.resolve(m).map(AliasMatch::module).orElse(""));
+        }
         return chosen.size() == 1 && !chosen.contains("") ? Optional.of(chosen.iterator().next()) : Optional.empty();
     }
 

@@ -33,6 +33,11 @@ final class SimulatedMachine implements AutoCloseable {
 
     /** With {@code existing}, a new engine on the tree (and journal) an earlier one left: a restart. */
     SimulatedMachine(Path dir, String modulesAlias, boolean existing) throws IOException {
+        this(dir, modulesAlias, existing, DriverPolicy.BEST_MATCH);
+    }
+
+    /** An engine whose default driver policy is {@code policy}. */
+    SimulatedMachine(Path dir, String modulesAlias, boolean existing, DriverPolicy policy) throws IOException {
         sim = existing ? SimulatedSysfs.create(dir.resolve("sys")) : SimulatedSysfs.sampleMachine(dir.resolve("sys"));
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), modulesAlias);
@@ -40,7 +45,7 @@ final class SimulatedMachine implements AutoCloseable {
         kernel = new SimulatedKernel(sim.root());
         sysfs = new Sysfs(sim.root(), kernel);
         engine = new RebindEngine(sysfs, () -> index, kernel, new PollingDriverWaiter(sysfs), new JournalStore(dir.resolve("run/journal")),
-                org.vfiod.daemon.sim.SimulatedHost.scanner(sim.root(), dir.resolve("host")));
+                org.vfiod.daemon.sim.SimulatedHost.scanner(sim.root(), dir.resolve("host")), policy);
     }
 
     Device device(String address) throws IOException {

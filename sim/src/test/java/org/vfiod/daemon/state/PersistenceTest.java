@@ -105,6 +105,46 @@ class PersistenceTest {
     }
 
     @Test
+    void aRulesDriverPolicyPutsAVariantDeviceOnVfioPciAtStartAndAtBoot() throws Exception {
+        Files.writeString(dir.resolve("modules/modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+                + "alias vfio_pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_vfio_pci\n");
+        index = AliasIndex.load(AliasSources.forModulesDir(dir.resolve("modules"), List.of()));
+        sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101d");
+        rule("pf.conf", "match id 15b3:101d\ndriver-policy prefer-vfio-pci\n");
+        rule("both.conf", "match address 0000:03:00.0\ndriver vfio-pci\ndriver-policy prefer-vfio-pci\n");
+        persistence.coldplug(sysfs.readAll());
+        assertEquals("vfio-pci", driver("0000:04:00.0"), "the policy, not the variant driver mlx5_vfio_pci");
+        String rules = Files.readString(udev.resolve(UdevRules.FILE_NAME));
+        assertTrue(rules.contains("ATTR{vendor}==\"0x15b3\", ATTR{device}==\"0x101d\", ATTR{driver_override}=\"vfio-pci\", RUN{builtin}+=\"kmod load vfio_pci\""), rules);
+        List<RuleStore.Problem> problems = persistence.store().current().problems();
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).toString().endsWith("both.conf: driver and driver-policy both given: a named driver leaves nothing to choose; keep one"),
+                problems.toString());
+        assertEquals("e1000e", driver("0000:03:00.0"), "a rule with both is not applied");
+    }
+
+    @Test
+    void withoutThePolicyTheBootRuleNamesTheVariantDriver() throws Exception {
+        Files.writeString(dir.resolve("modules/modules.alias"), "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n"
+                + "alias vfio_pci:v000015B3d0000101Dsv*sd*bc*sc*i* mlx5_vfio_pci\n");
+        index = AliasIndex.load(AliasSources.forModulesDir(dir.resolve("modules"), List.of()));
+        sim.driver("mlx5_vfio_pci", "mlx5_vfio_pci", false, "vfio", "override-only", "15b3:101d");
+        rule("pf.conf", "match id 15b3:101d\n");
+        persistence.coldplug(sysfs.readAll());
+        assertEquals("mlx5_vfio_pci", driver("0000:04:00.0"));
+        assertTrue(Files.readString(udev.resolve(UdevRules.FILE_NAME)).contains("RUN{builtin}+=\"kmod load mlx5_vfio_pci\""));
+    }
+
+    @Test
+    void aDriverPolicyThatIsNoneIsAMistake() throws Exception {
+        rule("typo.conf", "match address 0000:03:00.0\ndriver-policy vfio-pci\n");
+        persistence.coldplug(sysfs.readAll());
+        List<RuleStore.Problem> problems = persistence.store().current().problems();
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).toString().endsWith("typo.conf:2: driver-policy takes one of best-match, prefer-vfio-pci"), problems.toString());
+    }
+
+    @Test
     void aMistakeInOneFileIsReportedWithItsLineAndTheRestStillApplies() throws Exception {
         rule("a-broken.conf", "match address 0000:03:00.0\ndriverr vfio-pci\n");
         rule("b-bad-address.conf", "match address 0000:03:00.9\n");
@@ -112,7 +152,7 @@ class PersistenceTest {
         persistence.coldplug(sysfs.readAll());
         List<RuleStore.Problem> problems = persistence.store().current().problems();
         assertEquals(2, problems.size(), problems.toString());
-        assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, group, owner)"), problems.toString());
+        assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, driver-policy, group, owner)"), problems.toString());
         assertTrue(problems.get(1).toString().endsWith("b-bad-address.conf:1: '0000:03:00.9' is not a PCI address"), problems.toString());
         assertEquals("e1000e", driver("0000:03:00.0"), "the broken rule is not applied");
         assertEquals("vfio-pci", driver("0000:01:00.0"), "the good rule is");
