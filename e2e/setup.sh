@@ -52,8 +52,9 @@ fi
 # --- for the vfiod scenarios (scenario-dbus.sh, scenario-variant.sh): the guest runs the host's /usr, so what the
 # scenarios start in the guest is installed here: dbus-daemon, polkitd, gdbus (libglib2.0-bin), libudev1 for vfiod's
 # device events, and driverctl for the performance comparison (gcc/libc6-dev/make/headers are in the list above);
-# scenario-inuse.sh also runs ip (iproute2), mkfs.ext4 (e2fsprogs) and python3-dbus (its timed D-Bus client)
-vfiod_pkgs=(dbus-daemon polkitd libglib2.0-bin libudev1 driverctl iproute2 e2fsprogs python3-dbus)
+# scenario-inuse.sh also runs ip (iproute2), mkfs.ext4 (e2fsprogs) and python3-dbus (its timed D-Bus client);
+# scenario-grant.sh runs getfacl (acl) on the VFIO nodes and setpriv (util-linux) to open them as test users
+vfiod_pkgs=(dbus-daemon polkitd libglib2.0-bin libudev1 driverctl iproute2 e2fsprogs python3-dbus acl util-linux)
 missing=()
 for p in "${vfiod_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,6 +5,10 @@
  *   vfio-open BDF          e.g. vfio-open 0000:00:03.0
  *   vfio-open --hold BDF   the same, then keeps container, group and device open until it is killed, as a running VM
  *                          does (prints "VFIO-OPEN: HOLDING pid=N" once everything is open)
+ *   vfio-open --cdev PATH BDF   also opens the device's VFIO cdev (/dev/vfio/devices/vfioN) read-write, as an
+ *                          iommufd VM manager would; the open is where the kernel checks the caller's access
+ * Every node it opens is printed as "opened=PATH" (container, group, cdev), so a scenario can compare them with
+ * the nodes vfiod named.
  *
  * Steps: the IOMMU group from /sys/bus/pci/devices/BDF/iommu_group, a container (/dev/vfio/vfio), the group
  * (/dev/vfio/<group>, must be viable), the group into the container, the type1v2 IOMMU, the device fd
@@ -35,12 +39,21 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-	int hold = argc == 3 && strcmp(argv[1], "--hold") == 0;
-	if (argc != 2 + hold || argv[1 + hold][0] == '-') {
-		fprintf(stderr, "usage: vfio-open [--hold] BDF\n");
+	int hold = 0, i;
+	const char *cdev = NULL;
+	for (i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--hold") == 0)
+			hold = 1;
+		else if (strcmp(argv[i], "--cdev") == 0 && i + 2 < argc)
+			cdev = argv[++i];
+		else
+			break;
+	}
+	if (i != argc - 1 || argv[i][0] == '-') {
+		fprintf(stderr, "usage: vfio-open [--hold] [--cdev PATH] BDF\n");
 		return 2;
 	}
-	const char *bdf = argv[1 + hold];
+	const char *bdf = argv[i];
 	char path[PATH_MAX], link[PATH_MAX];
 
 	snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -55,6 +68,7 @@ int main(int argc, char **argv)
 	int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (container < 0)
 		return fail("open /dev/vfio/vfio");
+	printf("opened=/dev/vfio/vfio\n");
 	int api = ioctl(container, VFIO_GET_API_VERSION);
 	printf("api_version=%d\n", api);
 	if (api != VFIO_API_VERSION) {
@@ -71,6 +85,7 @@ int main(int argc, char **argv)
 	int g = open(gpath, O_RDWR | O_CLOEXEC);
 	if (g < 0)
 		return fail(gpath);
+	printf("opened=%s\n", gpath);
 	struct vfio_group_status status = { .argsz = sizeof status };
 	if (ioctl(g, VFIO_GROUP_GET_STATUS, &status))
 		return fail("VFIO_GROUP_GET_STATUS");
@@ -105,12 +120,22 @@ int main(int argc, char **argv)
 	unsigned class = space[9] | space[10] << 8 | space[11] << 16;
 	printf("vendor=0x%04x\ndevice=0x%04x\nclass=0x%06x\n", vendor, device, class);
 
+	int cfd = -1;
+	if (cdev) {
+		cfd = open(cdev, O_RDWR | O_CLOEXEC);
+		if (cfd < 0)
+			return fail(cdev);
+		printf("opened=%s\n", cdev);
+	}
+
 	if (hold) {
 		printf("VFIO-OPEN: HOLDING pid=%d\n", (int)getpid());
 		fflush(stdout);
 		for (;;)
 			pause();   /* until a signal kills it; SIGTERM and SIGKILL keep their default action */
 	}
+	if (cfd >= 0)
+		close(cfd);
 	close(dev);
 	close(g);
 	close(container);

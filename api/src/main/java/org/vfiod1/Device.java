@@ -32,12 +32,25 @@ import org.freedesktop.dbus.types.Variant;
 @DBusProperty(name = "Persistent", type = Boolean.class, access = Access.READ)
 @DBusProperty(name = "State", type = String.class, access = Access.READ)
 @DBusProperty(name = "Recovery", type = String.class, access = Access.READ)
+@DBusProperty(name = "VfioGroupNode", type = String.class, access = Access.READ)
+@DBusProperty(name = "VfioDeviceNode", type = String.class, access = Access.READ)
+@DBusProperty(name = "AccessUids", type = Device.UidList.class, access = Access.READ)
 public interface Device extends DBusInterface {
     String INTERFACE = "org.vfiod1.Device";
 
     String Rebind(Map<String, Variant<?>> options);
 
     String Restore(Map<String, Variant<?>> options);
+
+    /** Rebind with the full answer (see {@link Manager#Assign}). */
+    Map<String, Variant<?>> Assign(Map<String, Variant<?>> options);
+
+    /** Restore with the full answer. */
+    Map<String, Variant<?>> Release(Map<String, Variant<?>> options);
+
+    /** For introspection: {@code au}. */
+    interface UidList extends org.freedesktop.dbus.TypeRef<List<UInt32>> {
+    }
 
     /** Who uses the device (and its group's other endpoints), one line each; empty when nothing does. */
     List<String> Users();

@@ -16,7 +16,7 @@ import org.freedesktop.dbus.types.Variant;
 /**
  * {@code org.vfiod1.Manager} at {@code /org/vfiod}. Mutating calls take {@code a{sv} options}: {@code group} b,
  * {@code force} b, {@code dry-run} b, {@code persist} b, {@code driver} s, {@code timeout} u (ms),
- * {@code auth.no_user_interaction} b.
+ * {@code auth.no_user_interaction} b, and on Rebind and Assign {@code owner} u.
  */
 @DBusInterfaceName(Manager.INTERFACE)
 @DBusProperty(name = "Version", type = UInt32.class, access = Access.READ)
@@ -38,6 +38,12 @@ public interface Manager extends DBusInterface {
     String Rebind(String address, Map<String, Variant<?>> options);
 
     String Restore(String address, Map<String, Variant<?>> options);
+
+    /** Rebind with the full answer: devices, drivers, group, group-node, device-nodes, nodes, access, steps, users, dry-run. */
+    Map<String, Variant<?>> Assign(String address, Map<String, Variant<?>> options);
+
+    /** Restore with the full answer (the keys of {@link #Assign}). */
+    Map<String, Variant<?>> Release(String address, Map<String, Variant<?>> options);
 
     void Reload();
 

@@ -5,20 +5,41 @@ import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.types.Variant;
 
-/** A device object's properties at one moment. */
+/**
+ * A device object's properties at one moment. {@code vfioGroupNode}, {@code vfioDeviceNode}: its VFIO nodes ("" when
+ * none); {@code accessUids}: who was given them.
+ */
 public record DeviceInfo(String path, String address, String subsystem, String modalias, int vendorId, int deviceId,
                          long classCode, String vendor, String product, String driver, String driverOverride,
                          String vfioDriver, int iommuGroup, List<String> groupDevices, boolean bootVga,
-                         boolean persistent, String state) {
+                         boolean persistent, String state, String vfioGroupNode, String vfioDeviceNode,
+                         List<Long> accessUids) {
     public DeviceInfo {
         groupDevices = List.copyOf(groupDevices);
+        accessUids = List.copyOf(accessUids);
+    }
+
+    /** A device without VFIO nodes. */
+    public DeviceInfo(String path, String address, String subsystem, String modalias, int vendorId, int deviceId,
+                      long classCode, String vendor, String product, String driver, String driverOverride,
+                      String vfioDriver, int iommuGroup, List<String> groupDevices, boolean bootVga,
+                      boolean persistent, String state) {
+        this(path, address, subsystem, modalias, vendorId, deviceId, classCode, vendor, product, driver, driverOverride,
+                vfioDriver, iommuGroup, groupDevices, bootVga, persistent, state, "", "", List.of());
     }
 
     static DeviceInfo from(String path, Map<String, Variant<?>> p) {
         return new DeviceInfo(path, str(p, "Address"), str(p, "Subsystem"), str(p, "Modalias"), num(p, "VendorId"),
                 num(p, "DeviceId"), ((Number) value(p, "Class", 0L)).longValue(), str(p, "Vendor"), str(p, "Product"),
                 str(p, "Driver"), str(p, "DriverOverride"), str(p, "VfioDriver"), num(p, "IommuGroup"), paths(p),
-                (Boolean) value(p, "BootVga", false), (Boolean) value(p, "Persistent", false), str(p, "State"));
+                (Boolean) value(p, "BootVga", false), (Boolean) value(p, "Persistent", false), str(p, "State"),
+                str(p, "VfioGroupNode"), str(p, "VfioDeviceNode"), uids(p));
+    }
+
+    private static List<Long> uids(Map<String, Variant<?>> p) {
+        Object v = value(p, "AccessUids", List.of());
+        if (!(v instanceof List<?> list)) return List.of();
+        return list.stream().map(o -> ((Number) o).longValue()).toList();
     }
 
     private static Object value(Map<String, Variant<?>> p, String key, Object fallback) {

@@ -69,6 +69,16 @@ public final class VfiodClient implements AutoCloseable {
         return manager.Restore(address, options.toVariants());
     }
 
+    /** Rebind with the full answer: the nodes to open, who may open them, the steps, the users found. */
+    public Assignment assign(String address, RebindOptions options) {
+        return Assignment.from(manager.Assign(address, options.toVariants()));
+    }
+
+    /** Restore with the full answer. */
+    public Assignment release(String address, RebindOptions options) {
+        return Assignment.from(manager.Release(address, options.toVariants()));
+    }
+
     public Resolution resolve(String modalias) {
         return Resolution.from(manager.Resolve(modalias));
     }

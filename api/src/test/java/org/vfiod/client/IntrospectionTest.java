@@ -13,13 +13,16 @@ class IntrospectionTest {
     @Test
     void theContractNamesEveryMemberOfBothInterfaces() throws Exception {
         List<String> manager = Introspection.canonical(Introspection.contract(), "org.vfiod1.Manager");
-        assertEquals(List.of("method DeviceByAddress [in:s, out:o]", "method ListDevices [out:ao]", "method Rebind [in:s, in:a{sv}, out:s]",
+        assertEquals(List.of("method Assign [in:s, in:a{sv}, out:a{sv}]", "method DeviceByAddress [in:s, out:o]",
+                "method ListDevices [out:ao]", "method Rebind [in:s, in:a{sv}, out:s]", "method Release [in:s, in:a{sv}, out:a{sv}]",
                 "method Reload []", "method Resolve [in:s, out:a{sv}]", "method Restore [in:s, in:a{sv}, out:s]",
                 "property AliasCount u read", "property KernelRelease s read", "property Version u read",
                 "signal DeviceAdded [out:o]", "signal DeviceRemoved [out:o]"), manager);
         List<String> device = Introspection.canonical(Introspection.contract(), "org.vfiod1.Device");
-        assertEquals(20, device.size(), device.toString());
+        assertEquals(25, device.size(), device.toString());
         assertTrue(device.contains("property GroupDevices ao read"));
+        assertTrue(device.contains("property AccessUids au read"));
+        assertTrue(device.contains("method Assign [in:a{sv}, out:a{sv}]"));
         assertTrue(device.contains("property VendorId q read"));
     }
 

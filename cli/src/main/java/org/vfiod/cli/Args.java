@@ -18,7 +18,7 @@ final class Args {
     /** vfiod's own limit on the {@code timeout} option. */
     static final long MAX_TIMEOUT_MS = 600_000;
 
-    private static final String[] VALUE_OPTIONS = {"address", "driver", "timeout", "dir"};
+    private static final String[] VALUE_OPTIONS = {"address", "driver", "timeout", "dir", "owner"};
     private static final String[] FLAG_OPTIONS = {"json", "help", "group", "persist", "force", "dry-run", "no-ask"};
     private static final String[] GLOBAL_OPTIONS = {"address", "json", "help"};
 
@@ -89,7 +89,7 @@ final class Args {
                 yield new Command.Show(device(name, rest));
             }
             case "rebind" -> {
-                allow(name, options, "group", "persist", "force", "dry-run", "driver", "timeout", "no-ask");
+                allow(name, options, "group", "persist", "force", "dry-run", "driver", "timeout", "no-ask", "owner");
                 yield new Command.Rebind(device(name, rest), rebindOptions(options));
             }
             case "restore" -> {
@@ -173,7 +173,17 @@ final class Args {
         }
         String timeout = o.get("timeout");
         if (timeout != null) r = r.withTimeoutMillis(timeoutMillis(timeout));
+        String owner = o.get("owner");
+        if (owner != null) r = r.withOwner(uid(owner));
         return r;
+    }
+
+    /** A uid, as {@code id -u} prints it: vfiod checks that a user has it. */
+    static long uid(String text) throws UsageException {
+        if (!text.matches("[0-9]{1,10}") || Long.parseLong(text) >= 0xffffffffL) {
+            throw new UsageException("--owner takes a uid (a number, e.g. --owner \"$(id -u alice)\"), not '" + Exit.oneLine(text) + "'");
+        }
+        return Long.parseLong(text);
     }
 
     static long timeoutMillis(String text) throws UsageException {

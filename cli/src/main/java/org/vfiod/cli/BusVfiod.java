@@ -7,6 +7,7 @@ import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.MethodCall;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -75,6 +76,26 @@ final class BusVfiod implements Vfiod {
         MethodCall.setDefaultTimeout(replyTimeout(options));
         try {
             return client.restore(address, options);
+        } finally {
+            MethodCall.setDefaultTimeout(READ_REPLY_MS);
+        }
+    }
+
+    @Override
+    public Assignment assign(String address, RebindOptions options) {
+        MethodCall.setDefaultTimeout(replyTimeout(options));
+        try {
+            return client.assign(address, options);
+        } finally {
+            MethodCall.setDefaultTimeout(READ_REPLY_MS);
+        }
+    }
+
+    @Override
+    public Assignment release(String address, RebindOptions options) {
+        MethodCall.setDefaultTimeout(replyTimeout(options));
+        try {
+            return client.release(address, options);
         } finally {
             MethodCall.setDefaultTimeout(READ_REPLY_MS);
         }

@@ -22,6 +22,9 @@ final class Help {
                   --driver D            use vfio driver D instead of the one the aliases choose
                   --timeout MS          bound each wait on the kernel (1..600000 ms; vfiod's default 10000)
                   --no-ask              do not ask for a password: fail with exit 3 instead
+                  --owner UID           give user UID read/write access to the device's VFIO nodes
+                                        (/dev/vfio/N and its cdev); another user than yourself needs
+                                        the org.vfiod.grant authorization. The answer lists the nodes.
               restore DEV               give a device back to its host driver
                   --persist --group --dry-run --timeout MS --no-ask   as for rebind
               resolve MODALIAS          which vfio driver a modalias would get

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -50,6 +51,8 @@ final class Render {
         line(b, "boot VGA", yesNo(d.bootVga()));
         line(b, "persistent", yesNo(d.persistent()));
         line(b, "state", d.state());
+        if (!d.vfioGroupNode().isEmpty()) line(b, "vfio nodes", (d.vfioGroupNode() + " " + d.vfioDeviceNode()).strip());
+        if (!d.accessUids().isEmpty()) line(b, "access", "uid " + String.join(", ", d.accessUids().stream().map(String::valueOf).toList()));
         if (users.isEmpty()) line(b, "used by", "nothing");
         for (int i = 0; i < users.size(); i++) {
             if (i == 0) line(b, "used by", users.get(i));
@@ -87,6 +90,9 @@ final class Render {
         m.put("bootVga", d.bootVga());
         m.put("persistent", d.persistent());
         m.put("state", d.state());
+        m.put("vfioGroupNode", orNull(d.vfioGroupNode()));
+        m.put("vfioDeviceNode", orNull(d.vfioDeviceNode()));
+        m.put("access", d.accessUids());
         return m;
     }
 
@@ -164,6 +170,42 @@ final class Render {
         if (o.persist()) b.append(operation.equals("restore") ? "; not persistent" : "; persistent");
         if (o.dryRun()) b.append(" (dry run: nothing changed)");
         return b.append('\n').toString();
+    }
+
+    /**
+     * The full answer: the line above, then the nodes a VM opens, who may open them, what was done (or would be) and
+     * the users found, each when there is any.
+     */
+    static String result(String operation, String address, RebindOptions o, Assignment a) {
+        StringBuilder b = new StringBuilder(result(operation, address, o, a.driver()));
+        if (!a.nodes().isEmpty()) line(b, "nodes", String.join(" ", a.nodes()));
+        if (!a.access().isEmpty()) line(b, "access", "uid " + String.join(", ", a.access().stream().map(String::valueOf).toList()));
+        lines(b, a.dryRun() ? "would" : "done", a.steps());
+        lines(b, "used by", a.users());
+        return b.toString();
+    }
+
+    /** The first under its label, the others aligned beneath it. */
+    private static void lines(StringBuilder b, String label, List<String> values) {
+        for (int i = 0; i < values.size(); i++) {
+            if (i == 0) line(b, label, values.get(i));
+            else b.append(" ".repeat(2 + 18)).append(Exit.oneLine(values.get(i))).append('\n');
+        }
+    }
+
+    static Map<String, Object> json(String operation, String address, RebindOptions o, Assignment a) {
+        Map<String, Object> m = json(operation, address, o, a.driver());
+        m.put("owner", o.owner().isPresent() ? o.owner().getAsLong() : null);
+        m.put("devices", a.devices());
+        m.put("drivers", a.drivers());
+        m.put("iommuGroup", a.group() < 0 ? null : a.group());
+        m.put("groupNode", orNull(a.groupNode()));
+        m.put("deviceNodes", a.deviceNodes());
+        m.put("nodes", a.nodes());
+        m.put("access", a.access());
+        m.put("steps", a.steps());
+        m.put("users", a.users());
+        return m;
     }
 
     static Map<String, Object> json(String operation, String address, RebindOptions o, String driver) {

@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -49,8 +50,8 @@ final class Runner {
             }
             if (c instanceof Command.ListDevices) return list();
             if (c instanceof Command.Show s) return show(s.address());
-            if (c instanceof Command.Rebind r) return result("rebind", r.address(), r.options(), vfiod().rebind(r.address(), r.options()));
-            if (c instanceof Command.Restore r) return result("restore", r.address(), r.options(), vfiod().restore(r.address(), r.options()));
+            if (c instanceof Command.Rebind r) return result("rebind", r.address(), r.options(), vfiod().assign(r.address(), r.options()));
+            if (c instanceof Command.Restore r) return result("restore", r.address(), r.options(), vfiod().release(r.address(), r.options()));
             if (c instanceof Command.Resolve r) return resolve(r.modalias());
             if (c instanceof Command.Monitor) return monitor();
             if (c instanceof Command.ImportDriverctl i) return importDriverctl(i);
@@ -80,9 +81,9 @@ final class Runner {
         return Exit.OK;
     }
 
-    private int result(String operation, String address, RebindOptions o, String driver) {
-        if (json) out.println(Json.write(Render.json(operation, address, o, driver)));
-        else out.print(Render.result(operation, address, o, driver));
+    private int result(String operation, String address, RebindOptions o, Assignment a) {
+        if (json) out.println(Json.write(Render.json(operation, address, o, a)));
+        else out.print(Render.result(operation, address, o, a));
         return Exit.OK;
     }
 

@@ -3,6 +3,7 @@ package org.vfiod.cli;
 import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -26,6 +27,12 @@ interface Vfiod extends AutoCloseable {
     String rebind(String address, RebindOptions options) throws DBusException;
 
     String restore(String address, RebindOptions options) throws DBusException;
+
+    /** Rebind with the full answer (vfiod's Assign): the nodes a VM opens, who may open them, the steps, the users. */
+    Assignment assign(String address, RebindOptions options) throws DBusException;
+
+    /** Restore with the full answer (vfiod's Release). */
+    Assignment release(String address, RebindOptions options) throws DBusException;
 
     Resolution resolve(String modalias) throws DBusException;
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -78,6 +79,25 @@ final class FakeVfiod implements Vfiod {
         calls.add(c);
         maybeFail();
         return mutate.apply(c);
+    }
+
+    /** The full answer the fake gives: the driver {@link #mutate} names, and whatever this adds. */
+    java.util.function.BiFunction<Call, String, Assignment> full = (c, driver) -> Assignment.ofDriver(driver, c.options().dryRun());
+
+    @Override
+    public Assignment assign(String address, RebindOptions options) {
+        Call c = new Call("rebind", address, options);
+        calls.add(c);
+        maybeFail();
+        return full.apply(c, mutate.apply(c));
+    }
+
+    @Override
+    public Assignment release(String address, RebindOptions options) {
+        Call c = new Call("restore", address, options);
+        calls.add(c);
+        maybeFail();
+        return full.apply(c, mutate.apply(c));
     }
 
     @Override

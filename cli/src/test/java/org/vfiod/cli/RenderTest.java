@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.vfiod.client.Assignment;
 import org.vfiod.client.DeviceInfo;
 import org.vfiod.client.RebindOptions;
 import org.vfiod.client.Resolution;
@@ -64,7 +66,8 @@ class RenderTest {
                 + "\"vendor\":null,\"product\":null,\"modalias\":\"" + d.modalias() + "\",\"driver\":\"amdgpu\","
                 + "\"driverOverride\":null,\"vfioDriver\":\"vfio_pci\",\"iommuGroup\":1,"
                 + "\"groupDevices\":[\"0000:00:01.0\",\"0000:01:00.0\",\"0000:01:00.1\"],\"bootVga\":false,"
-                + "\"persistent\":false,\"state\":\"host\"}", Json.write(Render.json(d)));
+                + "\"persistent\":false,\"state\":\"host\",\"vfioGroupNode\":null,\"vfioDeviceNode\":null,\"access\":[]}",
+                Json.write(Render.json(d)));
     }
 
     @Test
@@ -76,6 +79,16 @@ class RenderTest {
         assertTrue(s.contains("\n  IOMMU group:      1: 0000:00:01.0 0000:01:00.0 0000:01:00.1\n"), s);
         assertTrue(s.contains("\n  driver override:  -\n"), s);
         assertTrue(s.endsWith("  state:            host\n  used by:          nothing\n"), s);
+    }
+
+    @Test
+    void showNamesTheVfioNodesAndWhoMayOpenThem() {
+        DeviceInfo d = new DeviceInfo("/org/vfiod/devices/pci_0000_03_00_0", "0000:03:00.0", "pci", "pci:v00008086d000010D3sv00008086sd00000001bc02sc00i00",
+                0x8086, 0x10d3, 0x020000, "", "", "vfio-pci", "vfio-pci", "vfio_pci", 3, List.of("/org/vfiod/devices/pci_0000_03_00_0"),
+                false, false, "vfio", "/dev/vfio/3", "/dev/vfio/devices/vfio0", List.of(1000L, 1001L));
+        String s = Render.show(d);
+        assertTrue(s.contains("\n  state:            vfio\n  vfio nodes:       /dev/vfio/3 /dev/vfio/devices/vfio0\n  access:           uid 1000, 1001\n"), s);
+        assertTrue(Json.write(Render.json(d)).endsWith(",\"vfioGroupNode\":\"/dev/vfio/3\",\"vfioDeviceNode\":\"/dev/vfio/devices/vfio0\",\"access\":[1000,1001]}"));
     }
 
     @Test
@@ -147,5 +160,25 @@ class RenderTest {
         assertFalse(Pci.isBridge(0x060100));
         assertEquals("Processing accelerators", Pci.className(0x120000));
         assertEquals("Class 20", Pci.className(0x200000));
+    }
+
+    @Test
+    void theFullAnswerListsTheNodesTheAccessTheStepsAndTheUsers() {
+        Assignment a = new Assignment("vfio-pci", List.of("0000:03:00.0"), Map.of("0000:03:00.0", "vfio-pci"), 3, "/dev/vfio/3",
+                Map.of("0000:03:00.0", "/dev/vfio/devices/vfio0"), List.of("/dev/vfio/3", "/dev/vfio/devices/vfio0"), List.of(1000L),
+                List.of("unbind 0000:03:00.0 from e1000e", "give uid 1000 (alice) read and write access to /dev/vfio/3"),
+                List.of(), false);
+        RebindOptions o = RebindOptions.none().withOwner(1000);
+        assertEquals("0000:03:00.0 is on vfio-pci\n"
+                + "  nodes:            /dev/vfio/3 /dev/vfio/devices/vfio0\n"
+                + "  access:           uid 1000\n"
+                + "  done:             unbind 0000:03:00.0 from e1000e\n"
+                + "                    give uid 1000 (alice) read and write access to /dev/vfio/3\n", Render.result("rebind", "0000:03:00.0", o, a));
+        assertEquals("{\"operation\":\"rebind\",\"address\":\"0000:03:00.0\",\"driver\":\"vfio-pci\",\"dryRun\":false,"
+                + "\"group\":false,\"persist\":false,\"owner\":1000,\"devices\":[\"0000:03:00.0\"],\"drivers\":{\"0000:03:00.0\":\"vfio-pci\"},"
+                + "\"iommuGroup\":3,\"groupNode\":\"/dev/vfio/3\",\"deviceNodes\":{\"0000:03:00.0\":\"/dev/vfio/devices/vfio0\"},"
+                + "\"nodes\":[\"/dev/vfio/3\",\"/dev/vfio/devices/vfio0\"],\"access\":[1000],\"steps\":[\"unbind 0000:03:00.0 from e1000e\","
+                + "\"give uid 1000 (alice) read and write access to /dev/vfio/3\"],\"users\":[]}",
+                Json.write(Render.json("rebind", "0000:03:00.0", o, a)));
     }
 }

@@ -125,7 +125,12 @@ class VfioctlTest {
         assertEquals("0000:03:00.0 is on vfio-pci; persistent\n", out);
         assertEquals(0, run("restore", "03:00.0", "--json"));
         assertEquals("{\"operation\":\"restore\",\"address\":\"0000:03:00.0\",\"driver\":\"e1000e\",\"dryRun\":false,"
-                + "\"group\":false,\"persist\":false}\n", out);
+                + "\"group\":false,\"persist\":false,\"owner\":null,\"devices\":[],\"drivers\":{},\"iommuGroup\":null,\"groupNode\":null,"
+                + "\"deviceNodes\":{},\"nodes\":[],\"access\":[],\"steps\":[],\"users\":[]}\n", out);
+        assertEquals(0, run("rebind", "03:00.0", "--owner", "1000"));
+        assertEquals(RebindOptions.none().withOwner(1000), fake.mutations().get(2).options());
+        assertEquals(64, run("rebind", "03:00.0", "--owner", "alice"));
+        assertEquals(64, run("restore", "03:00.0", "--owner", "1000"));
     }
 
     @Test

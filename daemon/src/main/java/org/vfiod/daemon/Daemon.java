@@ -25,7 +25,14 @@ import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.aliases.AliasSources;
+import org.vfiod.daemon.access.Grants;
+import org.vfiod.daemon.access.NssUsers;
+import org.vfiod.daemon.access.PasswdFile;
+import org.vfiod.daemon.access.PosixAclAccess;
+import org.vfiod.daemon.access.Users;
+import org.vfiod.daemon.access.VfioNodes;
 import org.vfiod.daemon.auth.BusCredentials;
+import org.vfiod.daemon.model.DeviceView;
 import org.vfiod.daemon.auth.PolkitAuthorizer;
 import java.util.Set;
 import java.util.TreeSet;
@@ -172,10 +179,19 @@ final class Daemon {
         RuleStore rules = new RuleStore(o.configDir());
         Map<DeviceName, String> recovered = new HashMap<>();
         for (Reconciler.Outcome r : reconciled) recovered.put(r.device(), r.text());
+        VfioNodes vfioNodes = new VfioNodes(o.devRoot(), new PosixAclAccess());
+        Grants grants = new Grants(sysfs, vfioNodes, engine::onVfioDriver);
+        Users users = o.passwdFile().<Users>map(PasswdFile::new).orElseGet(NssUsers::new);
         DeviceRegistry registry = new DeviceRegistry(sysfs, index::get, engine::onVfioDriver, names, rules::covers,
-                a -> recovered.getOrDefault(a, ""));
+                a -> recovered.getOrDefault(a, ""), (d, vfio) -> new DeviceView.Nodes(
+                        vfioNodes.groupNode(d, vfio).map(Object::toString).orElse(""),
+                        vfio ? vfioNodes.deviceNode(d).map(Object::toString).orElse("") : "",
+                        vfioNodes.users(d, vfio)));
         Persistence persistence = new Persistence(rules, sysfs, engine, index::get, Optional.of(o.udevRulesDir()),
-                registry::refreshWithGroup);
+                registry::refreshWithGroup, (device, uid) -> {
+                    String name = users.nameOf(uid).orElseThrow(() -> new IOException("no user has uid " + uid));
+                    return String.join("; ", grants.grant(device, uid, name));
+                });
         persistence.store().reload();
         BusName name = new BusName(link, Manager.BUS_NAME, () -> {
             // releasing the name at a clean stop sends NameLost too: only an unasked loss is an error
@@ -192,7 +208,7 @@ final class Daemon {
                     } catch (AliasSourceException e) {
                         throw new UncheckedIOException(e);
                     }
-                }, o.procRoot());
+                }, o.procRoot(), grants, users);
         BusService service = new BusService(link, registry, operations, index::get, sysfs, Options.kernelRelease(), slowPool, name);
         DeviceEvents events = new DeviceEvents(registry, waiter::deviceChanged, persistence::onAdded);
         DeviceEventSource source = kernel.events().open(sysfs.root()).orElse(null);

@@ -9,14 +9,14 @@ import org.vfiod.daemon.binding.DriverPolicy;
 /** The daemon's command line. Every path it touches is here, so tests and the demo never need the real ones. */
 record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDir, List<Path> modprobeDirs,
                      Path configDir, Path stateDir, Path runtimeDir, Path procRoot, Path devRoot, Path udevRulesDir, String logLevel, boolean replace,
-                     DriverPolicy driverPolicy, Optional<Path> featuresFile) {
+                     DriverPolicy driverPolicy, Optional<Path> featuresFile, Optional<Path> passwdFile) {
     /** Where Node Feature Discovery reads local feature files (its default); written only if asked for. */
     static final Path NFD_FEATURES_FILE = Path.of("/etc/kubernetes/node-feature-discovery/features.d/vfiod");
 
     static final String USAGE = """
             usage: vfiod [run] [--bus-address ADDR] [--sysfs-root DIR] [--modules-dir DIR] [--modprobe-dir DIR]...
                          [--config-dir DIR] [--state-dir DIR] [--runtime-dir DIR] [--proc-root DIR]
-                         [--dev-root DIR] [--udev-rules-dir DIR]
+                         [--dev-root DIR] [--udev-rules-dir DIR] [--passwd-file FILE]
                          [--driver-policy best-match|prefer-vfio-pci] [--nfd-features [FILE]]
                          [--log-level error|warn|info|debug] [--replace]
                    vfiod resolve [--modules-dir DIR] [--modprobe-dir DIR]... MODALIAS...""";
@@ -49,6 +49,8 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         boolean replace = false;
         DriverPolicy policy = DriverPolicy.BEST_MATCH;
         Optional<Path> features = Optional.empty();
+        // the users an owner may be: the C library's (NSS) unless a file is named (a simulated machine's)
+        Optional<Path> passwd = Optional.empty();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -69,6 +71,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
                     }
                 }
                 case "--replace" -> replace = true;
+                case "--passwd-file" -> passwd = Optional.of(Path.of(value(args, ++i, a)));
                 case "--driver-policy" -> {
                     String v = value(args, ++i, a);
                     policy = DriverPolicy.parse(v).orElseThrow(() -> new UsageException("--driver-policy takes one of " + DriverPolicy.spellings()));
@@ -86,7 +89,7 @@ record DaemonOptions(Optional<String> busAddress, Path sysfsRoot, Path modulesDi
         // the boot rules belong to the real machine; over another sysfs root they stay beside the config
         if (udev == null) udev = sysfs.equals(Path.of("/sys")) ? Path.of("/etc/udev/rules.d") : config.resolve("udev-rules.d");
         return new DaemonOptions(bus, sysfs, modules, List.copyOf(modprobe), config, state, runtime, proc, dev, udev, level, replace,
-                policy, features);
+                policy, features, passwd);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class PackageRulesTest {
     private static final Map<String, Set<String>> MAY_USE = Map.ofEntries(
             Map.entry("sysfs", Set.of()),
+            Map.entry("access", Set.of("sysfs")),
             Map.entry("aliases", Set.of()),
             Map.entry("udev", Set.of("aliases")),
             Map.entry("binding", Set.of("sysfs", "aliases", "files", "usage")),
@@ -33,7 +34,7 @@ class PackageRulesTest {
             Map.entry("model", Set.of("sysfs", "aliases", "udev")),
             Map.entry("bus", Set.of("model", "sysfs", "aliases")),
             Map.entry("auth", Set.of("bus")),
-            Map.entry("operations", Set.of("bus", "auth", "model", "state", "binding", "sysfs", "aliases")),
+            Map.entry("operations", Set.of("bus", "auth", "model", "state", "binding", "sysfs", "aliases", "access")),
             Map.entry("usage", Set.of("sysfs", "udev")));
     /** The packages that handle any device alike: another bus must need no change in them. */
     private static final Set<String> GENERIC = Set.of("binding", "model", "bus", "operations");

@@ -185,6 +185,7 @@ class BadInputTableIT {
         for (String b : List.of("group", "force", "dry-run", "persist", "auth.no_user_interaction")) OPTIONS.put(b, "b");
         OPTIONS.put("driver", "s");
         OPTIONS.put("timeout", "u");
+        OPTIONS.put("owner", "u");
     }
 
     static List<Row> table() {
@@ -265,6 +266,13 @@ class BadInputTableIT {
             rows.add(new Row("timeout " + ms, rebindNic("{'timeout': <uint32 " + ms + ">}"), Env.INVALID_ARGUMENT,
                     "option 'timeout' must be between 1 and 600000 ms", null, "vfiod(8): at most 600000"));
         }
+        // an owner no user has is refused before polkit is asked (it says nothing of the devices); (uid_t) -1 is no uid
+        for (String uid : List.of("3999999999", "4294967295")) {
+            rows.add(new Row("owner " + uid, rebindNic("{'owner': <uint32 " + uid + ">}"), Env.INVALID_ARGUMENT,
+                    uid.equals("4294967295") ? "is no uid" : "no user has uid " + uid, null, "vfiod(8): an owner no user has is InvalidArgument"));
+        }
+        rows.add(new Row("Restore with owner", gdbus(Env.MANAGER, Env.MANAGER_IFACE + ".Restore", gv(NIC), "{'owner': <uint32 0>}"),
+                Env.INVALID_ARGUMENT, "option 'owner' is for Rebind and Assign", null, "owner is for the way in only"));
         List<String> drivers = List.of("", "/", "..", "../vfio-pci", "vfio-pci/../../e1000e", "/sys/bus/pci/drivers/vfio-pci",
                 "vfio-pci\n", "vfio-pci\t", "\u001b[31mvfio-pci", "vfio-pci\u007f", "vfio-pci\u00a0", "\uff56fio-pci", "e1000e",
                 "v".repeat(10_000));

@@ -2,7 +2,6 @@ package org.vfiod.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -196,22 +195,30 @@ class LibvirtHookIT {
 
     /**
      * With dynamic_ownership = 0, libvirt does not chown /dev/vfio/N for QEMU: the hook asks vfiod for it, with
-     * the qemu user's uid as {@code owner} (issue 13's Rebind option). Until vfiod knows the option, it answers
-     * InvalidArgument naming it, which shows that the hook sends it, and sends it in the dry run already.
-     * When issue 13's {@code owner} is merged, the first part becomes: the hook succeeds, the NIC is on vfio-pci,
-     * and the device's VFIO node belongs to the member's uid (as issue 13's own tests check it).
+     * the qemu user's uid as {@code owner} (issue 13's Rebind option): the hook succeeds, the NIC is on vfio-pci,
+     * and the group's VFIO node has an ACL entry for the member's uid (the simulated kernel makes the node in
+     * vfiod's dev root).
      */
     @Test
     void withoutDynamicOwnershipTheHookAsksAccessForTheQemuUser(Env env) {
         LibvirtHook hook = new LibvirtHook(env);
+        java.nio.file.Path dev = env.hostDir().resolve("dev");
+        try {
+            env.sim().devRoot(dev);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         env.vfiod();
         hook.qemuConf("user = \"" + User.MEMBER.account() + "\"\ndynamic_ownership = 0\n");
         String xml = hook.dumpxml("nic-vm", LibvirtHook.hostdev(NIC, false));
-        SysfsSnapshot before = env.snapshot();
-        Reply r = hook.run(User.ROOT, "nic-vm", "prepare", "begin", xml);
-        assertNotEquals(0, r.exit(), r::describe);
-        assertTrue(r.err().contains(Env.INVALID_ARGUMENT + ": unknown option 'owner'"), r::describe);
-        before.assertUnchanged("a Rebind with an option vfiod does not know");
+        hook.run(User.ROOT, "nic-vm", "prepare", "begin", xml).assertOk();
+        assertEquals("vfio-pci", env.driverOf(NIC));
+        String uid = Cmd.run(User.ROOT, java.time.Duration.ofSeconds(10), java.util.List.of("id", "-u", User.MEMBER.account())).assertOk().out().strip();
+        String acl = Cmd.run(User.ROOT, java.time.Duration.ofSeconds(10), java.util.List.of("getfacl", "-n", "-c", "-p",
+                dev.resolve("vfio/3").toString())).assertOk().out();
+        assertTrue(acl.contains("user:" + uid + ":rw-"), acl);
+        hook.run(User.ROOT, "nic-vm", "release", "end", xml).assertOk();
+        assertEquals("e1000e", env.driverOf(NIC));
 
         // a qemu user that does not exist: refused by the hook itself, before vfiod is asked
         hook.qemuConf("user = \"no-such-user-vfiod\"\ndynamic_ownership = 0\n");

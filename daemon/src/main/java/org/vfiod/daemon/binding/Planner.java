@@ -52,7 +52,11 @@ public final class Planner {
         record Unchanged(String driver) implements Decision {
         }
 
-        record Move(Plan plan) implements Decision {
+        /** {@code users}: who uses the devices that move, when asked (see {@link UsersCheck}); force went past them. */
+        record Move(Plan plan, List<String> users) implements Decision {
+            public Move {
+                users = List.copyOf(users);
+            }
         }
     }
 
@@ -115,8 +119,9 @@ public final class Planner {
             planned.add(new PlannedDevice(d.name(), Prior.of(d), target, onVfioDriver(d, aliases)));
         }
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
+        List<String> found = List.of();
         if (users == UsersCheck.NOW || planned.stream().anyMatch(p -> p.target() instanceof Target.Module)) {
-            refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+            found = refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
         }
         List<Sysfs.Framebuffer> framebuffers = List.of();
@@ -129,7 +134,7 @@ public final class Planner {
                 throw new BindingException.Failed("cannot read the boot framebuffers: " + RebindEngine.describe(e) + "; nothing was changed");
             }
         }
-        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers, notes));
+        return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers, notes), found);
     }
 
     public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
@@ -146,11 +151,12 @@ public final class Planner {
                 .toList();
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
         // a VM holding one of them: a Restore would hang in the kernel until it lets go
+        List<String> found = List.of();
         if (users == UsersCheck.NOW) {
-            refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+            found = refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
         }
-        return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()));
+        return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()), found);
     }
 
     /**
@@ -165,13 +171,16 @@ public final class Planner {
         return users(all, index.get());
     }
 
-    /** Refuses, with every user named, unless {@code force}: then the users are only logged. */
-    private void refuseIfInUse(List<Device> devices, BindOptions options, AliasIndex aliases) throws BindingException {
+    /**
+     * Refuses, with every user named, unless {@code force} or a dry run: then the users are only logged, and
+     * returned, for the answer.
+     */
+    private List<String> refuseIfInUse(List<Device> devices, BindOptions options, AliasIndex aliases) throws BindingException {
         List<String> users = users(devices, aliases);
-        if (users.isEmpty()) return;
+        if (users.isEmpty()) return users;
         if (options.force()) {
-            LOG.warn("forced past its users: {}", String.join("; ", users));
-            return;
+            if (!options.dryRun()) LOG.warn("forced past its users: {}", String.join("; ", users));
+            return users;
         }
         throw new BindingException.InUse(String.join("; ", users) + "; nothing was changed: stop using it first, or pass force");
     }

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -124,7 +126,12 @@ public final class RebindEngine implements AutoCloseable {
                 options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE);
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();
-        if (options.dryRun()) return new BindResult.Planned(plannedDriver(plan), plan.describe());
+        if (options.dryRun()) {
+            Map<DeviceName, String> targets = new LinkedHashMap<>();
+            // a Restore's host driver is the kernel's choice at the probe: not known before
+            for (PlannedDevice d : plan.devices()) targets.put(d.name(), d.target() instanceof Target.Host && d.priorIsVfio() ? "" : plannedDriver(d));
+            return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) decision).users());
+        }
 
         GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
         try {
@@ -136,11 +143,12 @@ public final class RebindEngine implements AutoCloseable {
             decision = decide(device, options, direction, Planner.UsersCheck.NOW);
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
+            List<String> users = ((Planner.Decision.Move) decision).users();
             if (!fresh.modulesToLoad().isEmpty()) {
                 DriverName m = fresh.modulesToLoad().iterator().next();
                 throw Planner.noDriverRegistered(device, m);
             }
-            return executor.run(fresh, gate, deadline, options.timeout());
+            return executor.run(fresh, gate, deadline, options.timeout()).withUsers(users);
         } finally {
             gate.release();
         }
@@ -168,6 +176,10 @@ public final class RebindEngine implements AutoCloseable {
     private static String plannedDriver(Plan plan) {
         PlannedDevice first = plan.devices().stream().filter(d -> d.name().equals(plan.requested())).findFirst()
                 .orElse(plan.devices().get(0));
+        return plannedDriver(first);
+    }
+
+    private static String plannedDriver(PlannedDevice first) {
         Target t = first.target();
         if (t instanceof Target.Driver d) return d.name().value();
         if (t instanceof Target.Module m) return m.module().value();

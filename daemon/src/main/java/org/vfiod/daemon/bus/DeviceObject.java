@@ -33,6 +33,14 @@ final class DeviceObject {
         return mutations.restore(caller, device.name(), options);
     }
 
+    Map<String, Variant<?>> assign(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
+        return mutations.assign(caller, device.name(), options);
+    }
+
+    Map<String, Variant<?>> release(DeviceState device, Caller caller, Map<String, Variant<?>> options) {
+        return mutations.release(caller, device.name(), options);
+    }
+
     List<String> users(DeviceState device) {
         return mutations.users(device.name());
     }

@@ -104,6 +104,14 @@ final class ManagerObject {
         return mutations.restore(caller, AddressArgument.parse(address), options);
     }
 
+    Map<String, Variant<?>> assign(Caller caller, String address, Map<String, Variant<?>> options) {
+        return mutations.assign(caller, AddressArgument.parse(address), options);
+    }
+
+    Map<String, Variant<?>> release(Caller caller, String address, Map<String, Variant<?>> options) {
+        return mutations.release(caller, AddressArgument.parse(address), options);
+    }
+
     void reload(Caller caller) {
         mutations.reload(caller);
         aliasesChanged();

@@ -146,6 +146,10 @@ final class MemberTable {
                         (t, a, c) -> m.rebind(c, (String) a[0], options(a[1]))),
                 mutates(Manager.INTERFACE, "Restore", "sa{sv}", "s", Actions.REBIND,
                         (t, a, c) -> m.restore(c, (String) a[0], options(a[1]))),
+                mutates(Manager.INTERFACE, "Assign", "sa{sv}", "a{sv}", Actions.REBIND,
+                        (t, a, c) -> m.assign(c, (String) a[0], options(a[1]))),
+                mutates(Manager.INTERFACE, "Release", "sa{sv}", "a{sv}", Actions.REBIND,
+                        (t, a, c) -> m.release(c, (String) a[0], options(a[1]))),
                 mutates(Manager.INTERFACE, "Reload", "", "", Actions.RELOAD, (t, a, c) -> {
                     m.reload(c);
                     return null;
@@ -160,6 +164,10 @@ final class MemberTable {
                         (t, a, c) -> d.rebind((DeviceState) t, c, options(a[0]))),
                 mutates(Device.INTERFACE, "Restore", "a{sv}", "s", Actions.REBIND,
                         (t, a, c) -> d.restore((DeviceState) t, c, options(a[0]))),
+                mutates(Device.INTERFACE, "Assign", "a{sv}", "a{sv}", Actions.REBIND,
+                        (t, a, c) -> d.assign((DeviceState) t, c, options(a[0]))),
+                mutates(Device.INTERFACE, "Release", "a{sv}", "a{sv}", Actions.REBIND,
+                        (t, a, c) -> d.release((DeviceState) t, c, options(a[0]))),
                 examines(Device.INTERFACE, "Users", "", "as", (t, a) -> d.users((DeviceState) t)),
                 reads(PROPERTIES, "Get", "ss", "v", (t, a) -> d.get((DeviceState) t, (String) a[0], (String) a[1])),
                 reads(PROPERTIES, "GetAll", "s", "a{sv}", (t, a) -> d.getAll((DeviceState) t, (String) a[0])),

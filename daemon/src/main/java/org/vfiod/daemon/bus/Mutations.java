@@ -19,6 +19,12 @@ public interface Mutations {
 
     String restore(Caller caller, DeviceName device, Map<String, Variant<?>> options);
 
+    /** Rebind, answered in full: the keys the contract lists under Assign. */
+    Map<String, Variant<?>> assign(Caller caller, DeviceName device, Map<String, Variant<?>> options);
+
+    /** Restore, answered in full. */
+    Map<String, Variant<?>> release(Caller caller, DeviceName device, Map<String, Variant<?>> options);
+
     /**
      * Who uses the device and the endpoints that would move with it, one line each, as InUse names them: not a
      * change, but it reads all of /proc, so it runs where the changes run.

@@ -41,6 +41,7 @@ public final class DeviceRegistry {
     private final Predicate<Device> persistent;
     /** What the reconcile at start did to a device ("" for nothing). */
     private final Function<DeviceName, String> recovery;
+    private final DeviceView.NodeReader nodes;
     private final TreeMap<DeviceName, DeviceState> devices = new TreeMap<>();
     /**
      * What readers see: a copy of {@code devices} replaced whole on every add and remove. Bus calls are answered on
@@ -64,6 +65,13 @@ public final class DeviceRegistry {
      */
     public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<Device> onVfio, HardwareNames names,
                           Predicate<Device> persistent, Function<DeviceName, String> recovery) {
+        this(sysfs, index, onVfio, names, persistent, recovery, (d, vfio) -> DeviceView.Nodes.NONE);
+    }
+
+    /** {@code nodes}: a device's VFIO nodes and who was given access to them (read from the nodes themselves). */
+    public DeviceRegistry(Sysfs sysfs, Supplier<AliasIndex> index, Predicate<Device> onVfio, HardwareNames names,
+                          Predicate<Device> persistent, Function<DeviceName, String> recovery, DeviceView.NodeReader nodes) {
+        this.nodes = nodes;
         this.sysfs = sysfs;
         this.vfioDrivers = new VfioDrivers(sysfs, index);
         this.onVfio = onVfio;
@@ -191,8 +199,9 @@ public final class DeviceRegistry {
     private void apply(Device d) {
         DeviceName name = d.name();
         HardwareNames.Names n = names.lookup(d.modalias());
+        boolean vfio = onVfio.test(d);
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
-                vfioDrivers.of(d), onVfio.test(d), persistent.test(d), busy.contains(name), recovery.apply(name));
+                vfioDrivers.of(d), vfio, persistent.test(d), busy.contains(name), recovery.apply(name), nodes.of(d, vfio));
         DeviceState existing = devices.get(name);
         if (existing == null) {
             DeviceState added = new DeviceState(d, props);

@@ -20,8 +20,32 @@ public final class DeviceView {
         return Manager.DEVICES_PATH + "/" + device.objectPathElement();
     }
 
+    /**
+     * A device's VFIO nodes as a VM opens them ("" when it has none: not on a vfio driver, or no cdev on this
+     * kernel) and the uids given access to them.
+     */
+    public record Nodes(String group, String device, List<Long> access) {
+        public static final Nodes NONE = new Nodes("", "", List.of());
+
+        public Nodes {
+            access = List.copyOf(access);
+        }
+    }
+
+    /** What a device's nodes are, given whether it is on a vfio driver. */
+    @FunctionalInterface
+    public interface NodeReader {
+        Nodes of(Device device, boolean onVfio);
+    }
+
     public static Map<String, Variant<?>> properties(Device d, String vendor, String product, String vfioDriver,
                                               boolean onVfio, boolean persistent, boolean busy, String recovery) {
+        return properties(d, vendor, product, vfioDriver, onVfio, persistent, busy, recovery, Nodes.NONE);
+    }
+
+    public static Map<String, Variant<?>> properties(Device d, String vendor, String product, String vfioDriver,
+                                              boolean onVfio, boolean persistent, boolean busy, String recovery,
+                                              Nodes nodes) {
         Map<String, Variant<?>> p = new LinkedHashMap<>();
         p.put("Address", new Variant<>(d.name().name()));
         p.put("Subsystem", new Variant<>(d.name().bus()));
@@ -42,6 +66,9 @@ public final class DeviceView {
         p.put("Persistent", new Variant<>(persistent));
         p.put("State", new Variant<>(busy ? "busy" : onVfio ? "vfio" : d.driver().isEmpty() ? "unbound" : "host"));
         p.put("Recovery", new Variant<>(recovery));
+        p.put("VfioGroupNode", new Variant<>(nodes.group()));
+        p.put("VfioDeviceNode", new Variant<>(nodes.device()));
+        p.put("AccessUids", new Variant<>(nodes.access().stream().map(UInt32::new).toList(), "au"));
         return p;
     }
 }

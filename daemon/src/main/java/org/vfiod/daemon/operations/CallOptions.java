@@ -3,6 +3,7 @@ package org.vfiod.daemon.operations;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.vfiod.daemon.binding.BindOptions;
@@ -13,12 +14,13 @@ import org.vfiod1.Error;
  * The {@code a{sv} options} of a mutating call, checked key by key: an unknown key or a value of the wrong type
  * is an InvalidArgument, before anything else happens.
  */
-record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
+record CallOptions(BindOptions bind, boolean persist, boolean interactive, OptionalLong owner) {
     static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
 
     static CallOptions parse(Map<String, Variant<?>> options) {
         boolean group = false, force = false, dryRun = false, persist = false, noInteraction = false;
         Optional<String> driver = Optional.empty();
+        OptionalLong owner = OptionalLong.empty();
         Duration timeout = BindOptions.DEFAULT_TIMEOUT;
         if (options == null) options = Map.of();
         for (Map.Entry<String, Variant<?>> e : options.entrySet()) {
@@ -34,6 +36,12 @@ record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
                     if (!(v.getValue() instanceof String s) || !v.getSig().equals("s")) throw wrongType(key, "s", v);
                     driver = Optional.of(s);
                 }
+                case "owner" -> {
+                    if (!(v.getValue() instanceof UInt32 u)) throw wrongType(key, "u", v);
+                    // (uid_t) -1 means "no user" to every system call that takes one
+                    if (u.longValue() == 0xffffffffL) throw new Error.InvalidArgument("option 'owner' 4294967295 is no uid");
+                    owner = OptionalLong.of(u.longValue());
+                }
                 case "timeout" -> {
                     if (!(v.getValue() instanceof UInt32 u)) throw wrongType(key, "u", v);
                     long ms = u.longValue();
@@ -43,10 +51,10 @@ record CallOptions(BindOptions bind, boolean persist, boolean interactive) {
                     timeout = Duration.ofMillis(ms);
                 }
                 default -> throw new Error.InvalidArgument("unknown option '" + CallerText.printable(key) + "' (known: group, force, "
-                        + "dry-run, persist, driver, timeout, auth.no_user_interaction)");
+                        + "dry-run, persist, driver, timeout, owner, auth.no_user_interaction)");
             }
         }
-        return new CallOptions(new BindOptions(group, force, dryRun, driver, timeout), persist, !noInteraction);
+        return new CallOptions(new BindOptions(group, force, dryRun, driver, timeout), persist, !noInteraction, owner);
     }
 
     private static boolean bool(String key, Variant<?> v) {

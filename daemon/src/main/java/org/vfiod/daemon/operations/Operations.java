@@ -23,6 +23,8 @@ import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vfiod.daemon.access.Grants;
+import org.vfiod.daemon.access.Users;
 import org.vfiod.daemon.auth.AuthResult;
 import org.vfiod.daemon.auth.Authorizer;
 import org.vfiod.daemon.auth.CallerCredentials;
@@ -69,6 +71,8 @@ public final class Operations implements Mutations {
     private final AtomicReference<AliasIndex> index;
     private final Supplier<AliasIndex> aliasLoader;
     private final Path procRoot;
+    private final Grants grants;
+    private final Users users;
 
     /**
      * {@code maxSlowCalls}: authorized changes in flight at once, beyond which they are refused with Busy (see
@@ -78,7 +82,9 @@ public final class Operations implements Mutations {
      */
     public Operations(RebindEngine engine, Authorizer authorizer, Credentials credentials, ExecutorService authPool,
                       DeviceRegistry registry, int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index,
-                      Supplier<AliasIndex> aliasLoader, Path procRoot) {
+                      Supplier<AliasIndex> aliasLoader, Path procRoot, Grants grants, Users users) {
+        this.grants = grants;
+        this.users = users;
         this.engine = engine;
         this.authorizer = authorizer;
         this.credentials = credentials;
@@ -93,12 +99,22 @@ public final class Operations implements Mutations {
 
     @Override
     public String rebind(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
-        return run("Rebind", caller, device, options, true);
+        return run("Rebind", caller, device, options, true).result().driver();
     }
 
     @Override
     public String restore(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
-        return run("Restore", caller, device, options, false);
+        return run("Restore", caller, device, options, false).result().driver();
+    }
+
+    @Override
+    public Map<String, Variant<?>> assign(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
+        return Answer.of(run("Assign", caller, device, options, true), grants);
+    }
+
+    @Override
+    public Map<String, Variant<?>> release(Caller caller, DeviceName device, Map<String, Variant<?>> options) {
+        return Answer.of(run("Release", caller, device, options, false), grants);
     }
 
     @Override
@@ -128,17 +144,57 @@ public final class Operations implements Mutations {
         }
     }
 
-    private String run(String method, Caller caller, DeviceName device, Map<String, Variant<?>> options, boolean toVfio) {
+    private Outcome run(String method, Caller caller, DeviceName device, Map<String, Variant<?>> options, boolean toVfio) {
         CallOptions parsed = CallOptions.parse(options);
+        if (!toVfio && parsed.owner().isPresent()) {
+            throw new Error.InvalidArgument("option 'owner' is for Rebind and Assign: " + method
+                    + " takes back every uid's access to the device's VFIO nodes; nothing was changed");
+        }
+        Optional<Owner> owner = owner(parsed);
         CallerCredentials who = identify(caller);
         try (CallLimits.Permit own = limits.admit(who)) {
-            if (parsed.bind().dryRun()) return dryRun(method, who, device, parsed, toVfio);
-            Map<String, String> details = details(method, device, parsed, toVfio);
+            if (parsed.bind().dryRun()) return dryRun(method, who, device, parsed, toVfio, owner);
+            // polkit rules scope by Rebind and Restore: Assign and Release are the same changes
+            Map<String, String> details = details(toVfio ? "Rebind" : "Restore", device, parsed, toVfio);
+            owner.ifPresent(o -> {
+                details.put("owner", Long.toString(o.uid()));
+                details.put("owner_name", o.name());
+            });
             authorize(caller, caller.action(), details, parsed.interactive());
             if (parsed.persist()) authorize(caller, Actions.PERSIST, details, parsed.interactive());
             // force takes a device the host uses, or the boot GPU, or asks a VM to let go: an admin's decision
             if (parsed.bind().force()) authorize(caller, Actions.FORCE, details, parsed.interactive());
-            return change(method, caller, who, device, parsed, toVfio);
+            // giving yourself the device is what rebind already allows; giving it to someone else is an admin's call
+            if (owner.isPresent() && owner.get().uid() != who.uid()) authorize(caller, Actions.GRANT, details, parsed.interactive());
+            return change(method, caller, who, device, parsed, toVfio, owner);
+        }
+    }
+
+    /** The uid to give the nodes to, with its name; one no user has is refused before anything is asked or done. */
+    private Optional<Owner> owner(CallOptions parsed) {
+        if (parsed.owner().isEmpty()) return Optional.empty();
+        long uid = parsed.owner().getAsLong();
+        Optional<String> name;
+        try {
+            name = users.nameOf(uid);
+        } catch (IOException e) {
+            throw new Error.Failed("cannot look up uid " + uid + ": " + e.getMessage() + "; nothing was changed");
+        }
+        if (name.isEmpty()) throw new Error.InvalidArgument("option 'owner': no user has uid " + uid + "; nothing was changed");
+        return Optional.of(new Owner(uid, name.get()));
+    }
+
+    /** Who gets the device's nodes. */
+    record Owner(long uid, String name) {
+    }
+
+    /**
+     * What a call did: the engine's result, and what it did with access to the nodes ({@code accessSteps}); the
+     * full answer is made from it and from sysfs as it is after the call.
+     */
+    record Outcome(DeviceName device, BindResult result, List<String> accessSteps, boolean toVfio) {
+        Outcome {
+            accessSteps = List.copyOf(accessSteps);
         }
     }
 
@@ -146,27 +202,55 @@ public final class Operations implements Mutations {
      * A dry run: anyone may ask, so it shows nobody else anything (no busy state, no signal) and logs at DEBUG only,
      * so that one user's dry runs cannot fill the log.
      */
-    private String dryRun(String method, CallerCredentials who, DeviceName device, CallOptions parsed, boolean toVfio) {
+    private Outcome dryRun(String method, CallerCredentials who, DeviceName device, CallOptions parsed, boolean toVfio,
+                           Optional<Owner> owner) {
         try (CallLimits.Permit slot = limits.examination(who)) {
             BindResult r = toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
             LOG.debug("{} {} (dry run) by uid {}: {}", method, device, who.uid(), describe(r));
-            return r.driver();
+            List<String> access = new ArrayList<>();
+            try {
+                List<org.vfiod.daemon.sysfs.Device> group = grants.groupOf(device);
+                if (owner.isPresent()) {
+                    access.addAll(Grants.planned(grants.plannedNodes(group), owner.get().uid(), owner.get().name()));
+                } else if (!toVfio) {
+                    List<Long> had = grants.users(group);
+                    if (!had.isEmpty()) access.add("take back the access of uid " + had.stream().map(String::valueOf)
+                            .collect(java.util.stream.Collectors.joining(", ")) + " to " + grants.nodes(group).stream()
+                            .map(Path::toString).collect(java.util.stream.Collectors.joining(" and ")));
+                }
+            } catch (IOException e) {
+                access.add("(the VFIO nodes cannot be read: " + e.getMessage() + ")");
+            }
+            return new Outcome(device, r, access, toVfio);
         } catch (BindingException e) {
             LOG.debug("{} {} (dry run) by uid {} refused: {}", method, device, who.uid(), e.getMessage());
             throw toDBus(e);
         }
     }
 
-    private String change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed, boolean toVfio) {
+    private Outcome change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed,
+                           boolean toVfio, Optional<Owner> owner) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
         boolean timedOut = false;
         try {
-            BindResult r = parsed.persist()
-                    ? persisting(device, parsed, toVfio)
-                    : toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
-            LOG.info("{} {} by {}{}: {}", method, device, describe(who, caller), parsed.persist() ? " (persist)" : "", describe(r));
-            return r.driver();
+            // the access goes before the device leaves VFIO, and comes back if it does not leave
+            Grants.Revoked revoked = toVfio ? null : revoke(device, parsed.bind().group());
+            BindResult r;
+            try {
+                r = parsed.persist()
+                        ? persisting(device, parsed, toVfio)
+                        : toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
+            } catch (BindingException e) {
+                if (revoked != null && !(e instanceof BindingException.Timeout)) giveBack(revoked, e);
+                throw e;
+            }
+            List<String> access = new ArrayList<>();
+            if (revoked != null) access.addAll(revoked.steps());
+            if (owner.isPresent()) access.addAll(grant(device, owner.get(), r));
+            LOG.info("{} {} by {}{}: {}{}", method, device, describe(who, caller), parsed.persist() ? " (persist)" : "", describe(r),
+                    access.isEmpty() ? "" : "; " + String.join("; ", access));
+            return new Outcome(device, r, access, toVfio);
         } catch (BindingException e) {
             LOG.info("{} {} by {} refused: {}", method, device, describe(who, caller), e.getMessage());
             timedOut = e instanceof BindingException.Timeout;
@@ -176,6 +260,36 @@ public final class Operations implements Mutations {
             // after a Timeout the kernel still holds the device, and a read of it would only delay the reply
             if (timedOut) refreshLater(group);
             else refreshBeforeReplying(group);
+        }
+    }
+
+    /** Takes every uid's access to the nodes of what a Restore moves; a failure changes nothing. */
+    private Grants.Revoked revoke(DeviceName device, boolean group) throws BindingException {
+        try {
+            List<org.vfiod.daemon.sysfs.Device> devices = grants.groupOf(device);
+            return grants.revokeAll(group ? devices : devices.subList(0, Math.min(1, devices.size())));
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot take back the access to the VFIO nodes of " + device + ": " + e.getMessage()
+                    + "; nothing was changed");
+        }
+    }
+
+    private void giveBack(Grants.Revoked revoked, BindingException cause) throws BindingException {
+        try {
+            grants.undo(revoked);
+        } catch (IOException undo) {
+            throw new BindingException.Failed(cause.getMessage() + "; and the access to the VFIO nodes could not be given back: "
+                    + undo.getMessage());
+        }
+    }
+
+    /** Gives the owner the nodes of the device's group, now on VFIO. */
+    private List<String> grant(DeviceName device, Owner owner, BindResult r) throws BindingException {
+        try {
+            return grants.grant(device, owner.uid(), owner.name());
+        } catch (IOException e) {
+            throw new BindingException.Failed(device + " is on " + (r.driver().isEmpty() ? "no driver" : r.driver())
+                    + ", but uid " + owner.uid() + " could not be given its VFIO nodes: " + e.getMessage());
         }
     }
 
@@ -274,7 +388,7 @@ public final class Operations implements Mutations {
         try {
             if (toVfio) {
                 Optional<DriverName> driver = parsed.bind().driver().map(DriverName::new);
-                change = Optional.of(store.persist(device, driver, parsed.bind().group()));
+                change = Optional.of(store.persist(device, driver, parsed.bind().group(), parsed.owner()));
             } else {
                 change = Optional.of(store.forget(device));
             }

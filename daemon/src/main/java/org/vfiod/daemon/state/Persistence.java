@@ -42,15 +42,32 @@ public final class Persistence implements AutoCloseable {
     private final Supplier<AliasIndex> index;
     private final Optional<Path> udevRulesDir;
     private final Consumer<DeviceName> changed;
+    private final Owners owners;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "persistence");
         t.setDaemon(true);
         return t;
     });
 
+    /** Gives a rule's owner the VFIO nodes of a device the rule put on VFIO. */
+    @FunctionalInterface
+    public interface Owners {
+        /** Returns what was done, for the log; throws with why not (no such user, no node). */
+        String grant(DeviceName device, long uid) throws IOException;
+    }
+
     /** {@code changed} is told of every device a rule moved, so its object is refreshed. */
     public Persistence(RuleStore store, Sysfs sysfs, RebindEngine engine, Supplier<AliasIndex> index,
                        Optional<Path> udevRulesDir, Consumer<DeviceName> changed) {
+        this(store, sysfs, engine, index, udevRulesDir, changed, (d, uid) -> {
+            throw new IOException("no access control here");
+        });
+    }
+
+    /** {@code owners} gives a rule's owner the nodes of the devices it moves. */
+    public Persistence(RuleStore store, Sysfs sysfs, RebindEngine engine, Supplier<AliasIndex> index,
+                       Optional<Path> udevRulesDir, Consumer<DeviceName> changed, Owners owners) {
+        this.owners = owners;
         this.store = store;
         this.sysfs = sysfs;
         this.engine = engine;
@@ -120,6 +137,8 @@ public final class Persistence implements AutoCloseable {
         if (rule.isEmpty() || d.bridge()) return;
         if (engine.onVfioDriver(d)) {
             LOG.info("{} {}: already on {} as {} asks", d.name(), when, d.driver().orElse("?"), fileName(rule.get()));
+            // the boot rules (udev) put it there before vfiod ran: the owner is vfiod's to give
+            grantOwner(d.name(), rule.get(), when);
             return;
         }
         BindOptions options = BindOptions.defaults().withGroup(rule.get().group()).withForce(false);
@@ -128,10 +147,22 @@ public final class Persistence implements AutoCloseable {
         try {
             BindResult r = engine.rebind(d.name(), options);
             LOG.info("{} {}: moved to {} by {}", d.name(), when, r.driver(), fileName(rule.get()));
+            grantOwner(d.name(), rule.get(), when);
         } catch (BindingException e) {
             LOG.error("{} {}: {} asks for VFIO, but: {}", d.name(), when, fileName(rule.get()), e.getMessage());
         } finally {
             changed.accept(d.name());
+        }
+    }
+
+    private void grantOwner(DeviceName device, PersistentRule rule, String when) {
+        if (rule.owner().isEmpty()) return;
+        try {
+            LOG.info("{} {}: {}, as {} asks", device, when, owners.grant(device, rule.owner().getAsLong()), fileName(rule));
+            // its object shows who has access: read again, also when the device did not move
+            changed.accept(device);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{} {}: {} names owner {}, but: {}", device, when, fileName(rule), rule.owner().getAsLong(), e.getMessage());
         }
     }
 

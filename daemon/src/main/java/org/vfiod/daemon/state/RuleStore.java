@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ import org.vfiod.daemon.sysfs.PciAddress;
  * driver vfio-pci                 # optional: this vfio driver instead of the one the aliases choose
  * driver-policy prefer-vfio-pci   # optional, instead of driver: vfio-pci wherever it drives the device
  * group yes                       # optional: move the whole IOMMU group
+ * owner 1000                      # optional: this uid gets read/write access to the VFIO nodes
  * </pre>
  */
 public final class RuleStore {
@@ -163,6 +165,12 @@ public final class RuleStore {
 
     /** Writes (atomically) the address rule of a device; the change it returns can put back what was there. */
     public synchronized RuleChange persist(DeviceName device, Optional<DriverName> driver, boolean group) throws IOException {
+        return persist(device, driver, group, OptionalLong.empty());
+    }
+
+    /** The same, with the uid that gets the device's VFIO nodes whenever the rule moves it. */
+    public synchronized RuleChange persist(DeviceName device, Optional<DriverName> driver, boolean group, OptionalLong owner)
+            throws IOException {
         PciAddress address = address(device);
         StringBuilder b = new StringBuilder();
         b.append("# vfiod: keep this device on VFIO across reboots and re-plugs.\n")
@@ -171,6 +179,7 @@ public final class RuleStore {
                 .append("match address ").append(address).append('\n');
         driver.ifPresent(d -> b.append("driver ").append(d).append('\n'));
         if (group) b.append("group yes\n");
+        owner.ifPresent(uid -> b.append("owner ").append(uid).append('\n'));
         Path f = addressFile(dir, device);
         RuleChange change = new RuleChange(this, f, contentOf(f));
         AtomicFiles.write(f, b.toString());
@@ -253,6 +262,7 @@ public final class RuleStore {
         Optional<String> driver = Optional.empty();
         Optional<DriverPolicy> policy = Optional.empty();
         boolean group = false;
+        OptionalLong owner = OptionalLong.empty();
         boolean bad = false;
         for (int i = 0; i < lines.size() && problems.size() < MAX_PROBLEMS_PER_FILE; i++) {
             String line = lines.get(i);
@@ -307,8 +317,17 @@ public final class RuleStore {
                         group = v.equals("yes") || v.equals("true");
                     }
                 }
+                case "owner" -> {
+                    OptionalLong uid = t.length == 2 && t[1].matches("[0-9]{1,10}") ? OptionalLong.of(Long.parseLong(t[1])) : OptionalLong.empty();
+                    if (uid.isEmpty() || uid.getAsLong() >= 0xffffffffL) {
+                        problems.add(new Problem(file, n, "owner takes one uid, a number"));
+                        bad = true;
+                    } else {
+                        owner = uid;
+                    }
+                }
                 default -> {
-                    problems.add(new Problem(file, n, "unknown keyword '" + LogText.excerpt(t[0]) + "' (match, driver, driver-policy, group)"));
+                    problems.add(new Problem(file, n, "unknown keyword '" + LogText.excerpt(t[0]) + "' (match, driver, driver-policy, group, owner)"));
                     bad = true;
                 }
             }
@@ -326,6 +345,6 @@ public final class RuleStore {
             allProblems.add(new Problem(file, 0, "driver and driver-policy both given: a named driver leaves nothing to choose; keep one"));
             return Optional.empty();
         }
-        return Optional.of(new PersistentRule(file, match, driver, policy, group));
+        return Optional.of(new PersistentRule(file, match, driver, policy, group, owner));
     }
 }

@@ -120,18 +120,38 @@ public final class Sysfs {
             Optional<String> driver = linkName(dir.resolve("driver"));
             Optional<String> override = attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)"));
             boolean vfioDev = Files.isDirectory(dir.resolve("vfio-dev"));
+            Optional<String> cdev = vfioDev ? vfioCdev(dir) : Optional.empty();
             if (KernelBus.named(device.bus()).orElse(null) == KernelBus.PCI) {
                 PciInfo pci = readPci(dir, modalias);
                 return Optional.of(new Device(device, modalias, driver, override, group, members,
-                        attr(dir, "boot_vga").map("1"::equals).orElse(false), vfioDev, pci.isBridge(), Optional.of(pci)));
+                        attr(dir, "boot_vga").map("1"::equals).orElse(false), vfioDev, pci.isBridge(), Optional.of(pci), cdev));
             }
             return Optional.of(new Device(device, modalias, driver, override, group, members, false, vfioDev, false,
-                    Optional.empty()));
+                    Optional.empty(), cdev));
         } catch (NoSuchFileException gone) {
             // the device went away while we read it; the caller sees it as absent
             if (!Files.exists(dir)) return Optional.empty();
             throw gone;
         }
+    }
+
+    /**
+     * The {@code vfioN} under the device's {@code vfio-dev/} that has a device number ({@code dev}): kernels from 6.2
+     * with CONFIG_VFIO_DEVICE_CDEV make {@code /dev/vfio/devices/vfioN} for it; 6.1 has the folder but no number.
+     */
+    private static Optional<String> vfioCdev(Path dir) throws IOException {
+        Path vfioDev = dir.resolve("vfio-dev");
+        if (!Files.isDirectory(vfioDev, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(vfioDev, "vfio*")) {
+            for (Path e : entries) {
+                String name = e.getFileName().toString();
+                if (name.matches("vfio[0-9]{1,7}") && Files.exists(e.resolve("dev"))) return Optional.of(name);
+            }
+        } catch (NoSuchFileException gone) {
+            // unbound while we looked
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /** The PCI part of a PCI device's folder. */

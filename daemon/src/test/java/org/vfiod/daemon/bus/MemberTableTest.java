@@ -60,6 +60,6 @@ class MemberTableTest {
                 assertSame(m, MemberTable.route(kind, "/x", m.iface(), m.name(), m.in()));
             }
         }
-        assertEquals(5, mutations, "Manager.Rebind, Restore, Reload; Device.Rebind, Restore");
+        assertEquals(9, mutations, "Manager.Rebind, Restore, Assign, Release, Reload; Device.Rebind, Restore, Assign, Release");
     }
 }

@@ -54,13 +54,69 @@ final class SimTree {
         String address = dev.getFileName().toString();
         relink(dev.resolve("driver"), Path.of("../../../bus/pci/drivers").resolve(driver));
         relink(driverDir(root, driver).resolve(address), Path.of("../../../../devices/pci0000:00").resolve(address));
-        if (vfio) Files.createDirectories(dev.resolve("vfio-dev").resolve("vfio" + vfioIndex(root, address)));
+        if (!vfio) return;
+        String cdev = "vfio" + vfioIndex(root, address);
+        Path vfioDev = Files.createDirectories(dev.resolve("vfio-dev").resolve(cdev));
+        // a device number: the kernel (6.2+, CONFIG_VFIO_DEVICE_CDEV) makes /dev/vfio/devices/vfioN for it
+        Files.writeString(vfioDev.resolve("dev"), "511:" + vfioIndex(root, address) + "\n");
+        Optional<Path> devRoot = devRoot(root);
+        if (devRoot.isEmpty()) return;
+        Optional<String> group = groupOf(dev);
+        if (group.isPresent()) node(devRoot.get().resolve("vfio").resolve(group.get()));
+        node(devRoot.get().resolve("vfio/devices").resolve(cdev));
+    }
+
+    /**
+     * Where the simulated kernel makes its device nodes (regular files, mode 0600 as devtmpfs makes them): the
+     * folder named in {@code .vfiod-sim/dev-root}, or none.
+     */
+    static Optional<Path> devRoot(Path root) throws IOException {
+        Path f = root.resolve(SimulatedKernel.CONTROL_DIR).resolve("dev-root");
+        if (!Files.exists(f)) return Optional.empty();
+        return Optional.of(Path.of(Files.readString(f, StandardCharsets.UTF_8).strip()));
+    }
+
+    private static Optional<String> groupOf(Path dev) throws IOException {
+        Path link = dev.resolve("iommu_group");
+        if (!Files.isSymbolicLink(link)) return Optional.empty();
+        return Optional.of(Files.readSymbolicLink(link).getFileName().toString());
+    }
+
+    private static void node(Path p) throws IOException {
+        Files.createDirectories(p.getParent());
+        if (Files.exists(p)) return;
+        Files.createFile(p);
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
 
     static void unlinkDriver(Path root, Path dev, String driver) throws IOException {
         Files.deleteIfExists(dev.resolve("driver"));
         Files.deleteIfExists(driverDir(root, driver).resolve(dev.getFileName().toString()));
-        deleteTree(dev.resolve("vfio-dev"));
+        Optional<Path> devRoot = devRoot(root);
+        Path vfioDev = dev.resolve("vfio-dev");
+        if (devRoot.isPresent() && Files.isDirectory(vfioDev)) {
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(vfioDev)) {
+                for (Path c : s) Files.deleteIfExists(devRoot.get().resolve("vfio/devices").resolve(c.getFileName().toString()));
+            }
+            // the group's node goes with the last of its devices on a vfio driver
+            Optional<String> group = groupOf(dev);
+            if (group.isPresent() && !anotherOnVfio(root, group.get(), dev)) {
+                Files.deleteIfExists(devRoot.get().resolve("vfio").resolve(group.get()));
+            }
+        }
+        deleteTree(vfioDev);
+    }
+
+    private static boolean anotherOnVfio(Path root, String group, Path dev) throws IOException {
+        Path members = root.resolve("kernel/iommu_groups").resolve(group).resolve("devices");
+        if (!Files.isDirectory(members)) return false;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(members)) {
+            for (Path m : s) {
+                if (m.getFileName().equals(dev.getFileName())) continue;
+                if (Files.isDirectory(m.resolve("vfio-dev"))) return true;
+            }
+        }
+        return false;
     }
 
     static void removeDevice(Path root, String address) throws IOException {

@@ -109,6 +109,16 @@ public final class SimulatedSysfs {
         return this;
     }
 
+    /**
+     * Where the simulated kernel makes its VFIO device nodes ({@code vfio/<group>}, {@code vfio/devices/vfioN}) as
+     * devices bind to and leave vfio drivers: the daemon's {@code --dev-root}.
+     */
+    public SimulatedSysfs devRoot(Path dev) throws IOException {
+        Files.createDirectories(dev);
+        Files.writeString(control("dev-root"), dev.toAbsolutePath() + "\n", StandardCharsets.UTF_8);
+        return this;
+    }
+
     public SimulatedSysfs fault(String line) throws IOException {
         Files.writeString(control("faults"), line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);

@@ -152,7 +152,7 @@ class PersistenceTest {
         persistence.coldplug(sysfs.readAll());
         List<RuleStore.Problem> problems = persistence.store().current().problems();
         assertEquals(2, problems.size(), problems.toString());
-        assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, driver-policy, group)"), problems.toString());
+        assertTrue(problems.get(0).toString().endsWith("a-broken.conf:2: unknown keyword 'driverr' (match, driver, driver-policy, group, owner)"), problems.toString());
         assertTrue(problems.get(1).toString().endsWith("b-bad-address.conf:1: '0000:03:00.9' is not a PCI address"), problems.toString());
         assertEquals("e1000e", driver("0000:03:00.0"), "the broken rule is not applied");
         assertEquals("vfio-pci", driver("0000:01:00.0"), "the good rule is");
