@@ -15,6 +15,7 @@ scenarios=(
     scenario-hotplug.sh
     scenario-crash.sh
     scenario-inuse.sh
+    scenario-hang.sh
 )
 
 set -uo pipefail
