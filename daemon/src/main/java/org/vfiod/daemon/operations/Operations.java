@@ -160,7 +160,7 @@ public final class Operations implements Mutations {
     private String change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed, boolean toVfio) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
-        boolean timedOut = false;
+        BindingException.Timeout timedOut = null;
         try {
             BindResult r = parsed.persist()
                     ? persisting(device, parsed, toVfio)
@@ -169,13 +169,20 @@ public final class Operations implements Mutations {
             return r.driver();
         } catch (BindingException e) {
             LOG.info("{} {} by {} refused: {}", method, device, describe(who, caller), e.getMessage());
-            timedOut = e instanceof BindingException.Timeout;
+            if (e instanceof BindingException.Timeout t) timedOut = t;
             throw toDBus(e);
         } finally {
-            registry.markBusy(group, false);
-            // after a Timeout the kernel still holds the device, and a read of it would only delay the reply
-            if (timedOut) refreshLater(group);
-            else refreshBeforeReplying(group);
+            if (timedOut != null) {
+                // the kernel still holds the devices, and vfiod still moves them once it returns: they stay busy
+                // until then, and a read of them now would only delay the reply
+                timedOut.settled().whenComplete((done, failure) -> {
+                    registry.markBusy(group, false);
+                    refreshLater(group);
+                });
+            } else {
+                registry.markBusy(group, false);
+                refreshBeforeReplying(group);
+            }
         }
     }
 
