@@ -20,7 +20,7 @@ import org.vfiod.daemon.sysfs.ModuleLoader;
  * <pre>
  * .vfiod-sim/drivers   DRIVER MODULE [vfio] [override-only] [VVVV:DDDD | class:CC ...]
  * .vfiod-sim/faults    probe-fail DRIVER [ADDR] | hang-unbind ADDR | vanish-on-unbind ADDR | modprobe-fail MODULE
- *                      | sigkill-after-write N
+ *                      | hang-modprobe MODULE | sigkill-after-write N
  * .vfiod-sim/writes    every write: PID ATTRIBUTE VALUE
  * .vfiod-sim/kernel.log  what the simulated kernel did (probes, binds), like dmesg
  * </pre>
@@ -119,6 +119,15 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
 
     @Override
     public void load(DriverName module) throws IOException {
+        // a module init that does not return (hardware or firmware that does not answer) holds only this loader
+        while (faults().contains("hang-modprobe " + module.value())) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
         synchronized (lock) {
             if (faults().contains("modprobe-fail " + module.value())) {
                 throw new IOException("modprobe: ERROR: could not insert '" + module + "': Operation not permitted");
