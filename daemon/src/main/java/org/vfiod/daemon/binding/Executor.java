@@ -156,10 +156,19 @@ final class Executor {
         return new BindingException.Failed(head + "; rollback failed too: " + String.join("; ", problems));
     }
 
-    private static String describePrior(Plan plan) {
+    private String describePrior(Plan plan) {
         List<PlannedDevice> order = new ArrayList<>(plan.devices());
         java.util.Collections.reverse(order);
-        return order.stream().map(d -> d.name() + " on " + d.prior().driver().orElse("no driver")).collect(Collectors.joining(", "));
+        return order.stream().map(d -> present(d.name()) ? d.name() + " on " + d.prior().driver().orElse("no driver")
+                : d.name() + " is gone from the kernel (unplugged)").collect(Collectors.joining(", "));
+    }
+
+    private boolean present(DeviceName d) {
+        try {
+            return sysfs.exists(d);
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     private static void removeQuietly(JournalStore.Entry entry) {

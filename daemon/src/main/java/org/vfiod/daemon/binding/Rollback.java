@@ -44,8 +44,10 @@ final class Rollback {
                 problems.add("putting " + d.name() + " back hung in the kernel (" + e.what + ")");
                 break;
             } catch (IOException e) {
+                if (gone(d.name())) continue;
                 problems.add("putting " + d.name() + " back failed: " + RebindEngine.describe(e));
             } catch (StepFailed e) {
+                if (gone(d.name())) continue;
                 problems.add("putting " + d.name() + " back failed: " + e.getMessage());
             }
         }
@@ -70,10 +72,25 @@ final class Rollback {
         return problems;
     }
 
+    /**
+     * Whether the device has left the kernel (hot-removed, surprise-removed) since the plan was made: it has no state
+     * left to put back, so it is no failure of the rollback, and nothing of it may be kept for a next attempt, which
+     * would act on whatever device takes its address next.
+     */
+    private boolean gone(DeviceName a) {
+        try {
+            if (sysfs.exists(a)) return false;
+        } catch (IOException e) {
+            return false;
+        }
+        LOG.warn("{} is gone from the kernel (unplugged): nothing of it to put back", a);
+        return true;
+    }
+
     private void putBack(PlannedDevice planned, Instant deadline) throws IOException, KernelCalls.Hung, StepFailed {
         DeviceName a = planned.name();
         Prior prior = planned.prior();
-        if (!sysfs.exists(a)) throw new StepFailed("find " + a, "the device is no longer present");
+        if (gone(a)) return;
         Optional<String> now = sysfs.currentDriver(a);
         if (now.isPresent() && !now.equals(prior.driver())) {
             DriverName from = new DriverName(now.get());
