@@ -73,6 +73,7 @@ _dead() {
 }
 # _rt_journals: the journal records under the runtime dir (not an atomic write's temporary file), in JOURNALS
 _rt_journals() { local f; JOURNALS=(); for f in "$RT"/* "$RT"/*/*; do [ -f "$f" ] && [[ ${f##*/} != .* ]] && JOURNALS+=("$f"); done; }
+_no_journal() { _rt_journals; [ ${#JOURNALS[@]} = 0 ]; }
 # _object_gone BDF: vfiod has no object for BDF any more (Get answers UnknownObject or the like)
 _object_gone() { vfiod_device_path "$1"; ! busctl --system --timeout=30 get-property org.vfiod "$VFIOD_PATH" org.vfiod1.Device Driver >/dev/null 2>&1; }
 # _object_driver BDF DRIVER: vfiod's Driver property of BDF is DRIVER
@@ -400,6 +401,10 @@ hot_unplug_check() {
     vfiod_manager ListDevices || e2e_fail "$1: ListDevices: $VFIOD_ERR"
     [[ $VFIOD_REPLY == *pci_0000_01_00_0* ]] && e2e_fail "$1: ListDevices still lists $HOT"
     echo "ok: $1: vfiod answers ListDevices without $HOT: $VFIOD_REPLY"
+    # once the hung write returned, vfiod has nothing left to put back of a device that is gone: no journal stays
+    # for the next start to apply to whatever device takes the address next
+    _await 30 _no_journal || e2e_fail "$1: journal records left in $RT: ${JOURNALS[*]}"
+    echo "ok: $1: no journal left in $RT"
     vfiod_prop "$EDU" Driver || e2e_fail "$1: Get(Driver) of $EDU"
     e2e_assert_eq "$VFIOD_VALUE" "$MOD" "$1. vfiod's Driver of the other edu"
     lost "$EDU=$MOD" "$NIC=e1000e"
