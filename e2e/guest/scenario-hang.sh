@@ -218,7 +218,7 @@ _await 30 _file_has "$RES/kmsg.log" "vfiod_test_slow_init: init_delay_ms is set"
 echo "kmsg: $LINE"
 state_of "$EDU"; E_STATE_DURING=$STATE
 call_wait 60
-E_MS=$CALL_MS E_ERR=$CALL_ERR
+E_MS=$CALL_MS E_ERR=$CALL_ERR E_T0=$T_CALL
 echo "Rebind while modprobe hangs: ${CALL_ERR:-reply $CALL_REPLY} after $CALL_MS ms: $CALL_MSG"
 _cmd_timing "e. Rebind while modprobe hangs: reply, ms" "$CALL_MS"
 state_of "$EDU"; E_STATE_AFTER=$STATE
@@ -249,7 +249,7 @@ e2e_assert_eq "$E_STATE_DURING" busy "e. State during the call"
 e2e_assert_eq "$E_STATE_AFTER" busy "e. State after the Timeout, while modprobe is still in the kernel"
 e2e_assert_eq "$E_SECOND_ERR" org.vfiod1.Error.Busy "e. a second Rebind while modprobe hangs"
 e2e_assert "e. ... answered at once ($E_SECOND_MS ms)" test "${E_SECOND_MS%.*}" -lt 1000
-reads_judge "$T_CALL" "$T_READS_END"
+reads_judge "$E_T0" "$T_READS_END"
 rm -f "$MODPROBE_CONF"
 if [ "$DRV" = vfio-pci ]; then
     e2e_time "busctl Restore" vfiod_manager Restore 'sa{sv}' "$EDU" 0 || e2e_fail "Restore: $VFIOD_ERR"
@@ -278,7 +278,7 @@ hang_case() {
     echo "kmsg: $LINE"
     state_of "$EDU"; local state_during=$STATE
     call_wait 60
-    local ms=$CALL_MS err=$CALL_ERR msg=$CALL_MSG
+    local ms=$CALL_MS err=$CALL_ERR msg=$CALL_MSG t0=$T_CALL
     echo "$name: Rebind while remove() hangs: ${err:-reply $CALL_REPLY} after $ms ms: $msg"
     _cmd_timing "$name. Rebind while remove() hangs: reply, ms" "$ms"
     # while the kernel still holds the edu: State, and a second Rebind (its group is shut: Busy, at once)
@@ -322,7 +322,7 @@ hang_case() {
     e2e_assert "$name. the kernel was still in remove() after both calls" test "$still" = yes
     e2e_assert_eq "$state_during" busy "$name. State during the call"
     e2e_assert_eq "$state_after" busy "$name. State after the Timeout, while the kernel holds the edu"
-    reads_judge "$T_CALL" "$t_end"
+    reads_judge "$t0" "$t_end"
     vfiod_await_prop "$EDU" State "$([ "$drv" = vfio-pci ] && echo vfio || echo host)" 10 || e2e_fail "$name: State after the hang: '$VFIOD_VALUE'"
     echo "ok: State after the hang: $VFIOD_VALUE"
     if [ "$drv" = vfio-pci ]; then
