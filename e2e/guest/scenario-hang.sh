@@ -73,32 +73,47 @@ _dead() {
 }
 # _rt_journals: the journal records under the runtime dir (not an atomic write's temporary file), in JOURNALS
 _rt_journals() { local f; JOURNALS=(); for f in "$RT"/* "$RT"/*/*; do [ -f "$f" ] && [[ ${f##*/} != .* ]] && JOURNALS+=("$f"); done; }
+# The kernel log, followed by `dmesg -w` into kmsg.log, read incrementally from one descriptor into KLINES (polling
+# the whole file with builtins costs the guest's one CPU more than the reads being measured)
+KLINES=() KPART=""
+_kpull() {
+    local l
+    while IFS= read -r -u "$KFD" l; do KLINES+=("$KPART$l"); KPART=""; done
+    KPART+=$l
+}
+# _kcount TEXT: how many kernel log lines contain TEXT, in COUNT (the last in LINE); _kmore TEXT N: more than N
+_kcount() {
+    local l
+    _kpull
+    COUNT=0
+    for l in "${KLINES[@]}"; do [[ $l == *"$1"* ]] && { COUNT=$((COUNT + 1)); LINE=$l; }; done
+}
+_kmore() { _kcount "$1"; [ "$COUNT" -gt "$2" ]; }
 _no_journal() { _rt_journals; [ ${#JOURNALS[@]} = 0 ]; }
 # _object_gone BDF: vfiod has no object for BDF any more (Get answers UnknownObject or the like)
 _object_gone() { vfiod_device_path "$1"; ! busctl --system --timeout=30 get-property org.vfiod "$VFIOD_PATH" org.vfiod1.Device Driver >/dev/null 2>&1; }
 # _object_driver BDF DRIVER: vfiod's Driver property of BDF is DRIVER
 _object_driver() { vfiod_prop "$1" Driver 2>/dev/null && [ "$VFIOD_VALUE" = "$2" ]; }
 
-# One call timed inside a python3-dbus client that connected first (python's start, seconds under TCG, is neither in
-# the figure nor beside the reads). call_start METHOD BDF JSON: the call goes out; T_CALL (µs). call_wait SECS: until
-# the client exits; CALL_MS (ms, the call in the client), CALL_ERR (D-Bus error name, "" for a reply), CALL_MSG,
-# CALL_REPLY.
-call_start() {
-    local go=$VFIOD_RUN/call.go
+# Clients that connect first and send their call when told: client_prepare NAME METHOD BDF JSON (python's own start,
+# seconds of the guest's one CPU, happens before any measured window), client_go NAME (T_CALL), client_wait NAME SECS
+# (CALL_MS, CALL_ERR, CALL_MSG, CALL_REPLY; T_CALL becomes the client's own start time of the call)
+declare -A CLIENT_PID
+client_prepare() {
+    local go=$VFIOD_RUN/$1.go
     rm -f "$go" "$go.ready"
-    $PY "$PROBE" call "$1" "$2" "$3" "$go" > "$RES/call.out" 2>&1 &
-    CALL_PID=$!
-    _await 60 test -e "$go.ready" || { cat "$RES/call.out"; e2e_fail "the calling client did not connect"; }
-    T_CALL=${EPOCHREALTIME/./}
-    : > "$go"
+    $PY "$PROBE" call "$2" "$3" "$4" "$go" > "$RES/$1.out" 2>&1 &
+    CLIENT_PID[$1]=$!
+    _await 60 test -e "$go.ready" || { cat "$RES/$1.out"; e2e_fail "the client $1 did not connect"; }
 }
-call_wait() {
-    local end=$(( T_CALL + $1 * 1000000 )) l
-    while kill -0 "$CALL_PID" 2>/dev/null; do
-        [ "${EPOCHREALTIME/./}" -lt $end ] || e2e_fail "no reply within $1 s"
+client_go() { T_CALL=${EPOCHREALTIME/./}; : > "$VFIOD_RUN/$1.go"; }
+client_wait() {
+    local end=$(( T_CALL + $2 * 1000000 )) l pid=${CLIENT_PID[$1]}
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "${EPOCHREALTIME/./}" -lt $end ] || e2e_fail "no reply within $2 s"
         e2e_pause 0.1
     done
-    wait "$CALL_PID"
+    wait "$pid"
     CALL_MS="" CALL_ERR="" CALL_MSG="" CALL_REPLY=""
     while IFS= read -r l; do
         case "$l" in
@@ -108,9 +123,22 @@ call_wait() {
             message=*) CALL_MSG=${l#message=} ;;
             reply=*) CALL_REPLY=${l#reply=} ;;
         esac
-    done < "$RES/call.out"
-    [ -n "$CALL_MS" ] || { cat "$RES/call.out"; e2e_fail "the calling client printed no time"; }
+    done < "$RES/$1.out"
+    [ -n "$CALL_MS" ] || { cat "$RES/$1.out"; e2e_fail "the client $1 printed no time"; }
 }
+# reads_values FROM_US TO_US: the distinct property values the read probe saw in rounds that started in between (R_VALUES)
+reads_values() {
+    local t1 g t2 ls p d c
+    R_VALUES=""
+    while read -r t1 g t2 ls p d c; do
+        [ "$t1" -ge "$1" ] && [ "$t1" -le "$2" ] || continue
+        [[ " $R_VALUES " == *" $d "* ]] || R_VALUES+="${R_VALUES:+ }$d"
+    done < "$READS"
+}
+
+# call_start METHOD BDF JSON: one client prepared and sent at once; call_wait SECS: its answer
+call_start() { client_prepare call "$1" "$2" "$3"; client_go call; }
+call_wait() { client_wait call "$1"; }
 # call_now METHOD BDF JSON LIMIT_S: call_start + call_wait
 call_now() { call_start "$1" "$2" "$3"; call_wait "$4"; }
 
@@ -121,7 +149,7 @@ call_now() { call_start "$1" "$2" "$3"; call_wait "$4"; }
 reads_start() {
     READS=$RES/reads-$1.txt READS_STOP=$VFIOD_RUN/reads.stop
     rm -f "$READS" "$READS.ready" "$READS_STOP"
-    $PY "$PROBE" reads "$READS" "$READS_STOP" "$2" 0.1 2> "$RES/reads-$1.err" &
+    $PY "$PROBE" reads "$READS" "$READS_STOP" "$2" 0.1 "${3:-Driver}" 2> "$RES/reads-$1.err" &
     READS_PID=$!
     _await 60 test -e "$READS.ready" || { cat "$RES/reads-$1.err"; e2e_fail "the read probe did not start"; }
 }
@@ -163,8 +191,6 @@ lost() {
 }
 # fault TEXT: one line for the harness's faults table
 fault() { printf '%s\t%s\n' "$1" "$LOST" >> "$FAULTS"; echo "fault recorded: $1: $LOST device(s) lost"; }
-# state_is BDF: vfiod's State property of BDF, in STATE
-state_of() { vfiod_prop "$1" State 2>/dev/null && STATE=$VFIOD_VALUE || STATE="(no answer)"; }
 # consistent BDF DRIVER: driver_override matches how the device got there (vfio-pci: "vfio-pci"; a host driver: none)
 consistent() {
     local ovr
@@ -188,9 +214,10 @@ e2e_assert "the host built the edu tree for $KVER" test -f "$TREE/extra/$MOD.ko"
 vfiod_variant_tree "$TREE" || e2e_fail "overlay of $TREE on /lib/modules/$KVER"
 dmesg -w > "$RES/kmsg.log" 2>&1 &
 DMESG_PID=$!
+exec {KFD}< "$RES/kmsg.log"
 e2e_time "modprobe $MOD" modprobe "$MOD" || e2e_fail "modprobe $MOD"
 _await 10 _driver_is "$EDU" "$MOD" || e2e_fail "$MOD did not bind $EDU"
-_await 10 _file_has "$RES/kmsg.log" "$EDU: $MOD: bound" && echo "kmsg: $LINE"
+_await 10 _kmore "$EDU: $MOD: bound" 0 && echo "kmsg: $LINE"
 e2e_assert_eq "$(<"$P/remove_wait")" N "remove_wait defaults to off"
 e2e_assert "vfio_pci is not loaded yet (part e needs its load)" test ! -d /sys/module/vfio_pci
 
@@ -212,30 +239,35 @@ e2e_assert_eq "$VFIOD_REPLY" "s \"$MOD\"" "the warm-up Restore changed nothing"
 # `install` line that runs sleep would be a process any signal ends, never a hang in the kernel.)
 e2e_step "e. Rebind (timeout $TIMEOUT_MS) while modprobe vfio_pci hangs in a module init ($SLOW_INIT_MS ms)"
 printf 'softdep vfio_pci pre: vfiod_test_slow_init\noptions vfiod_test_slow_init init_delay_ms=%s\n' "$SLOW_INIT_MS" > "$MODPROBE_CONF"
-reads_start e "$EDU_PATH"
-call_start Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
-_await 30 _file_has "$RES/kmsg.log" "vfiod_test_slow_init: init_delay_ms is set" || e2e_fail "vfiod's modprobe did not reach the slow init"
+client_prepare second Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
+client_prepare first Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
+reads_start e "$EDU_PATH" State
+client_go first
+_await 30 _kmore "vfiod_test_slow_init: init_delay_ms is set" 0 || e2e_fail "vfiod's modprobe did not reach the slow init"
 echo "kmsg: $LINE"
-state_of "$EDU"; E_STATE_DURING=$STATE
-call_wait 60
+client_wait first 60
 E_MS=$CALL_MS E_ERR=$CALL_ERR E_T0=$T_CALL
 echo "Rebind while modprobe hangs: ${CALL_ERR:-reply $CALL_REPLY} after $CALL_MS ms: $CALL_MSG"
 _cmd_timing "e. Rebind while modprobe hangs: reply, ms" "$CALL_MS"
-state_of "$EDU"; E_STATE_AFTER=$STATE
-call_now Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}" 30
+E_REPLY=$(( E_T0 + ${E_MS%.*} * 1000 ))
+client_go second; client_wait second 30
 E_SECOND_MS=$CALL_MS E_SECOND_ERR=$CALL_ERR
 echo "a second Rebind while modprobe hangs: ${CALL_ERR:-reply $CALL_REPLY} after $CALL_MS ms: $CALL_MSG"
 _cmd_timing "e. a second Rebind while modprobe hangs: reply, ms" "$CALL_MS"
-echo "State during the call: $E_STATE_DURING; after the Timeout, modprobe still in the kernel: $E_STATE_AFTER"
-LOADING=yes; [ -d /sys/module/vfiod_test_slow_init ] && _file_has "$RES/kmsg.log" "vfiod_test_slow_init: init slept" && LOADING=no
+e2e_pause 0.5
+LOADING=yes; [ -d /sys/module/vfiod_test_slow_init ] && _kmore "vfiod_test_slow_init: init slept" 0 && LOADING=no
 T_READS_END=${EPOCHREALTIME/./}
-_await $((SLOW_INIT_MS / 1000 + 60)) _file_has "$RES/kmsg.log" "vfiod_test_slow_init: init slept" || e2e_fail "the slow init did not end"
+_await $((SLOW_INIT_MS / 1000 + 60)) _kmore "vfiod_test_slow_init: init slept" 0 || e2e_fail "the slow init did not end"
 _await 60 test -d /sys/module/vfio_pci || e2e_fail "vfio_pci was not loaded after the slow init"
 _await 60 _file_has "$VFIOD_LOG" "the hung load of module" || _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" \
     || { tail -20 "$VFIOD_LOG"; e2e_fail "vfiod did not log the end of the hung load"; }
 echo "vfiod: $LINE"
 e2e_pause 1
 reads_stop
+# State as the read probe saw it: from 0.3 s into the call to the reply, and from the reply to the init's end
+reads_values $((E_T0 + 300000)) "$E_REPLY"; E_STATE_DURING=$R_VALUES
+reads_values $((E_REPLY + 1)) "$T_READS_END"; E_STATE_AFTER=$R_VALUES
+echo "State during the call: $E_STATE_DURING; after the Timeout, modprobe still in the kernel: $E_STATE_AFTER"
 DRV=$(e2e_pci_driver "$EDU")
 echo "after the module load: $EDU on '${DRV:-no driver}' (vfiod: $([ "$DRV" = vfio-pci ] && echo "completed the Rebind" || echo "changed nothing"))"
 lost "$EDU=$MOD|vfio-pci" "$NIC=e1000e"
@@ -267,36 +299,37 @@ hang_case() {
     else
         e2e_write "$REMOVE_DELAY_MS" "$P/remove_delay_ms" || e2e_fail "remove_delay_ms"
     fi
-    reads_start "$name" "$EDU_PATH"
+    client_prepare second Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
+    client_prepare first Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
+    reads_start "$name" "$EDU_PATH" State
     local pat="$EDU: $MOD: remove_wait is set: waiting" ended="$EDU: $MOD: released after" n_pat n_ended n_hung
     [ "$how" = sleep ] && pat="$EDU: $MOD: remove_delay_ms is set: sleeping" ended="$EDU: $MOD: remove slept"
-    _count "$RES/kmsg.log" "$pat"; n_pat=$COUNT
-    _count "$RES/kmsg.log" "$ended"; n_ended=$COUNT
+    _kcount "$pat"; n_pat=$COUNT
+    _kcount "$ended"; n_ended=$COUNT
     _count "$VFIOD_LOG" "the hung write on"; n_hung=$COUNT
-    call_start Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
-    _await 30 _more "$RES/kmsg.log" "$pat" "$n_pat" || e2e_fail "$name: the unbind did not reach $MOD's remove()"
+    client_go first
+    _await 30 _kmore "$pat" "$n_pat" || e2e_fail "$name: the unbind did not reach $MOD's remove()"
     echo "kmsg: $LINE"
-    state_of "$EDU"; local state_during=$STATE
-    call_wait 60
+    client_wait first 60
     local ms=$CALL_MS err=$CALL_ERR msg=$CALL_MSG t0=$T_CALL
+    local reply=$(( T_CALL + ${CALL_MS%.*} * 1000 ))
     echo "$name: Rebind while remove() hangs: ${err:-reply $CALL_REPLY} after $ms ms: $msg"
     _cmd_timing "$name. Rebind while remove() hangs: reply, ms" "$ms"
     # while the kernel still holds the edu: State, and a second Rebind (its group is shut: Busy, at once)
-    state_of "$EDU"; local state_after=$STATE
-    call_now Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}" 30
+    client_go second; client_wait second 30
     local second_ms=$CALL_MS second_err=$CALL_ERR
     echo "$name: a second Rebind during the hang: ${CALL_ERR:-reply $CALL_REPLY} after $CALL_MS ms: $CALL_MSG"
     _cmd_timing "$name. a second Rebind during the hang: reply, ms" "$CALL_MS"
-    echo "$name: State during the call: $state_during; after the Timeout, the kernel still in remove(): $state_after"
+    e2e_pause 0.5
     local still=yes
-    _more "$RES/kmsg.log" "$ended" "$n_ended" && still=no
+    _kmore "$ended" "$n_ended" && still=no
     t_end=${EPOCHREALTIME/./}
     if [ "$how" = wait ]; then
         e2e_write 0 "$P/remove_wait"
         e2e_write 1 "$P/release" || e2e_fail "release"
-        _await 10 _more "$RES/kmsg.log" "$ended" "$n_ended" && echo "kmsg: $LINE"
+        _await 10 _kmore "$ended" "$n_ended" && echo "kmsg: $LINE"
     else
-        _await $((REMOVE_DELAY_MS / 1000 + 30)) _more "$RES/kmsg.log" "$ended" "$n_ended" || e2e_fail "$name: remove() did not end"
+        _await $((REMOVE_DELAY_MS / 1000 + 30)) _kmore "$ended" "$n_ended" || e2e_fail "$name: remove() did not end"
         echo "kmsg: $LINE"
         e2e_write 0 "$P/remove_delay_ms"
     fi
@@ -305,6 +338,9 @@ hang_case() {
     _await 30 _driver_is "$EDU" "$MOD" || _await 1 _driver_is "$EDU" vfio-pci
     e2e_pause 1
     reads_stop
+    reads_values $((t0 + 300000)) "$reply"; local state_during=$R_VALUES
+    reads_values $((reply + 1)) "$t_end"; local state_after=$R_VALUES
+    echo "$name: State during the call: $state_during; after the Timeout, the kernel still in remove(): $state_after"
     drv=$(e2e_pci_driver "$EDU")
     echo "$name: after the hang: $EDU on '${drv:-no driver}' ($([ "$drv" = vfio-pci ] && echo "vfiod completed the Rebind" || echo "vfiod rolled it back"))"
     lost "$EDU=$MOD|vfio-pci" "$NIC=e1000e"
@@ -341,11 +377,11 @@ hang_case b sleep
 e2e_step "c. vfiod killed with SIGKILL while remove() waits, then restarted"
 _rt_journals; BASE=("${JOURNALS[@]}")
 e2e_write 1 "$P/remove_wait" || e2e_fail "remove_wait"
-_count "$RES/kmsg.log" "$EDU: $MOD: remove_wait is set: waiting"; N_WAIT=$COUNT
+_kcount "$EDU: $MOD: remove_wait is set: waiting"; N_WAIT=$COUNT
 busctl --system --timeout=300 call org.vfiod /org/vfiod org.vfiod1.Manager Rebind 'sa{sv}' "$EDU" 1 timeout u 120000 \
     > "$RES/c-rebind.out" 2>&1 &
 C_CALL=$!
-_await 60 _more "$RES/kmsg.log" "$EDU: $MOD: remove_wait is set: waiting" "$N_WAIT" || e2e_fail "c: the unbind did not reach remove()"
+_await 60 _kmore "$EDU: $MOD: remove_wait is set: waiting" "$N_WAIT" || e2e_fail "c: the unbind did not reach remove()"
 _rt_journals; JNEW=()
 for f in "${JOURNALS[@]}"; do [[ " ${BASE[*]} " == *" $f "* ]] || JNEW+=("$f"); done
 e2e_assert "c. a journal record is on disk (${JNEW[*]})" test ${#JNEW[@]} -gt 0
@@ -414,7 +450,7 @@ e2e_step "d1. device_del of a hot-added edu while its remove() waits (Rebind)"
 hot_plug 1
 e2e_write 1 "$P/remove_wait" || e2e_fail "remove_wait"
 call_start Rebind "$HOT" "{\"timeout\": $TIMEOUT_MS}"
-_await 30 _file_has "$RES/kmsg.log" "$HOT: $MOD: remove_wait is set: waiting" || e2e_fail "d1: the unbind did not reach remove()"
+_await 30 _kmore "$HOT: $MOD: remove_wait is set: waiting" 0 || e2e_fail "d1: the unbind did not reach remove()"
 T_DEL=${EPOCHREALTIME/./}
 e2e_signal_host want-unplug-1
 e2e_wait_host unplugged-1 60 || e2e_fail "the host did not device_del"
@@ -439,7 +475,7 @@ e2e_time "busctl Rebind $HOT" vfiod_manager Rebind 'sa{sv}' "$HOT" 0 || e2e_fail
 e2e_assert_eq "$(e2e_pci_driver "$HOT")" vfio-pci "$HOT on vfio-pci"
 e2e_write "$PROBE_DELAY_MS" "$P/probe_delay_ms" || e2e_fail "probe_delay_ms"
 call_start Restore "$HOT" '{"timeout": 3000}'
-_await 30 _file_has "$RES/kmsg.log" "$HOT: $MOD: probe_delay_ms is set: sleeping" || e2e_fail "d2: the Restore did not reach $MOD's probe()"
+_await 30 _kmore "$HOT: $MOD: probe_delay_ms is set: sleeping" 0 || e2e_fail "d2: the Restore did not reach $MOD's probe()"
 T_DEL=${EPOCHREALTIME/./}
 e2e_signal_host want-unplug-2
 e2e_wait_host unplugged-2 60 || e2e_fail "the host did not device_del"
