@@ -212,9 +212,10 @@ echo "e1000e $NIC (group $(e2e_pci_group "$NIC")), edu $EDU (group $(e2e_pci_gro
 [ "$(e2e_pci_group "$NIC")" != "$(e2e_pci_group "$EDU")" ] || e2e_fail "the e1000e and the edu share an IOMMU group"
 e2e_assert "the host built the edu tree for $KVER" test -f "$TREE/extra/$MOD.ko"
 vfiod_variant_tree "$TREE" || e2e_fail "overlay of $TREE on /lib/modules/$KVER"
-dmesg -w > "$RES/kmsg.log" 2>&1 &
-DMESG_PID=$!
+: > "$RES/kmsg.log"
 exec {KFD}< "$RES/kmsg.log"
+dmesg -w >> "$RES/kmsg.log" 2>&1 &
+DMESG_PID=$!
 e2e_time "modprobe $MOD" modprobe "$MOD" || e2e_fail "modprobe $MOD"
 _await 10 _driver_is "$EDU" "$MOD" || e2e_fail "$MOD did not bind $EDU"
 _await 10 _kmore "$EDU: $MOD: bound" 0 && echo "kmsg: $LINE"
