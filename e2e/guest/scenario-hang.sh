@@ -224,6 +224,8 @@ e2e_assert "vfio_pci is not loaded yet (part e needs its load)" test ! -d /sys/m
 
 mkdir -p "$RT"
 VFIOD_ARGS="${VFIOD_ARGS:+$VFIOD_ARGS }--runtime-dir $RT"
+# vfiod's GC pauses and safepoints with wall-clock times, to tell them from the guest's starvation when a read is slow
+VFIOD_JAVA_OPTS="${VFIOD_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto} -Xlog:gc,safepoint:file=$RES/vfiod-gc.log:time,uptime"
 vfiod_start
 vfiod_await_prop "$EDU" Driver "$MOD" 30 || e2e_fail "vfiod's Driver of $EDU: '$VFIOD_VALUE'"
 vfiod_device_path "$EDU"; EDU_PATH=$VFIOD_PATH
@@ -233,6 +235,10 @@ vfiod_device_path "$EDU"; EDU_PATH=$VFIOD_PATH
 e2e_time "busctl Restore of the edu on its host driver (warm-up: polkitd, the call path)" vfiod_manager Restore 'sa{sv}' "$EDU" 0 \
     || e2e_fail "warm-up Restore: $VFIOD_ERR"
 e2e_assert_eq "$VFIOD_REPLY" "s \"$MOD\"" "the warm-up Restore changed nothing"
+# the first scan of who uses a device (all of /proc) loads and compiles its classes: 2-3 s of the guest's one CPU, which
+# every Rebind below makes before it loads a module or writes; once warm it is a fraction of that
+e2e_time "busctl Users() of the edu (warm-up: the host-use scan)" vfiod_busctl call org.vfiod "$EDU_PATH" org.vfiod1.Device Users \
+    || e2e_fail "Users() of $EDU"
 
 # ---- e. modprobe hanging -----------------------------------------------------------------------------------------
 # The hang is in the kernel: modprobe vfio_pci first loads vfiod_test_slow_init (softdep), whose init sleeps inside
