@@ -161,6 +161,7 @@ public final class Operations implements Mutations {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
         BindingException.Timeout timedOut = null;
+        boolean untouched = false;
         try {
             BindResult r = parsed.persist()
                     ? persisting(device, parsed, toVfio)
@@ -170,6 +171,9 @@ public final class Operations implements Mutations {
         } catch (BindingException e) {
             LOG.info("{} {} by {} refused: {}", method, device, describe(who, caller), e.getMessage());
             if (e instanceof BindingException.Timeout t) timedOut = t;
+            // refused before anything was written: nothing to read again, and while another call's write hangs the
+            // read would only wait for the device lock the kernel holds
+            untouched = e instanceof BindingException.Busy;
             throw toDBus(e);
         } finally {
             if (timedOut != null) {
@@ -181,7 +185,7 @@ public final class Operations implements Mutations {
                 });
             } else {
                 registry.markBusy(group, false);
-                refreshBeforeReplying(group);
+                if (!untouched) refreshBeforeReplying(group);
             }
         }
     }

@@ -2,6 +2,7 @@ package org.vfiod.daemon.operations;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,9 +86,26 @@ class OperationsTimeoutTest {
         assertThrows(Error.Timeout.class, () -> operations.rebind(ROOT, NIC, timeout(300)));
         // the caller has its answer, but the unbind still hangs and vfiod will move the NIC once it returns
         assertEquals("busy", state());
-        // a call refused meanwhile does not end the first one's busy state
+        // a call refused meanwhile does not end the first one's busy state, and is answered without reading the
+        // device: the kernel holds its lock, which a FIFO in place of driver_override plays here (a read blocks)
+        Path override;
+        try (var files = Files.walk(sim.root().resolve("devices"))) {
+            override = files.filter(f -> f.endsWith("0000:03:00.0/driver_override")).findFirst().orElseThrow();
+        }
+        String value = Files.readString(override);
+        Files.delete(override);
+        assertEquals(0, new ProcessBuilder("mkfifo", override.toString()).start().waitFor());
+        long start = System.nanoTime();
         assertThrows(Error.Busy.class, () -> operations.restore(ROOT, NIC, timeout(300)));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms < 400, "Busy after " + ms + " ms: it waited for a read of the held device");
         assertEquals("busy", state());
+        // a reader that did block gets EOF once a writer has come and gone; then the attribute is a file again
+        try (java.io.RandomAccessFile rw = new java.io.RandomAccessFile(override.toFile(), "rw")) {
+            rw.getFD();
+        }
+        Files.delete(override);
+        Files.writeString(override, value);
         Thread.sleep(300);
         assertEquals("busy", state());
         sim.clearFaults();
