@@ -156,7 +156,7 @@ reads_start() {
 reads_stop() { : > "$READS_STOP"; wait "$READS_PID"; }
 reads_judge() {
     local t1 g t2 ls p d c gi li pi
-    R_N=0 R_GMAX=0 R_LMAX=0 R_PMAX=0 R_SLOW=0 R_STARVED=0 R_ERRS=0
+    R_N=0 R_GMAX=0 R_LMAX=0 R_PMAX=0 R_SLOW=0 R_STARVED=0 R_ERRS=0 R_BLOCKED=0
     while read -r t1 g t2 ls p d c; do
         [ "$t1" -ge "$1" ] && [ "$t1" -le "$2" ] || continue
         R_N=$((R_N + 1))
@@ -164,6 +164,7 @@ reads_judge() {
         [ "$gi" -gt "$R_GMAX" ] && R_GMAX=$gi
         [ "$li" -gt "$R_LMAX" ] && R_LMAX=$li
         [ "$pi" -gt "$R_PMAX" ] && R_PMAX=$pi
+        { [ "$gi" -ge 1000 ] || [ "$li" -ge 1000 ]; } && R_BLOCKED=$((R_BLOCKED + 1))
         if [ "$gi" -ge 200 ] || [ "$li" -ge 200 ]; then
             if [ "$gi" -lt 1000 ] && [ "$li" -lt 1000 ] && [ "$pi" -ge 100 ]; then R_STARVED=$((R_STARVED + 1)); else R_SLOW=$((R_SLOW + 1)); fi
             echo "  read >= 200 ms: Get $g ms, ListDevices $ls ms, bus GetId $p ms"
@@ -174,7 +175,12 @@ reads_judge() {
     [ "${3:-}" = "" ] || return 0
     e2e_assert "reads were answered meanwhile ($R_N rounds)" test "$R_N" -ge 3
     e2e_assert "no read failed meanwhile" test "$R_ERRS" = 0
-    e2e_assert "every read took < 200 ms, or < 1 s while the guest was starved (max Get $R_GMAX ms, ListDevices $R_LMAX ms)" test "$R_SLOW" = 0
+    # A read that waited for the held device would take until the kernel lets go: seconds. Single reads of 200 ms-1 s
+    # with the bus quick beside them came at load 10-15 on this 2-core host, with vfiod idle (the guest's one TCG CPU
+    # not running its reader thread in time): up to 1 in 20 rounds is reported, more fails.
+    e2e_assert "no read took 1 s or more (max Get $R_GMAX ms, ListDevices $R_LMAX ms)" test "$R_BLOCKED" = 0
+    e2e_assert "reads of 200 ms or more with the bus quick: $R_SLOW of $R_N rounds (at most 1 in 20)" test $((R_SLOW * 20)) -le "$R_N"
+    [ "$R_SLOW" = 0 ] || NOTES+=("$R_SLOW of $R_N read round(s) took 200-1000 ms with the bus's GetId quick beside them")
     [ "$R_STARVED" = 0 ] || NOTES+=("$R_STARVED read round(s) took 200-1000 ms while dbus-daemon's own GetId was >= 100 ms too: the host was loaded")
 }
 
