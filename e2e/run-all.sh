@@ -17,6 +17,7 @@ scenarios=(
     scenario-inuse.sh
     scenario-grant.sh
     scenario-libvirt.sh
+    scenario-hang.sh
 )
 
 set -uo pipefail

@@ -3,12 +3,12 @@
 # so that the figures hold the call alone: no process start, no bus connection, no introspection. Under TCG a
 # `busctl` or `gdbus` process costs 0.2-0.5 s by itself, more than the calls these figures are about.
 #
-#   dbus-probe.py reads OUT STOP OBJPATH [INTERVAL]
-#       Until the file STOP exists: Get(org.vfiod1.Device, Driver) on OBJPATH, then Manager.ListDevices, then
+#   dbus-probe.py reads OUT STOP OBJPATH [INTERVAL [PROPERTY]]
+#       Until the file STOP exists: Get(org.vfiod1.Device, PROPERTY) on OBJPATH (default Driver), then Manager.ListDevices, then
 #       dbus-daemon's own GetId (the baseline: the guest's and the bus's speed just then, without vfiod), every
 #       INTERVAL seconds (default 0.1). Appends one line per round to OUT:
 #           <epoch µs at the Get's start> <Get ms> <epoch µs at ListDevices' start> <ListDevices ms> <bus GetId ms, -1 if it failed>
-#           <Driver> <n paths>
+#           <PROPERTY's value> <n paths>
 #       (a failed call: its ms, then "ERR:<name>"). Writes "ready <epoch µs>" to OUT.ready after the first round.
 #   dbus-probe.py call METHOD BDF [OPTIONS_JSON [GO]]
 #       One Manager.METHOD(BDF, options) call (options: {"force": true, "timeout": 8000}: booleans as b, integers
@@ -39,13 +39,13 @@ def timed(fn):
         return t, (now_us() - t) / 1000.0, None, e
 
 
-def reads(out, stop, path, interval=0.1):
+def reads(out, stop, path, interval=0.1, prop="Driver"):
     bus = dbus.SystemBus()
     ready = False
     with open(out, "a", buffering=1) as f:
         while not os.path.exists(stop):
             t1, ms1, drv, e1 = timed(lambda: bus.call_blocking(DEST, path, "org.freedesktop.DBus.Properties", "Get",
-                                                               "ss", ("org.vfiod1.Device", "Driver"), timeout=60))
+                                                               "ss", ("org.vfiod1.Device", prop), timeout=60))
             t2, ms2, paths, e2 = timed(lambda: bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", "ListDevices",
                                                                  "", (), timeout=60))
             # a round trip to dbus-daemon itself: how fast the guest and the bus are just now, without vfiod
@@ -88,8 +88,8 @@ def call(method, bdf, options_json="{}", go=None):
 if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) >= 4 and a[0] == "reads":
-        reads(a[1], a[2], a[3], float(a[4]) if len(a) > 4 else 0.1)
+        reads(a[1], a[2], a[3], float(a[4]) if len(a) > 4 else 0.1, a[5] if len(a) > 5 else "Driver")
     elif len(a) >= 3 and a[0] == "call":
         sys.exit(call(a[1], a[2], a[3] if len(a) > 3 else "{}", a[4] if len(a) > 4 else None))
     else:
-        sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL] | call METHOD BDF [OPTIONS_JSON]")
+        sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL [PROPERTY]] | call METHOD BDF [OPTIONS_JSON [GO]]")

@@ -148,3 +148,48 @@ vfiod_e2e_report() {
         cat "$res/perf.txt"
     fi
 }
+
+# The hang-test modules of e2e/edu/ (vfiod_test_edu: a host driver for QEMU's edu device whose remove() and probe()
+# can hang; vfiod_test_slow_init: a module whose init sleeps), built against the headers of the guest kernel
+# $E2E_KVER, and their module tree overlay .cache/e2e/edu/<kver>/tree/ (extra/*.ko + depmod's modules.* files), made
+# as the variant's is (see _vfiod_e2e_variant): a small depmod root whose kernel/ links to the shared tree's, so the
+# shared tree never holds them. One tree per kernel version, so that the guests of several kernels each find theirs
+# at /vfiod/.cache/e2e/edu/$(uname -r)/tree.
+#   vfiod_e2e_edu           builds both modules and the tree when a source or the shared tree is newer
+VFIOD_E2E_EDU=$E2E_CACHE/edu
+_vfiod_e2e_edu() {
+    local kver=$E2E_KVER src=$E2E_DIR/edu
+    local build=$VFIOD_E2E_EDU/$kver/build tree=$VFIOD_E2E_EDU/$kver/tree
+    local shared=$E2E_KROOT/lib/modules/$kver ko m kos=()
+    [ -d "/usr/src/linux-headers-$kver" ] || { e2e_log "no /usr/src/linux-headers-$kver (run e2e/setup.sh)"; return 1; }
+    for m in vfiod_test_edu vfiod_test_slow_init; do kos+=("$build/$m.ko"); done
+    local stale=0
+    for ko in "${kos[@]}"; do
+        if [ ! -f "$ko" ] || [ -n "$(find "$src" -newer "$ko" -type f -print -quit)" ]; then stale=1; fi
+    done
+    if [ $stale = 1 ]; then
+        e2e_log "building the hang-test modules (e2e/edu) against linux-headers-$kver"
+        make -s -C "$src" KVER="$kver" OUT="$build" >&2 || { e2e_log "building e2e/edu failed"; return 1; }
+        touch "${kos[@]}"
+    fi
+    if [ -f "$tree/modules.dep.bin" ] && [ "$tree/modules.dep.bin" -nt "${kos[0]}" ] && [ "$tree/modules.dep.bin" -nt "${kos[1]}" ] \
+        && [ "$tree/modules.dep.bin" -nt "$shared/modules.dep.bin" ]; then
+        return 0
+    fi
+    local root=$VFIOD_E2E_EDU/$kver/depmod-root
+    local mdir=$root/lib/modules/$kver
+    rm -rf "$root" "$tree.tmp"
+    mkdir -p "$mdir/extra" "$tree.tmp/extra"
+    ln -s "$shared/kernel" "$mdir/kernel"
+    cp "$shared/modules.order" "$shared/modules.builtin" "$shared/modules.builtin.modinfo" "$mdir/"
+    cp "${kos[@]}" "$mdir/extra/"
+    depmod -b "$root" "$kver" || { e2e_log "depmod for the edu tree failed"; return 1; }
+    grep -q '^alias pci:v00001234d000011E8sv\*sd\*bc\*sc\*i\* vfiod_test_edu$' "$mdir/modules.alias" \
+        || { e2e_log "depmod wrote no alias for vfiod_test_edu"; return 1; }
+    cp "$mdir"/modules.* "$tree.tmp/"
+    cp "${kos[@]}" "$tree.tmp/extra/"
+    rm -rf "$tree" "$root"
+    mv "$tree.tmp" "$tree"
+    e2e_log "edu module tree: ${tree#$E2E_TOP/}"
+}
+vfiod_e2e_edu() { _vfiod_e2e_locked _vfiod_e2e_edu; }

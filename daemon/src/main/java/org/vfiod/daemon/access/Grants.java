@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Predicate;
 import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.DeviceName;
@@ -127,11 +128,10 @@ public final class Grants {
         }
     }
 
-    /** Takes every uid's access to the nodes of the devices (their group's node, their cdevs) away. */
-    public Revoked revokeAll(List<Device> devices) throws IOException {
+    private Revoked revoke(List<Path> all) throws IOException {
         Map<Path, List<Long>> before = new LinkedHashMap<>();
         List<String> steps = new ArrayList<>();
-        for (Path n : nodes(devices)) {
+        for (Path n : all) {
             List<Long> had;
             try {
                 had = nodes.access().users(n);
@@ -144,6 +144,26 @@ public final class Grants {
             steps.add("take back the access of uid " + join(had) + " to " + n);
         }
         return new Revoked(before, steps);
+    }
+
+    /**
+     * Takes every uid's access to the nodes of the device (with {@code group}, of every endpoint of its IOMMU group)
+     * away, finding them from links and folders only ({@link Sysfs#vfioLink}): a Restore does this before it asks
+     * the engine, and must get its answer (Busy, Timeout) at once while the kernel holds a device of the group.
+     */
+    public Revoked revokeAll(DeviceName device, boolean group) throws IOException {
+        OptionalInt number = sysfs.iommuGroup(device);
+        List<DeviceName> members = group && number.isPresent() ? sysfs.groupMembers(number.getAsInt()) : List.of(device);
+        LinkedHashSet<Path> found = new LinkedHashSet<>();
+        List<Path> cdevs = new ArrayList<>();
+        for (DeviceName m : members) {
+            Optional<Sysfs.VfioLink> link = sysfs.vfioLink(m);
+            if (link.isEmpty() || !link.get().bound()) continue;
+            number.ifPresent(n -> found.add(nodes.groupNode(n)));
+            link.get().cdev().map(nodes::cdev).ifPresent(cdevs::add);
+        }
+        found.addAll(cdevs);
+        return revoke(List.copyOf(found));
     }
 
     /** Puts back what {@link #revokeAll} took. */

@@ -32,6 +32,16 @@ public final class VfioNodes {
         return Optional.of(devRoot.resolve("vfio").resolve(Integer.toString(d.iommuGroup().getAsInt())));
     }
 
+    /** The node of IOMMU group {@code group}. */
+    public Path groupNode(int group) {
+        return devRoot.resolve("vfio").resolve(Integer.toString(group));
+    }
+
+    /** The node of the cdev the kernel named {@code vfioN}. */
+    public Path cdev(String name) {
+        return devRoot.resolve("vfio").resolve("devices").resolve(name);
+    }
+
     /** The device's own cdev, when the kernel made one. */
     public Optional<Path> deviceNode(Device d) {
         return d.vfioCdev().map(n -> devRoot.resolve("vfio").resolve("devices").resolve(n));

@@ -1,5 +1,8 @@
 package org.vfiod.daemon.binding;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
 /**
  * Why a Rebind or Restore did not happen, one subclass per D-Bus error of the contract. The message says what
  * happened to the device, in one line.
@@ -61,11 +64,27 @@ public abstract sealed class BindingException extends Exception {
         }
     }
 
+    /**
+     * The caller's time ran out while the kernel (a write, a module load) was still working. {@link #settled} completes
+     * once vfiod is done with the devices: the kernel returned and the move was finished or put back. Until then the
+     * devices are still being moved, whatever the caller was told.
+     */
     public static final class Timeout extends BindingException {
         private static final long serialVersionUID = 1L;
+        private final transient CompletableFuture<Void> settled;
 
+        /** A timeout after which nothing is left running. */
         public Timeout(String message) {
+            this(message, CompletableFuture.completedFuture(null));
+        }
+
+        public Timeout(String message, CompletableFuture<Void> settled) {
             super(message);
+            this.settled = settled;
+        }
+
+        public CompletionStage<Void> settled() {
+            return settled == null ? CompletableFuture.completedFuture(null) : settled.minimalCompletionStage();
         }
     }
 

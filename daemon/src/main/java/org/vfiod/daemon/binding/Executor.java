@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,11 +102,11 @@ final class Executor {
             calls.run(step.text(), GroupGates.remaining(deadline), call);
         } catch (KernelCalls.Hung hung) {
             LOG.error("{} is hanging in the kernel; {} stays blocked until it returns, then its devices are put back", step.text(), gate.name());
-            gate.wedge(step.text(), hung.write, () -> afterHang(plan, entry, budget));
+            CompletableFuture<Void> reopened = gate.wedge(step.text(), hung.write, () -> afterHang(plan, entry, budget));
             throw new BindingException.Timeout(step.text() + " did not return within " + budget.toMillis()
                     + " ms; the kernel is still working on it, and vfiod will start nothing else on " + gate.name()
                     + " until it returns, then put " + plan.names().stream().map(DeviceName::toString).collect(Collectors.joining(", "))
-                    + " back as " + (plan.devices().size() == 1 ? "it was" : "they were"));
+                    + " back as " + (plan.devices().size() == 1 ? "it was" : "they were"), reopened);
         } catch (IOException e) {
             throw new StepFailed(step.text(), RebindEngine.describe(e));
         }

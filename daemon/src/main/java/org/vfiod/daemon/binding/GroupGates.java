@@ -37,11 +37,12 @@ final class GroupGates {
 
         /**
          * Keeps the gate shut until {@code write} completes, whoever held it; then runs {@code afterReturn} (the
-         * rollback) before anyone else may enter.
+         * rollback) before anyone else may enter. The future returned completes once the gate is open again.
          */
-        void wedge(String what, CompletableFuture<?> write, Runnable afterReturn) {
+        CompletableFuture<Void> wedge(String what, CompletableFuture<?> write, Runnable afterReturn) {
             wedged = true;
             hungWrite = what;
+            CompletableFuture<Void> reopened = new CompletableFuture<>();
             write.whenComplete((r, e) -> {
                 try {
                     afterReturn.run();
@@ -50,8 +51,10 @@ final class GroupGates {
                 } finally {
                     hungWrite = null;
                     permit.release();
+                    reopened.complete(null);
                 }
             });
+            return reopened;
         }
     }
 

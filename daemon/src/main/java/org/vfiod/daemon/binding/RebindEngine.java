@@ -136,7 +136,14 @@ public final class RebindEngine implements AutoCloseable {
         GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
         try {
             if (!plan.modulesToLoad().isEmpty()) {
-                load(plan);
+                load(plan, gate, deadline, options.timeout());
+                // a load that returned at its deadline leaves no time for any write: moving the devices now would
+                // only start what nobody waits for
+                if (Instant.now().isAfter(deadline)) {
+                    throw new BindingException.Timeout("loading " + plan.modulesToLoad().stream().map(DriverName::value)
+                            .collect(java.util.stream.Collectors.joining(", ")) + " took longer than " + options.timeout().toMillis()
+                            + " ms; the module is loaded now, and nothing was changed");
+                }
             }
             // the devices may have changed while we waited for the group, and the drivers are known now: decide
             // again on what is there
@@ -159,13 +166,25 @@ public final class RebindEngine implements AutoCloseable {
         return direction == Direction.TO_VFIO ? planner.rebind(device, options, users) : planner.restore(device, options, users);
     }
 
-    private void load(Plan plan) throws BindingException {
+    /**
+     * Loads the plan's modules, each with what is left of the caller's time, as a write is made: a module whose init
+     * hangs in the kernel (modprobe cannot even be killed then) costs the caller a Timeout, and its group stays shut
+     * until the load returns, so that no second modprobe of it is started meanwhile. Nothing is written to a device.
+     */
+    private void load(Plan plan, GroupGates.Gate gate, Instant deadline, Duration budget) throws BindingException {
         for (DriverName module : plan.modulesToLoad()) {
             try {
                 if (!sysfs.moduleLoaded(module)) {
                     LOG.info("loading module {}", module);
-                    modules.load(module);
+                    calls.run("load module " + module, GroupGates.remaining(deadline), () -> modules.load(module));
                 }
+            } catch (KernelCalls.Hung hung) {
+                LOG.error("loading module {} is hanging (modprobe has not returned); {} stays blocked until it does", module, gate.name());
+                CompletableFuture<Void> reopened = gate.wedge(hung.what, hung.write,
+                        () -> LOG.warn("the hung load of module {} returned on {}", module, gate.name()));
+                throw new BindingException.Timeout("loading module " + module + " did not finish within " + budget.toMillis()
+                        + " ms; nothing was changed, and vfiod will start nothing else on " + gate.name() + " until the load returns",
+                        reopened);
             } catch (IOException e) {
                 throw new BindingException.Failed("load module " + module + " failed: " + describe(e) + "; nothing was changed");
             }
@@ -229,7 +248,7 @@ public final class RebindEngine implements AutoCloseable {
                     failure == null ? r : failure.getMessage()));
             throw new BindingException.Timeout("the kernel did not answer within " + timeout.toMillis() + " ms (a device "
                     + "it is still working on blocks every read and write of it); vfiod goes on in the background and "
-                    + "finishes or rolls back once the kernel returns");
+                    + "finishes or rolls back once the kernel returns", settled(result));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BindingException.Busy("interrupted while waiting for the operation");
@@ -240,6 +259,18 @@ public final class RebindEngine implements AutoCloseable {
             if (cause instanceof Error err) throw err;
             throw new IllegalStateException(cause);
         }
+    }
+
+    /**
+     * When an operation the caller stopped waiting for is done with its devices: when it ends, or, if it ends in a
+     * Timeout of its own (a write it left hanging), when that one settles.
+     */
+    private static CompletableFuture<Void> settled(CompletableFuture<BindResult> operation) {
+        return operation.handle((r, failure) -> failure).thenCompose(failure -> {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException c ? c.getCause() : failure;
+            if (cause instanceof BindingException.Timeout t) return t.settled().toCompletableFuture();
+            return CompletableFuture.completedFuture(null);
+        });
     }
 
     /**

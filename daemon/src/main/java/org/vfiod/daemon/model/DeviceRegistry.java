@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,8 +50,11 @@ public final class DeviceRegistry {
     private volatile Map<DeviceName, DeviceState> byName = Map.of();
     /** The same by object path: a call on a device's object names it by its path, which cannot be parsed back. */
     private volatile Map<String, DeviceState> byPath = Map.of();
-    /** The devices a Rebind or Restore is moving: their State is "busy". */
-    private final Set<DeviceName> busy = new HashSet<>();
+    /**
+     * The devices a Rebind or Restore is moving, each with the number of calls that marked it: their State is "busy".
+     * Counted, because a call refused while another still moves the device must not end the other's busy state.
+     */
+    private final Map<DeviceName, Integer> busy = new HashMap<>();
     /** Reads started (a counter) and, per device, the last one applied: see {@link #refresh}. */
     private long reads;
     private final Map<DeviceName, Long> applied = new HashMap<>();
@@ -201,7 +203,7 @@ public final class DeviceRegistry {
         HardwareNames.Names n = names.lookup(d.modalias());
         boolean vfio = onVfio.test(d);
         Map<String, Variant<?>> props = DeviceView.properties(d, n.vendor().orElse(""), n.model().orElse(""),
-                vfioDrivers.of(d), vfio, persistent.test(d), busy.contains(name), recovery.apply(name), nodes.of(d, vfio));
+                vfioDrivers.of(d), vfio, persistent.test(d), busy.containsKey(name), recovery.apply(name), nodes.of(d, vfio));
         DeviceState existing = devices.get(name);
         if (existing == null) {
             DeviceState added = new DeviceState(d, props);
@@ -231,8 +233,8 @@ public final class DeviceRegistry {
      */
     public synchronized void markBusy(Collection<DeviceName> names, boolean on) {
         for (DeviceName a : names) {
-            if (on) busy.add(a);
-            else busy.remove(a);
+            if (on) busy.merge(a, 1, Integer::sum);
+            else busy.computeIfPresent(a, (k, n) -> n > 1 ? n - 1 : null);
             DeviceState d = devices.get(a);
             if (d != null) apply(d.device());
         }

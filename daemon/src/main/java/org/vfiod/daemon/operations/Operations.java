@@ -232,7 +232,8 @@ public final class Operations implements Mutations {
                            boolean toVfio, Optional<Owner> owner) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
-        boolean timedOut = false;
+        BindingException.Timeout timedOut = null;
+        boolean untouched = false;
         try {
             // the access goes before the device leaves VFIO, and comes back if it does not leave
             Grants.Revoked revoked = toVfio ? null : revoke(device, parsed.bind().group());
@@ -253,21 +254,30 @@ public final class Operations implements Mutations {
             return new Outcome(device, r, access, toVfio);
         } catch (BindingException e) {
             LOG.info("{} {} by {} refused: {}", method, device, describe(who, caller), e.getMessage());
-            timedOut = e instanceof BindingException.Timeout;
+            if (e instanceof BindingException.Timeout t) timedOut = t;
+            // refused before anything was written: nothing to read again, and while another call's write hangs the
+            // read would only wait for the device lock the kernel holds
+            untouched = e instanceof BindingException.Busy;
             throw toDBus(e);
         } finally {
-            registry.markBusy(group, false);
-            // after a Timeout the kernel still holds the device, and a read of it would only delay the reply
-            if (timedOut) refreshLater(group);
-            else refreshBeforeReplying(group);
+            if (timedOut != null) {
+                // the kernel still holds the devices, and vfiod still moves them once it returns: they stay busy
+                // until then, and a read of them now would only delay the reply
+                timedOut.settled().whenComplete((done, failure) -> {
+                    registry.markBusy(group, false);
+                    refreshLater(group);
+                });
+            } else {
+                registry.markBusy(group, false);
+                if (!untouched) refreshBeforeReplying(group);
+            }
         }
     }
 
     /** Takes every uid's access to the nodes of what a Restore moves; a failure changes nothing. */
     private Grants.Revoked revoke(DeviceName device, boolean group) throws BindingException {
         try {
-            List<org.vfiod.daemon.sysfs.Device> devices = grants.groupOf(device);
-            return grants.revokeAll(group ? devices : devices.subList(0, Math.min(1, devices.size())));
+            return grants.revokeAll(device, group);
         } catch (IOException e) {
             throw new BindingException.Failed("cannot take back the access to the VFIO nodes of " + device + ": " + e.getMessage()
                     + "; nothing was changed");

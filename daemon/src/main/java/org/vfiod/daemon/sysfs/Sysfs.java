@@ -106,6 +106,22 @@ public final class Sysfs {
         return read(device, null);
     }
 
+    /**
+     * Whether a vfio driver holds the device, and its cdev, read from folders and links only: no attribute is read,
+     * so this answers while the kernel holds the device's lock in a hung write. Empty when the device is gone.
+     */
+    public Optional<VfioLink> vfioLink(DeviceName device) throws IOException {
+        Optional<Path> found = deviceDir(device);
+        if (found.isEmpty()) return Optional.empty();
+        Path dir = found.get();
+        boolean vfioDev = Files.isDirectory(dir.resolve("vfio-dev"));
+        return Optional.of(new VfioLink(vfioDev, vfioDev ? vfioCdev(dir) : Optional.empty()));
+    }
+
+    /** See {@link #vfioLink}: {@code bound} is whether the device has the {@code vfio-dev/} a vfio driver makes. */
+    public record VfioLink(boolean bound, Optional<String> cdev) {
+    }
+
     /** {@code groups}: IOMMU groups already listed by this pass (null: list afresh). */
     private Optional<Device> read(DeviceName device, Map<Integer, List<DeviceName>> groups) throws IOException {
         Optional<Path> found = deviceDir(device);

@@ -125,6 +125,18 @@ public final class SimulatedSysfs {
         return this;
     }
 
+    /** Ends one fault and keeps the others, in one step: a writer never sees the faults file without them. */
+    public SimulatedSysfs clearFault(String line) throws IOException {
+        java.nio.file.Path faults = control("faults");
+        if (!Files.exists(faults)) return this;
+        String rest = Files.readAllLines(faults, StandardCharsets.UTF_8).stream().filter(l -> !l.equals(line))
+                .map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
+        java.nio.file.Path tmp = faults.resolveSibling("faults.tmp");
+        Files.writeString(tmp, rest, StandardCharsets.UTF_8);
+        Files.move(tmp, faults, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return this;
+    }
+
     public SimulatedSysfs clearFaults() throws IOException {
         Files.deleteIfExists(control("faults"));
         return this;

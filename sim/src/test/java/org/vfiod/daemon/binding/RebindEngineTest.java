@@ -331,6 +331,56 @@ class RebindEngineTest {
         assertEquals("vfio-pci", m.driver("0000:01:00.0"));
     }
 
+    @Test
+    void aTimeoutSettlesOnlyOnceTheHungWriteReturnedAndTheDeviceIsBack() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0");
+        BindingException.Timeout t = assertThrows(BindingException.Timeout.class,
+                () -> m.engine.rebind(NIC, opts().withTimeout(Duration.ofMillis(300))));
+        CompletableFuture<Void> settled = t.settled().toCompletableFuture();
+        Thread.sleep(300);
+        // the kernel still holds the NIC: vfiod is not done with it, whatever the caller was told
+        assertFalse(settled.isDone());
+        m.sim.clearFaults();
+        settled.get(5, TimeUnit.SECONDS);
+        // settled means put back: the rollback is over by then, not merely the write
+        assertEquals("e1000e", m.driver("0000:03:00.0"));
+        assertEquals("", m.override("0000:03:00.0"));
+    }
+
+    @Test
+    void aModuleLoadThatOutlastsTheCallersTimeoutChangesNothing() throws Exception {
+        m.sim.fault("hang-modprobe vfio_pci");
+        Path writes = m.sim.root().resolve(".vfiod-sim/writes");
+        BindingException.Timeout t = assertThrows(BindingException.Timeout.class,
+                () -> m.engine.rebind(NIC, opts().withTimeout(Duration.ofMillis(300))));
+        assertTrue(t.getMessage().contains("loading module vfio_pci did not finish within 300 ms; nothing was changed"), t.getMessage());
+        CompletableFuture<Void> settled = t.settled().toCompletableFuture();
+        // the group stays shut while the load hangs: another call is refused at once, not after its own timeout
+        long start = System.nanoTime();
+        BindingException.Busy busy = assertThrows(BindingException.Busy.class, () -> m.engine.restore(NIC, opts()));
+        assertTrue(busy.getMessage().contains("IOMMU group 3 is blocked: load module vfio_pci"), busy.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "Busy at once");
+        Thread.sleep(200);
+        assertFalse(settled.isDone(), "the module load still runs");
+        m.sim.clearFaults();
+        settled.get(5, TimeUnit.SECONDS);
+        assertTrue(m.sim.kernelLog().contains("module vfio_pci loaded"));
+        // the load came back long after the caller's time: nobody waits for a move any more, so none is started
+        assertFalse(Files.exists(writes) && !Files.readString(writes).isBlank(), () -> "writes after the caller's timeout: " + read(writes));
+        assertEquals("e1000e", m.driver("0000:03:00.0"));
+        assertEquals("", m.override("0000:03:00.0"));
+        // the module stays loaded, and the next call moves the device at once
+        assertEquals("vfio-pci", m.engine.rebind(NIC, opts()).driver());
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
     /** Starts a Rebind of the NIC (whose unbind hangs) and returns once it is inside the kernel write. */
     private CompletableFuture<BindResult> nicRebindStuckInUnbind() throws Exception {
         CompletableFuture<BindResult> rebind = CompletableFuture.supplyAsync(() -> {
@@ -340,7 +390,9 @@ class RebindEngineTest {
                 throw new RuntimeException(e);
             }
         });
-        while (!m.sim.kernelLog().contains("module vfio_pci loaded")) Thread.sleep(5);
+        // the override is the write before the unbind: once it is there, the unbind is next (the module load runs on
+        // a worker, so the load's log line alone says too little of where the operation is)
+        while (!m.override("0000:03:00.0").equals("vfio-pci")) Thread.sleep(5);
         Thread.sleep(50);
         return rebind;
     }
@@ -367,6 +419,27 @@ class RebindEngineTest {
         assertFalse(e.getMessage().contains("rollback failed"), e.getMessage());
         assertFalse(m.sysfs.exists(NIC));
         assertEquals(0, FaultMatrixTest.journals(m));
+    }
+
+    @Test
+    void aDeviceUnpluggedWhileItsUnbindHangsLeavesNoJournalForTheNextStart() throws Exception {
+        m.sim.fault("hang-unbind 0000:03:00.0").fault("vanish-on-unbind 0000:03:00.0");
+        BindingException.Timeout t = assertThrows(BindingException.Timeout.class,
+                () -> m.engine.rebind(NIC, opts().withTimeout(Duration.ofMillis(300))));
+        assertFalse(journals().isEmpty(), "the move is journaled while the kernel holds the device");
+        m.sim.clearFault("hang-unbind 0000:03:00.0");
+        t.settled().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertFalse(m.sysfs.exists(NIC));
+        // a journal kept for it would have the next start "put back" whatever device takes its address next
+        assertEquals(List.of(), journals());
+    }
+
+    private List<String> journals() throws java.io.IOException {
+        Path j = dir.resolve("run/journal");
+        if (!Files.isDirectory(j)) return List.of();
+        try (var files = Files.list(j)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test
