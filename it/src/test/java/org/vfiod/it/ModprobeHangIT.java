@@ -22,7 +22,7 @@ class ModprobeHangIT {
         SysfsSnapshot before = env.snapshot();
         env.fault("hang-modprobe vfio_pci");
         long t0 = System.nanoTime();
-        env.manager(User.ROOT, "Rebind", NIC, "{'timeout': <uint32 1000>}").assertError(Env.TIMEOUT, "did not answer within 1000 ms");
+        env.manager(User.ROOT, "Rebind", NIC, "{'timeout': <uint32 1000>}").assertError(Env.TIMEOUT, "did not finish within 1000 ms");
         long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
         // the goal is the timeout plus 2 s; gdbus itself costs well under a second
         assertTrue(ms < 1000 + 2000, "the reply came after " + ms + " ms");
