@@ -6,13 +6,14 @@
 #                           source is newer)
 #   vfiod_e2e_vfio_open     .cache/e2e/bin/vfio-open from e2e/src/vfio-open.c (static, so cheap to exec in the guest)
 #   vfiod_e2e_variant       the test variant driver e2e/variant/ built against the guest kernel's headers, and a
-#                           module tree overlay .cache/e2e/variant/tree/ (extra/*.ko + depmod's modules.* files)
+#                           module tree overlay .cache/e2e/variant/<kver>/tree/ (extra/*.ko + depmod's modules.* files)
 #   vfiod_e2e_cds           .cache/e2e/vfiod-app.jsa: a class data sharing archive of vfiod's classes (see below)
 #   vfiod_e2e_report NAME   prints the guest's timings (and perf figures) of the scenario NAME
 #
 # Builds take a lock (.cache/e2e/vfiod-build.lock), so two scenarios started at once do not build over each other.
 
-VFIOD_E2E_VARIANT=$E2E_CACHE/variant
+# the variant's build and tree, per guest kernel: .cache/e2e/variant/<kver>/{build,tree}
+vfiod_e2e_variant_dir() { echo "$E2E_CACHE/variant/$E2E_KVER"; }
 
 _vfiod_e2e_locked() {   # _vfiod_e2e_locked CMD...: run CMD under the build lock
     mkdir -p "$E2E_CACHE"
@@ -50,12 +51,13 @@ vfiod_e2e_vfio_open() { _vfiod_e2e_locked _vfiod_e2e_vfio_open; }
 # The variant driver's module tree. It is NOT put into the shared .cache/kernel/root tree: every guest sees that
 # one, and with the variant's alias there vfiod would pick vfiod_test_vfio_pci for every e1000e, in every
 # scenario. Instead depmod runs here on a small root whose kernel/ is a symlink to the shared tree's, and the
-# results (extra/ and modules.*) go to .cache/e2e/variant/tree/. scenario-variant's guest lays that over its
+# results (extra/ and modules.*) go to .cache/e2e/variant/<kver>/tree/. scenario-variant's guest lays that over its
 # /lib/modules/<kver> with overlayfs (vfiod_variant_tree in e2e/guest/vfiod-lib.sh), so there the guest kernel's
 # module tree does hold the module and modprobe, the kernel's request_module and vfiod all see it.
 _vfiod_e2e_variant() {
-    local kver=$E2E_KVER src=$E2E_DIR/variant build=$VFIOD_E2E_VARIANT/build
-    local ko=$build/vfiod_test_vfio_pci.ko tree=$VFIOD_E2E_VARIANT/tree
+    local kver=$E2E_KVER src=$E2E_DIR/variant vdir
+    vdir=$(vfiod_e2e_variant_dir)
+    local build=$vdir/build ko=$vdir/build/vfiod_test_vfio_pci.ko tree=$vdir/tree
     local shared=$E2E_KROOT/lib/modules/$kver
     [ -d "/usr/src/linux-headers-$kver" ] || { e2e_log "no /usr/src/linux-headers-$kver (run e2e/setup.sh)"; return 1; }
     if [ ! -f "$ko" ] || [ -n "$(find "$src" -newer "$ko" -type f -print -quit)" ]; then
@@ -67,7 +69,7 @@ _vfiod_e2e_variant() {
         && [ "$tree/modules.dep.bin" -nt "$shared/modules.dep.bin" ]; then
         return 0
     fi
-    local root=$VFIOD_E2E_VARIANT/depmod-root m=$VFIOD_E2E_VARIANT/depmod-root/lib/modules/$kver
+    local root=$vdir/depmod-root m=$vdir/depmod-root/lib/modules/$kver
     rm -rf "$root" "$tree.tmp"
     mkdir -p "$m/extra" "$tree.tmp/extra"
     ln -s "$shared/kernel" "$m/kernel"
