@@ -9,7 +9,8 @@
 #  3. downloads each kernel package into .cache/kernel/ (kept if present), unpacks it into
 #     .cache/kernel/<kver>/root/ and runs depmod there; .cache/kernel/kernels lists the kernels, one per line, the
 #     default (6.1) first, and .cache/kernel/root is a link to the default kernel's tree;
-#  4. prints one line KVER=<version> per kernel, in the order of .cache/kernel/kernels (stdout).
+#  4. prints one line KVER=<version> per kernel, in the order of .cache/kernel/kernels (stdout). A run that prepares
+#     one series only (E2E_KERNELS=6.12) keeps the other series' kernel in the list.
 #
 # Environment: E2E_KERNELS (the series to prepare, default "6.1 6.12"), E2E_KPKG=linux-image-<version> pins the
 # 6.1 package instead of asking linux-image-amd64, E2E_KPKG_612 pins the 6.12 one.
@@ -84,8 +85,8 @@ for p in "${kpkgs[@]}"; do kvers+=("${p#linux-image-}"); done
 log "guest kernels: ${kpkgs[*]}"
 
 # --- host packages ----------------------------------------------------------------------------------------------
-# xz-utils + binutils: unpacking the vmlinux; python3: the monitor helper
-pkgs=(qemu-system-x86 busybox-static cpio kmod gcc libc6-dev make xz-utils binutils python3)
+# xz-utils, zstd + binutils: unpacking the vmlinux (6.1: xz, 6.12: zstd) and 6.12's .ko.xz boot modules; python3: the monitor helper
+pkgs=(qemu-system-x86 busybox-static cpio kmod gcc libc6-dev make xz-utils zstd binutils python3)
 for k in "${kvers[@]}"; do pkgs+=("linux-headers-$k"); done
 missing=()
 for p in "${pkgs[@]}"; do
@@ -162,7 +163,17 @@ prepare_kernel() {
 for p in "${kpkgs[@]}"; do prepare_kernel "$p"; done
 # the list the harness reads (lib/qemu.sh: E2E_KVER picks one; the first is the default), and the default's tree
 # where it was before the per-kernel layout
-printf '%s\n' "${kvers[@]}" > "$kdir/kernels.tmp" && mv "$kdir/kernels.tmp" "$kdir/kernels"
-ln -sfn "${kvers[0]}/root" "$kdir/root"
-log "ready: $(qemu-system-x86_64 --version | head -1); kernels: ${kvers[*]}"
-for k in "${kvers[@]}"; do echo "KVER=$k"; done
+# A run that prepared some series only (E2E_KERNELS=6.12) keeps the other series' kernel from the list; a series'
+# newly prepared kernel replaces its older one. One per series, in version order: 6.1 (the default) first.
+declare -A by_series=()
+series_of() { local v=${1%%[-+]*}; echo "${v%.*}"; }   # 6.1.0-57-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12
+while read -r k; do
+    [ -n "$k" ] && [ -f "$kdir/$k/root/boot/vmlinuz-$k" ] && by_series[$(series_of "$k")]=$k
+done < <(cat "$kdir/kernels" 2>/dev/null)
+for k in "${kvers[@]}"; do by_series[$(series_of "$k")]=$k; done
+mapfile -t listed < <(printf '%s\n' "${!by_series[@]}" | sort -V)
+for i in "${!listed[@]}"; do listed[$i]=${by_series[${listed[$i]}]}; done
+printf '%s\n' "${listed[@]}" > "$kdir/kernels.tmp" && mv "$kdir/kernels.tmp" "$kdir/kernels"
+ln -sfn "${listed[0]}/root" "$kdir/root"
+log "ready: $(qemu-system-x86_64 --version | head -1); kernels: ${listed[*]}"
+for k in "${listed[@]}"; do echo "KVER=$k"; done

@@ -160,25 +160,28 @@ e2e_build_initrd() {
     return $rc
 }
 
-# e2e_build_kernel: sets E2E_KERNEL. Debian's bzImage is xz-compressed, and unpacking it under TCG costs seconds
-# per boot, so boot the uncompressed vmlinux (QEMU loads an ELF kernel through its PVH entry; CONFIG_PVH=y).
-# Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
+# e2e_build_kernel: sets E2E_KERNEL. Debian's bzImage is compressed (6.1: xz, 6.12: zstd), and unpacking it under TCG
+# costs seconds per boot, so boot the uncompressed vmlinux (QEMU loads an ELF kernel through its PVH entry;
+# CONFIG_PVH=y). Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
 e2e_build_kernel() {
     [ -n "${E2E_KERNEL:-}" ] && return 0
-    local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off
+    local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off magic unz
     E2E_KERNEL=$z
     if [ -s "$out" ] && [ "$out" -nt "$z" ]; then E2E_KERNEL=$out; return 0; fi
     mkdir -p "$E2E_CACHE"
-    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$z" | head -1 | cut -d: -f1)
-    [ -n "$off" ] && command -v xz >/dev/null || { e2e_log "booting the compressed kernel (no xz payload or no xz)"; return 0; }
+    for magic in 'xz|\xfd7zXZ\x00' 'zstd|\x28\xb5\x2f\xfd'; do
+        off=$(LC_ALL=C grep -obUaP "${magic#*|}" "$z" | head -1 | cut -d: -f1)
+        [ -n "$off" ] && { unz=${magic%%|*}; break; }
+    done
+    [ -n "$off" ] && command -v "$unz" >/dev/null || { e2e_log "booting the compressed kernel (no xz/zstd payload, or no $unz)"; return 0; }
     local tmp
     tmp=$(mktemp "$out.XXXXXX")
-    tail -c +$((off + 1)) "$z" | xz -dc > "$tmp" 2>/dev/null   # xz complains about the bytes after the payload
+    tail -c +$((off + 1)) "$z" | "$unz" -dc > "$tmp" 2>/dev/null   # both complain about the bytes after the payload
     # PVH entry = ELF note type 0x12 (XEN_ELFNOTE_PHYS32_ENTRY)
     if [ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] \
         && readelf -n "$tmp" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'; then
         mv "$tmp" "$out"; E2E_KERNEL=$out
-        e2e_log "uncompressed kernel: $out"
+        e2e_log "uncompressed kernel ($unz): $out"
     else
         rm -f "$tmp"; e2e_log "no PVH-bootable vmlinux in $z; booting the bzImage"
     fi

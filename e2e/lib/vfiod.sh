@@ -1,4 +1,4 @@
-# e2e/lib/vfiod.sh: host-side helpers for the vfiod scenarios (scenario-dbus.sh, scenario-variant.sh). Source it
+# e2e/lib/vfiod.sh: host-side helpers for the vfiod scenarios (every scenario but the smoke). Source it
 # after e2e/lib/qemu.sh. Everything built here goes under .cache/e2e/ (git-ignored), which the guest sees at
 # /vfiod/.cache/e2e/ through the read-only project share. Nothing here touches this machine's /sys.
 #
@@ -9,6 +9,11 @@
 #                           module tree overlay .cache/e2e/variant/<kver>/tree/ (extra/*.ko + depmod's modules.* files)
 #   vfiod_e2e_cds           .cache/e2e/vfiod-app.jsa: a class data sharing archive of vfiod's classes (see below)
 #   vfiod_e2e_report NAME   prints the guest's timings (and perf figures) of the scenario NAME
+#   vfiod_e2e_prepare       e2e_require, the jars (VFIOD_E2E_BUILD=0 skips the check) and the CDS archive, and
+#                           E2E_TIMEOUT 600 s unless set (the guests run a JVM)
+#   vfiod_e2e_timings NAME...                 the guest timings each named run left
+#   vfiod_e2e_summary SCENARIO T0 RC [NAME...]   those timings, the wall time since T0 and the scenario's last line
+#                           (`e2e: 1 passed, 0 failed` or `e2e: 0 passed, 1 failed`); returns RC
 #
 # Builds take a lock (.cache/e2e/vfiod-build.lock), so two scenarios started at once do not build over each other.
 
@@ -149,4 +154,40 @@ vfiod_e2e_report() {
         echo "---- performance (guest wall clock; written by the guest to ${res#$E2E_TOP/}/perf.txt)"
         cat "$res/perf.txt"
     fi
+}
+
+# vfiod_e2e_prepare: what a vfiod scenario needs on the host before its boot. The guest sees the jar over 9p with
+# cache=loose, so it must be built before the boot. VFIOD_E2E_BUILD=0 skips the build check.
+vfiod_e2e_prepare() {
+    : "${E2E_TIMEOUT:=600}"   # a JVM under TCG on a busy 2-core host needs more than the harness's 300 s
+    export E2E_TIMEOUT
+    e2e_require || return 1
+    if [ "${VFIOD_E2E_BUILD:-1}" != 0 ]; then vfiod_e2e_jars || return 1; fi
+    [ -f "$E2E_TOP/daemon/target/vfiod.jar" ] || { e2e_log "no daemon/target/vfiod.jar: run mvn -q -B -DskipTests package -pl daemon,sim,cli -am"; return 1; }
+    vfiod_e2e_cds   # optional: a class data archive: vfiod starts about a third faster in the guest
+}
+
+# vfiod_e2e_timings NAME...: the guest timings each named run left in $E2E_LOGS/NAME.results/timings
+vfiod_e2e_timings() {
+    local name kind n d
+    for name; do
+        [ -f "$E2E_LOGS/$name.results/timings" ] || continue
+        [ $# -gt 1 ] && printf '%s\n' "[$name]"
+        while IFS=$'\t' read -r kind n d; do
+            if [ "$kind" = step ]; then printf '%-52s %7s\n' "step: $n" "$d"; else printf '%-52s %7s\n' "  $n" "$d"; fi
+        done < "$E2E_LOGS/$name.results/timings"
+    done
+}
+
+# vfiod_e2e_summary SCENARIO T0 RC [NAME...]: prints the timings (guest steps of the runs NAME..., default SCENARIO)
+# and the whole wall time since T0, then `e2e: 1 passed, 0 failed` or `e2e: 0 passed, 1 failed`; returns RC
+vfiod_e2e_summary() {
+    local scenario=$1 t0=$2 rc=$3
+    shift 3
+    [ $# -gt 0 ] || set -- "$scenario"
+    echo "---- $scenario timings (guest steps in seconds; the guest is about 7x slower than the host; kernel $E2E_KVER)"
+    vfiod_e2e_timings "$@"
+    printf '%-52s %7s\n' "whole $scenario (host wall)" "$(e2e_since "$t0")"
+    if [ "$rc" = 0 ]; then echo "e2e: 1 passed, 0 failed"; else echo "e2e: 0 passed, 1 failed (exit $rc)"; fi
+    return "$rc"
 }
