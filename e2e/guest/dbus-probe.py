@@ -19,7 +19,8 @@
 #   dbus-probe.py pairs N BDF DRIVER BACK OUT
 #       vfiod's own share of a move: N times Manager.Rebind(BDF) (the reply must be DRIVER) then Manager.Restore(BDF)
 #       (the reply must be BACK), each timed inside this one connected client, after a warm-up pair. Appends one line
-#       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs>. Exit 1 on a failed call or a wrong reply.
+#       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs> <the same Rebind with dry-run µs: polkit,
+#       plan and host-use check, no write>. Exit 1 on a failed call or a wrong reply.
 import json
 import os
 import sys
@@ -93,8 +94,10 @@ def pairs(n, bdf, driver, back, out):
     bus = dbus.SystemBus()
     nodict = dbus.Dictionary({}, signature="sv")
 
-    def manager(method):
-        return str(bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", method, "sa{sv}", (bdf, nodict),
+    dry = dbus.Dictionary({"dry-run": dbus.Boolean(True)}, signature="sv")
+
+    def manager(method, opts=nodict):
+        return str(bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", method, "sa{sv}", (bdf, opts),
                                      timeout=120))
 
     def ping():
@@ -109,13 +112,15 @@ def pairs(n, bdf, driver, back, out):
             t0 = now_us()
             ping()
             t1 = now_us()
-            r = manager("Rebind")
+            manager("Rebind", dry)
             t2 = now_us()
-            b = manager("Restore")
+            r = manager("Rebind")
             t3 = now_us()
+            b = manager("Restore")
+            t4 = now_us()
             if r != driver or b != back:
                 sys.exit("pairs: round %d: Rebind answered %s (want %s), Restore %s (want %s)" % (i, r, driver, b, back))
-            f.write("%d %d %d\n" % (t2 - t1, t3 - t2, t1 - t0))
+            f.write("%d %d %d %d\n" % (t3 - t2, t4 - t3, t1 - t0, t2 - t1))
     return 0
 
 

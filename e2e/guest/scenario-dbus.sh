@@ -148,8 +148,8 @@ if $PY -c 'import dbus' 2>/dev/null; then
         $PY /vfiod/e2e/guest/dbus-probe.py pairs "$OWN_RUNS" "$BDF" vfio-pci e1000e /results/own-vfiod.txt \
         || e2e_fail "the connected client's Rebind/Restore pairs failed"
     _on e1000e "after the client's pairs"
-    declare -a O_REB=() O_RES=() O_PING=() K_REB=() K_RES=()
-    while read -r a b c; do O_REB+=("$a"); O_RES+=("$b"); O_PING+=("$c"); done < /results/own-vfiod.txt
+    declare -a O_REB=() O_RES=() O_PING=() O_DRY=() K_REB=() K_RES=()
+    while read -r a b c e; do O_REB+=("$a"); O_RES+=("$b"); O_PING+=("$c"); O_DRY+=("$e"); done < /results/own-vfiod.txt
     e2e_assert_eq "${#O_REB[@]}" "$OWN_RUNS" "pairs timed by the connected client"
     vfiod_shell_move "$BDF" vfio-pci && vfiod_shell_move "$BDF" "" || e2e_fail "the shell's warm-up pair"
     for ((run = 1; run <= OWN_RUNS; run++)); do
@@ -161,11 +161,12 @@ if $PY -c 'import dbus' 2>/dev/null; then
     done
     e2e_assert_eq "$(<"$D/driver_override")" "(null)" "driver_override is clear after the shell's moves"
     read -r _ orm _ <<< "$(_stats O_REB)"; read -r _ osm _ <<< "$(_stats O_RES)"; read -r _ opm _ <<< "$(_stats O_PING)"
-    read -r _ krm _ <<< "$(_stats K_REB)"; read -r _ ksm _ <<< "$(_stats K_RES)"
+    read -r _ krm _ <<< "$(_stats K_REB)"; read -r _ ksm _ <<< "$(_stats K_RES)"; read -r _ odm _ <<< "$(_stats O_DRY)"
     {
         printf '%-46s %9s %9s %9s %9s\n' "vfiod's own share (ms, n=$OWN_RUNS)" mean median min max
         for row in "Rebind, connected client|O_REB" "same writes in one shell (the kernel)|K_REB" \
-                   "Restore, connected client|O_RES" "same writes back in one shell|K_RES" "Peer.Ping to vfiod|O_PING"; do
+                   "Restore, connected client|O_RES" "same writes back in one shell|K_RES" "Peer.Ping to vfiod|O_PING" \
+                   "Rebind dry-run (polkit, plan, host-use check)|O_DRY"; do
             read -r mean med min max <<< "$(_stats "${row#*|}")"
             printf '%-46s %9s %9s %9s %9s\n' "${row%|*}" "$(_ms $mean)" "$(_ms $med)" "$(_ms $min)" "$(_ms $max)"
         done
@@ -174,8 +175,8 @@ if $PY -c 'import dbus' 2>/dev/null; then
     } > /results/own-share.txt
     cat /results/own-share.txt
     cat /results/own-share.txt >> /results/perf.txt
-    printf 'own_rebind_ms\t%s\nkernel_rebind_ms\t%s\nown_restore_ms\t%s\nkernel_restore_ms\t%s\nown_ping_ms\t%s\nown_ratio\t%s\nown_restore_ratio\t%s\nown_runs\t%s\n' \
-        "$(_ms $orm)" "$(_ms $krm)" "$(_ms $osm)" "$(_ms $ksm)" "$(_ms $opm)" "$(_ratio $orm $krm)" "$(_ratio $osm $ksm)" "$OWN_RUNS" \
+    printf 'own_rebind_ms\t%s\nkernel_rebind_ms\t%s\nown_restore_ms\t%s\nkernel_restore_ms\t%s\nown_ping_ms\t%s\nown_ratio\t%s\nown_restore_ratio\t%s\nown_runs\t%s\nown_dry_ms\t%s\n' \
+        "$(_ms $orm)" "$(_ms $krm)" "$(_ms $osm)" "$(_ms $ksm)" "$(_ms $opm)" "$(_ratio $orm $krm)" "$(_ratio $osm $ksm)" "$OWN_RUNS" "$(_ms $odm)" \
         >> /results/perf.tsv
 else
     echo "NOTE: no python3-dbus on the host: vfiod's own share is not measured (e2e/setup.sh installs it)"
