@@ -158,6 +158,13 @@ prepare_kernel() {
         depmod -b "$root" "$kver"
     fi
     [ -r "$root/boot/vmlinuz-$kver" ] || { log "no vmlinuz in $root/boot"; return 1; }
+    # the guest's modprobe is the host's kmod: it must read the kernel's compressed modules itself (kmod 30: +XZ +ZSTD)
+    local z
+    for z in xz zst; do
+        if [ -n "$(find "$mods" -name "*.ko.$z" -print -quit)" ] && ! kmod --version | grep -qi "+${z%t}"; then
+            log "kernel $kver ships .ko.$z modules, and this kmod cannot read them: $(kmod --version | tail -1)"; return 1
+        fi
+    done
     log "ready: kernel $root/boot/vmlinuz-$kver"
 }
 for p in "${kpkgs[@]}"; do prepare_kernel "$p"; done
