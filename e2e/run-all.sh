@@ -12,6 +12,9 @@
 # e2e/logs/<kver>/<name>.console.log and <name>.results/.
 #
 # To add a scenario: append its script (relative to e2e/) to this list.
+# (The whole script is one { } block: bash reads it all before it starts, so editing this file during a run of an
+# hour does not break that run.)
+{
 scenarios=(
     smoke.sh
     scenario-dbus.sh
@@ -127,3 +130,5 @@ for k in "${kernels[@]}"; do
 done
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]
+exit
+}
