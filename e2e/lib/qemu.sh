@@ -59,10 +59,12 @@ _e2e_select_kernel() {
     else
         E2E_KROOT=$E2E_KDIR/root   # the tree before the per-kernel layout
     fi
-    # logs per kernel, so that runs on two kernels do not overwrite each other
-    E2E_LOGS=${E2E_LOGS_SET:-$E2E_DIR/logs/${E2E_KVER:-unknown}}
+    # logs per kernel, so that runs on two kernels do not overwrite each other; an E2E_LOGS the caller set stays
+    if [ -z "${E2E_LOGS:-}" ] || [ "$E2E_LOGS" = "${_E2E_LOGS_AUTO:-}" ]; then
+        E2E_LOGS=$E2E_DIR/logs/${E2E_KVER:-unknown}
+        _E2E_LOGS_AUTO=$E2E_LOGS
+    fi
 }
-E2E_LOGS_SET=${E2E_LOGS:-}
 _e2e_select_kernel
 
 # e2e_kver: the version of the selected guest kernel
