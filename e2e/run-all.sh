@@ -24,6 +24,7 @@ scenarios=(
     scenario-hotplug.sh
     scenario-crash.sh
     scenario-inuse.sh
+    scenario-libvirt.sh
 )
 
 set -uo pipefail

@@ -102,6 +102,11 @@ inst 0644 $pkg/polkit/49-vfiod-scoped.rules.example usr/share/doc/vfiod/examples
 inst 0644 systemd/vfiod.service lib/systemd/system/vfiod.service
 inst 0644 systemd/vfiod-rebind@.service lib/systemd/system/vfiod-rebind@.service
 inst 0644 $pkg/etc/vfiod/devices.d/README etc/vfiod/devices.d/README
+# active: it does nothing for domains without managed='no' PCI hostdevs (see packaging/README.md); the conffile
+# only runs the package's code
+inst 0755 $pkg/libvirt/vfiod etc/libvirt/hooks/qemu.d/vfiod
+inst 0755 $pkg/libvirt/libvirt-hook usr/share/vfiod/libvirt-hook
+inst 0644 examples/vfiod-gio.py usr/share/doc/vfiod/examples/vfiod-gio.py
 inst 0644 $pkg/debian/copyright usr/share/doc/vfiod/copyright
 inst 0644 $pkg/debian/lintian-overrides usr/share/lintian/overrides/vfiod
 
@@ -179,6 +184,10 @@ for s in postinst prerm postrm; do
     install -m 0755 $pkg/debian/$s "$stage/DEBIAN/$s"
 done
 for l in usr/sbin/vfiod usr/bin/vfioctl; do bash -n "$stage/$l" || die "/$l: syntax error"; done
+sh -n "$stage/etc/libvirt/hooks/qemu.d/vfiod" || die "/etc/libvirt/hooks/qemu.d/vfiod: syntax error"
+for p in usr/share/vfiod/libvirt-hook usr/share/doc/vfiod/examples/vfiod-gio.py; do
+    python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$stage/$p" || die "/$p: syntax error"
+done
 (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$stage/DEBIAN/conffiles"
 chmod 0644 "$stage/DEBIAN/conffiles"
 
@@ -192,7 +201,9 @@ Version: $version
 Architecture: all
 Maintainer: $maintainer
 Installed-Size: $installed_size
-Depends: default-jre-headless (>= 2:1.17) | java17-runtime-headless, dbus, polkitd, udev, kmod
+Depends: default-jre-headless (>= 2:1.17) | java17-runtime-headless, dbus, polkitd, udev, kmod, python3
+Recommends: python3-gi
+Suggests: libvirt-daemon-system
 Section: admin
 Priority: optional
 Homepage: https://github.com/vfiod/vfiod
@@ -207,7 +218,8 @@ Description: daemon that hands PCI devices to VFIO for virtual machines
  hot-plugs; vfiod turns them into udev rules so that the host driver never
  binds those devices at boot.
  .
- This package also contains vfioctl, the command-line client.
+ This package also contains vfioctl, the command-line client, and a libvirt
+ hook that moves a domain's managed='no' PCI host devices through vfiod.
 EOF
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"

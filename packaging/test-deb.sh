@@ -6,7 +6,8 @@
 #   3. the INSTALLED daemon, started through the installed launcher /usr/sbin/vfiod (under the unit's capability
 #      bounding set and no_new_privs, via setpriv), on a private bus (packaging/dbus/private-bus.conf.in with the
 #      installed bus policy) over a simulated sysfs, with the installed polkit action served by polkitd on that
-#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands); stopped by SIGTERM.
+#      bus; called with the installed /usr/bin/vfioctl (busctl while vfioctl has no commands), and through the
+#      installed libvirt hook (/etc/libvirt/hooks/qemu.d/vfiod: prepare begin, release end); stopped by SIGTERM.
 #      The package has no simulated kernel: the launcher gets (VFIOD_JAR) a jar of the build tree's module sim
 #      whose manifest puts the installed vfiod.jar on its class path, so the installed daemon runs on it
 #   4. dpkg --purge vfiod: every file is gone, and so are what vfiod would have written (/var/lib/vfiod,
@@ -65,6 +66,9 @@ declare -A expected=(
     [/usr/share/man/man1/vfioctl.1.gz]=644
     [/usr/share/bash-completion/completions/vfioctl]=644
     [/etc/vfiod/devices.d/README]=644
+    [/etc/libvirt/hooks/qemu.d/vfiod]=755
+    [/usr/share/vfiod/libvirt-hook]=755
+    [/usr/share/doc/vfiod/examples/vfiod-gio.py]=644
 )
 # What the maintainer scripts and vfiod create outside the package's file list, all gone after a purge.
 generated=(
@@ -165,8 +169,9 @@ want=$(printf '%s\n' "${!expected[@]}" | sort)
 [ "$listed" = "$want" ] || fail "dpkg -L vfiod differs from the expected files: $(diff <(echo "$want") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ')"
 ok "dpkg -L vfiod lists exactly these ${#expected[@]} files"
 conffiles=$(dpkg-query -W -f='${Conffiles}' vfiod | awk 'NF { print $1 }')
-[ "$conffiles" = /etc/vfiod/devices.d/README ] || fail "conffiles: '$conffiles'"
-ok "conffile: /etc/vfiod/devices.d/README"
+[ "$conffiles" = "/etc/libvirt/hooks/qemu.d/vfiod
+/etc/vfiod/devices.d/README" ] || fail "conffiles: '$conffiles'"
+ok "conffiles: /etc/libvirt/hooks/qemu.d/vfiod, /etc/vfiod/devices.d/README"
 for f in usr/sbin/vfiod usr/bin/vfioctl; do
     bash -n "/$f" || fail "/$f: syntax"
 done
@@ -319,6 +324,37 @@ out=$(busctl --address="$address" call org.vfiod /org/vfiod org.vfiod1.Manager R
 [ "$(driver)" = "$before" ] || fail "Driver after Restore: $(driver), expected $before"
 [ ! -e "$work/etc/devices.d/pci-0000:03:00.0.conf" ] || fail "Restore with persist left the rule file"
 ok "Restore 0000:03:00.0: Driver back to $before; rule removed"
+
+step "the installed libvirt hook, as libvirt runs it (domain XML on stdin)"
+hook=/etc/libvirt/hooks/qemu.d/vfiod
+hookrun() {
+    VFIOD_HOOK_BUS_ADDRESS=$address VFIOD_HOOK_SYSFS=$sys VFIOD_HOOK_STATE_DIR=$work/hook-state \
+        VFIOD_HOOK_QEMU_CONF=$work/qemu.conf "$hook" test-vm "$@" -
+}
+hostdev="<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></hostdev>"
+out=$(echo "<domain type='kvm'><name>test-vm</name><devices/></domain>" | hookrun prepare begin 2>&1) \
+    || fail "the hook failed for a domain without hostdevs: $out"
+[ -z "$out" ] || fail "the hook printed something for a domain without hostdevs: $out"
+ok "a domain without managed='no' hostdevs: exit 0, nothing printed, nothing asked"
+# removed but not purged, the conffile stays and libvirt still runs it: without the package's code it does nothing
+xml="<domain type='kvm'><name>test-vm</name><devices>$hostdev</devices></domain>"
+out=$(echo "$xml" | VFIOD_LIBVIRT_HOOK=$work/no-such-hook hookrun prepare begin 2>&1) \
+    || fail "the conffile without the package's code failed: $out"
+[ -z "$out" ] && [ "$(driver)" = "$before" ] || fail "the conffile without the package's code did something: $out"
+ok "the conffile without /usr/share/vfiod/libvirt-hook (a removed package): exit 0, nothing done"
+if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
+    xml="<domain type='kvm'><name>test-vm</name><uuid>8f0c1c7e-5a8e-4c47-9d37-1b1a8a2b9f01</uuid><devices>$hostdev</devices></domain>"
+    out=$(echo "$xml" | hookrun prepare begin 2>&1) || fail "hook prepare begin: $out"
+    [ "$(driver)" = 's "vfio-pci"' ] || fail "Driver after the hook's prepare: $(driver): $out"
+    ok "prepare begin: $out"
+    out=$(echo "$xml" | hookrun release end 2>&1) || fail "hook release end: $out"
+    [ "$(driver)" = "$before" ] || fail "Driver after the hook's release: $(driver), expected $before: $out"
+    ok "release end: $out"
+elif [ "${CI:-}" = true ]; then
+    fail "python3-gi (recommended by the package) is not installed; CI installs it"
+else
+    echo "    python3-gi is not installed (the package recommends it): the hook's moves are not tried"
+fi
 
 step "stop: SIGTERM drains; exit 143 (a JVM stopped by SIGTERM; vfiod.service has SuccessExitStatus=143) or 0"
 kill -TERM "$vfiod_pid"
