@@ -107,7 +107,7 @@ for k in "${kernels[@]}"; do
                     v["runs"], v["rebind_busctl_ms"], v["rebind_shell_ms"], v["rebind_driverctl_ms"],
                     r(v["rebind_busctl_ms"], v["rebind_shell_ms"]), r(v["rebind_busctl_ms"], v["rebind_driverctl_ms"]), v["noop_busctl_ms"]
                 if ("own_ratio" in v)
-                    printf "vfiod'"'"'s own share, connected client, no process start (medians of %s, ms): Rebind %s vs the same writes in one shell %s: ratio %s (goal <= 1.10: %s); Restore %s vs %s: %s; Peer.Ping to vfiod %s, a dry-run Rebind %s\n",
+                    printf "vfiod'"'"'s own share, connected client, no process start (medians of %s, ms): Rebind %s vs the same writes in one shell %s: ratio %s (goal <= 1.10: %s); Restore %s vs %s: %s; Peer.Ping to vfiod %s, a dry-run Rebind (no polkit check, no write) %s\n",
                         v["own_runs"], v["own_rebind_ms"], v["kernel_rebind_ms"], v["own_ratio"], (v["own_ratio"] + 0 <= 1.10) ? "met" : "NOT met",
                         v["own_restore_ms"], v["kernel_restore_ms"], v["own_restore_ratio"], v["own_ping_ms"], v["own_dry_ms"]
                 else

@@ -19,8 +19,9 @@
 #   dbus-probe.py pairs N BDF DRIVER BACK OUT
 #       vfiod's own share of a move: N times Manager.Rebind(BDF) (the reply must be DRIVER) then Manager.Restore(BDF)
 #       (the reply must be BACK), each timed inside this one connected client, after a warm-up pair. Appends one line
-#       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs> <the same Rebind with dry-run µs: polkit,
-#       plan and host-use check, no write>. Exit 1 on a failed call or a wrong reply.
+#       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs> <the same Rebind with dry-run µs: the
+#       plan and the host-use check; a dry run needs no polkit check and writes nothing>. Exit 1 on a failed call or
+#       a wrong reply.
 import json
 import os
 import sys

@@ -166,7 +166,7 @@ if $PY -c 'import dbus' 2>/dev/null; then
         printf '%-46s %9s %9s %9s %9s\n' "vfiod's own share (ms, n=$OWN_RUNS)" mean median min max
         for row in "Rebind, connected client|O_REB" "same writes in one shell (the kernel)|K_REB" \
                    "Restore, connected client|O_RES" "same writes back in one shell|K_RES" "Peer.Ping to vfiod|O_PING" \
-                   "Rebind dry-run (polkit, plan, host-use check)|O_DRY"; do
+                   "Rebind dry-run (plan, host-use check; no polkit)|O_DRY"; do
             read -r mean med min max <<< "$(_stats "${row#*|}")"
             printf '%-46s %9s %9s %9s %9s\n' "${row%|*}" "$(_ms $mean)" "$(_ms $med)" "$(_ms $min)" "$(_ms $max)"
         done
