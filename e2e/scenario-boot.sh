@@ -7,11 +7,11 @@
 #      files over, the guest puts them in /etc, starts systemd-udevd and runs the coldplug (udevadm trigger --action=add
 #      --subsystem-match=pci; settle) as a real boot does. 00:03.0 must end on vfio-pci with no e1000e probe of it in
 #      the kernel log, while e1000e probes the control; then vfiod starts and agrees.
-# Exit 0 when all of it worked. Logs: e2e/logs/scenario-boot-persist.* (boot 1) and e2e/logs/scenario-boot.* (boot 2).
+# Exit 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-boot-persist.* (boot 1) and e2e/logs/<kver>/scenario-boot.* (boot 2).
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
-source "$E2E_DIR/lib/vfiod2.sh"
-v2_host_prepare || exit 1
+source "$E2E_DIR/lib/vfiod.sh"
+vfiod_e2e_prepare || exit 1
 t0=$(e2e_now)
 machine=(-device e1000e,addr=05.0,romfile=)   # the control; lib/qemu.sh adds the e1000e at 00:03.0
 
@@ -27,4 +27,4 @@ if [ "$rc" = 0 ]; then
 else
     e2e_log "scenario-boot: the first boot (persist) failed; no second boot"
 fi
-v2_report scenario-boot "$t0" "$rc" scenario-boot-persist scenario-boot
+vfiod_e2e_summary scenario-boot "$t0" "$rc" scenario-boot-persist scenario-boot

@@ -10,7 +10,7 @@
 #   - the device is on e1000e again, with driver_override "(null)" (the state before the Rebind);
 #   - the journal files are gone, and vfiod's log has a "reconcile" line;
 #   - a normal Rebind and Restore still work, and leave nothing in the runtime dir.
-# Exit code 0 when all of it worked. Logs: e2e/logs/scenario-crash.console.log, e2e/logs/scenario-crash.results/
+# Exit code 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-crash.console.log, e2e/logs/<kver>/scenario-crash.results/
 # (vfiod.log: the killed vfiod; vfiod-restart.log: the one after it; kmsg.log: the kernel log).
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"

@@ -7,8 +7,10 @@
 #      busctl Restore puts it back on e1000e;
 #   6. an unbind by hand (echo > .../e1000e/unbind) turns the Driver property into "" (and a bind by hand back);
 #   3. times Rebind over D-Bus beside a shell script doing the same writes and `driverctl --nosave set-override`,
-#      and prints the ratios (VFIOD_PERF_RUNS=5 rounds; the table lands in e2e/logs/scenario-dbus.results/perf.txt).
-# Exit code 0 when all of it worked. Logs: e2e/logs/scenario-dbus.console.log, e2e/logs/scenario-dbus.results/
+#      and prints the ratios (VFIOD_PERF_RUNS=5 rounds); then vfiod's own share: VFIOD_OWN_RUNS=10 Rebind/Restore
+#      pairs from one connected client beside the same writes in one shell (the table lands in
+#      e2e/logs/<kver>/scenario-dbus.results/perf.txt, the figures for run-all's table in perf.tsv).
+# Exit code 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-dbus.console.log, e2e/logs/<kver>/scenario-dbus.results/
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
 source "$E2E_DIR/lib/vfiod.sh"
@@ -22,10 +24,12 @@ t_build=$(e2e_since "$t0")
 
 export E2E_TIMEOUT=${E2E_TIMEOUT:-600}
 script=$E2E_DIR/guest/scenario-dbus.sh
-# the guest gets no environment from here: pass the number of rounds in front of its script
-if [ -n "${VFIOD_PERF_RUNS:-}" ]; then
+# the guest gets no environment from here: pass the numbers of rounds in front of its script
+if [ -n "${VFIOD_PERF_RUNS:-}${VFIOD_OWN_RUNS:-}" ]; then
     script=$(mktemp /tmp/vfiod-e2e-dbus.XXXXXX.sh)
-    { echo "VFIOD_PERF_RUNS=$VFIOD_PERF_RUNS"; cat "$E2E_DIR/guest/scenario-dbus.sh"; } > "$script"
+    { [ -n "${VFIOD_PERF_RUNS:-}" ] && echo "VFIOD_PERF_RUNS=$VFIOD_PERF_RUNS"
+      [ -n "${VFIOD_OWN_RUNS:-}" ] && echo "VFIOD_OWN_RUNS=$VFIOD_OWN_RUNS"
+      cat "$E2E_DIR/guest/scenario-dbus.sh"; } > "$script"
 fi
 E2E_NAME=scenario-dbus e2e_boot "$script"; rc=$?
 [ "$script" = "$E2E_DIR/guest/scenario-dbus.sh" ] || rm -f "$script"

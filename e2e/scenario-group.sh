@@ -5,14 +5,14 @@
 # with the real system bus, polkitd and vfiod: Rebind of one e1000 without group is refused with
 # org.vfiod1.Error.GroupNotViable naming the other, Rebind with group moves both to vfio-pci (the bridge keeps its
 # driver) and makes /dev/vfio/<group>, Restore with group gives both back to e1000.
-# Exit 0 when all of it worked. Logs: e2e/logs/scenario-group.console.log, e2e/logs/scenario-group.results/
+# Exit 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-group.console.log, e2e/logs/<kver>/scenario-group.results/
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
-source "$E2E_DIR/lib/vfiod2.sh"
-v2_host_prepare || exit 1
+source "$E2E_DIR/lib/vfiod.sh"
+vfiod_e2e_prepare || exit 1
 t0=$(e2e_now)
 E2E_NAME=scenario-group e2e_boot "$E2E_DIR/guest/scenario-group.sh" \
     -device pcie-pci-bridge,id=v2-br,bus=pcie.0,addr=06.0 \
     -device e1000,bus=v2-br,addr=1,romfile= -device e1000,bus=v2-br,addr=2,romfile=
 rc=$?
-v2_report scenario-group "$t0" "$rc"
+vfiod_e2e_summary scenario-group "$t0" "$rc"

@@ -4,11 +4,11 @@
 # behind a PCIe root port at 00:04.0 through the QEMU monitor, and the guest checks that it lands on vfio-pci through
 # the udev add event with a DeviceAdded signal; then it hot-removes it, and the guest checks its object is gone
 # (DeviceRemoved, not in ListDevices). Exit 0 when all of it worked.
-# Logs: e2e/logs/scenario-hotplug.console.log, e2e/logs/scenario-hotplug.results/ (vfiod.log, dbus-monitor.log, ...)
+# Logs: e2e/logs/<kver>/scenario-hotplug.console.log, e2e/logs/<kver>/scenario-hotplug.results/ (vfiod.log, dbus-monitor.log, ...)
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
-source "$E2E_DIR/lib/vfiod2.sh"
-v2_host_prepare || exit 1
+source "$E2E_DIR/lib/vfiod.sh"
+vfiod_e2e_prepare || exit 1
 t0=$(e2e_now)
 host_fail=""
 E2E_NAME=scenario-hotplug e2e_start "$E2E_DIR/guest/scenario-hotplug.sh" \
@@ -21,4 +21,4 @@ if e2e_host_wait want-plug "$E2E_TIMEOUT"; then
 fi
 e2e_wait; rc=$?
 [ -z "$host_fail" ] || { echo "host steps failed:$host_fail"; [ "$rc" = 0 ] && rc=1; }
-v2_report scenario-hotplug "$t0" "$rc"
+vfiod_e2e_summary scenario-hotplug "$t0" "$rc"

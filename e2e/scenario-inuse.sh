@@ -14,7 +14,7 @@
 #      unbind blocks: "No device request channel registered"): the caller gets Timeout within 10 s, Get(Driver) and
 #      ListDevices are answered in < 200 ms meanwhile (timed inside one python3-dbus client), and once the holder
 #      is killed the device is on a driver with a driver_override to match.
-# Exit code 0 when all of it worked. Logs: e2e/logs/scenario-inuse.console.log, e2e/logs/scenario-inuse.results/
+# Exit code 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-inuse.console.log, e2e/logs/<kver>/scenario-inuse.results/
 # (vfiod.log, kmsg.log, reads.txt: every timed read, inuse-summary.txt: the figures).
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"

@@ -7,7 +7,7 @@
 #      back to e1000e at "release end";
 #   2. with eth0 up and addressed, the start fails with vfiod's InUse message and the device stays on e1000e.
 # QEMU runs nested under TCG: slow, but the domain only has to start, not boot.
-# Exit 0 when all of it worked. Logs: e2e/logs/scenario-libvirt.console.log, e2e/logs/scenario-libvirt.results/
+# Exit 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-libvirt.console.log, e2e/logs/<kver>/scenario-libvirt.results/
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
 source "$E2E_DIR/lib/vfiod.sh"

@@ -9,7 +9,7 @@
 #   - after a Restore, with fail_probe=1, Rebind fails with org.vfiod1.Error.Failed naming the step
 #     ("bind 0000:00:03.0 to vfiod_test_vfio_pci failed ... rolled back"), and the device is back on e1000e with
 #     driver_override cleared.
-# Exit code 0 when all of it worked. Logs: e2e/logs/scenario-variant.console.log, e2e/logs/scenario-variant.results/
+# Exit code 0 when all of it worked. Logs: e2e/logs/<kver>/scenario-variant.console.log, e2e/logs/<kver>/scenario-variant.results/
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
 source "$E2E_DIR/lib/vfiod.sh"

@@ -4,7 +4,7 @@
 # and dbus-daemon --version from the host's /usr, modprobes vfio-pci, moves the e1000e to vfio-pci with the three
 # sysfs writes, checks the driver link and /dev/vfio/<group>, lets the host check the VM through the QEMU monitor,
 # gives the device back to e1000e, and has the host hot-add and hot-remove a second e1000e through the monitor.
-# Exit code 0 when all of it worked. Logs: e2e/logs/smoke.console.log, e2e/logs/smoke.results/
+# Exit code 0 when all of it worked. Logs: e2e/logs/<kver>/smoke.console.log, e2e/logs/<kver>/smoke.results/
 set -uo pipefail
 source "$(dirname "$0")/lib/qemu.sh"
 e2e_require || exit 1

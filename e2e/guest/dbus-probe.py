@@ -16,6 +16,12 @@
 #       and "message=<text>". With GO: once connected it writes GO.ready and sends the call only when the file GO
 #       exists, so that the caller can start the clock (and other measurements) after python's own start, which
 #       takes seconds under TCG and competes for the guest's one CPU.
+#   dbus-probe.py pairs N BDF DRIVER BACK OUT
+#       vfiod's own share of a move: N times Manager.Rebind(BDF) (the reply must be DRIVER) then Manager.Restore(BDF)
+#       (the reply must be BACK), each timed inside this one connected client, after a warm-up pair. Appends one line
+#       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs> <the same Rebind with dry-run µs: the
+#       plan and the host-use check; a dry run needs no polkit check and writes nothing>. Exit 1 on a failed call or
+#       a wrong reply.
 import json
 import os
 import sys
@@ -85,11 +91,48 @@ def call(method, bdf, options_json="{}", go=None):
     return 0
 
 
+def pairs(n, bdf, driver, back, out):
+    bus = dbus.SystemBus()
+    nodict = dbus.Dictionary({}, signature="sv")
+
+    dry = dbus.Dictionary({"dry-run": dbus.Boolean(True)}, signature="sv")
+
+    def manager(method, opts=nodict):
+        return str(bus.call_blocking(DEST, "/org/vfiod", "org.vfiod1.Manager", method, "sa{sv}", (bdf, opts),
+                                     timeout=120))
+
+    def ping():
+        bus.call_blocking(DEST, "/org/vfiod", "org.freedesktop.DBus.Peer", "Ping", "", (), timeout=60)
+
+    ping()
+    # warm-up: the first calls of this client's kind load python code paths and vfiod's
+    if manager("Rebind") != driver or manager("Restore") != back:
+        sys.exit("pairs: the warm-up pair did not move %s to %s and back to %s" % (bdf, driver, back))
+    with open(out, "a", buffering=1) as f:
+        for i in range(n):
+            t0 = now_us()
+            ping()
+            t1 = now_us()
+            manager("Rebind", dry)
+            t2 = now_us()
+            r = manager("Rebind")
+            t3 = now_us()
+            b = manager("Restore")
+            t4 = now_us()
+            if r != driver or b != back:
+                sys.exit("pairs: round %d: Rebind answered %s (want %s), Restore %s (want %s)" % (i, r, driver, b, back))
+            f.write("%d %d %d %d\n" % (t3 - t2, t4 - t3, t1 - t0, t2 - t1))
+    return 0
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) >= 4 and a[0] == "reads":
         reads(a[1], a[2], a[3], float(a[4]) if len(a) > 4 else 0.1, a[5] if len(a) > 5 else "Driver")
+    elif len(a) == 6 and a[0] == "pairs":
+        sys.exit(pairs(int(a[1]), a[2], a[3], a[4], a[5]))
     elif len(a) >= 3 and a[0] == "call":
         sys.exit(call(a[1], a[2], a[3] if len(a) > 3 else "{}", a[4] if len(a) > 4 else None))
     else:
-        sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL [PROPERTY]] | call METHOD BDF [OPTIONS_JSON [GO]]")
+        sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL [PROPERTY]] | call METHOD BDF [OPTIONS_JSON [GO]]"
+                 " | pairs N BDF DRIVER BACK OUT")

@@ -77,3 +77,20 @@ e2e_wait_host() {
 # e2e_write VALUE FILE: one sysfs write as the kernel sees it (builtin echo: no process, and the write's error
 # such as "No such device" is printed and returned)
 e2e_write() { echo "$1" > "$2"; }
+
+# Faults (e2e/README.md, "Faults"): a scenario that injects a fault appends one line per fault to
+# $E2E_RESULTS/faults, "<fault description>\t<devices lost>"; e2e/run-all.sh sums them per kernel.
+# e2e_fault DESCRIPTION LOST: record one injected fault and the number of devices it lost (0: none)
+e2e_fault() {
+    printf '%s\t%s\n' "${1//$'\t'/ }" "$2" >> "${E2E_RESULTS:-/results}/faults"
+    echo "fault: $1: $2 device(s) lost"
+}
+# e2e_lost BDF OLD ASKED: E2E_LOST=1 if the device is lost after a fault (no driver although it had OLD, or on
+# neither OLD nor ASKED), else 0
+e2e_lost() {
+    local now
+    now=$(e2e_pci_driver "$1")
+    if [ -z "$now" ] && [ -n "$2" ]; then E2E_LOST=1
+    elif [ "$now" != "$2" ] && [ "$now" != "$3" ]; then E2E_LOST=1
+    else E2E_LOST=0; fi
+}

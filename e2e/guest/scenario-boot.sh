@@ -7,13 +7,13 @@
 # finds the device already where its rule wants it, and shows it on the bus.
 set -u
 . /vfiod/e2e/guest/lib.sh
-. /vfiod/e2e/guest/vfiod2-lib.sh
+. /vfiod/e2e/guest/vfiod-lib.sh
 BDF=0000:00:03.0
 CONTROL=0000:00:05.0
 RULES=/etc/udev/rules.d/61-vfiod.rules
 
 e2e_step "nothing bound yet (e2e.coldplug=0)"
-v2_show_devices
+vfiod_show_devices
 e2e_assert "no e1000e module loaded" test ! -e /sys/module/e1000e
 e2e_assert "no vfio_pci module loaded" test ! -e /sys/module/vfio_pci
 e2e_assert_eq "$(e2e_pci_driver $BDF)" "" "$BDF has no driver"
@@ -27,11 +27,11 @@ cp /results/persisted/61-vfiod.rules $RULES || e2e_fail "no persisted 61-vfiod.r
 cat /etc/vfiod/devices.d/pci-$BDF.conf $RULES
 
 e2e_step "udevd coldplug"
-e2e_time "start systemd-udevd" v2_start_udevd
+e2e_time "start systemd-udevd" vfiod_start_udevd
 e2e_time "udevadm trigger --action=add --subsystem-match=pci" udevadm trigger --action=add --subsystem-match=pci \
     || e2e_fail "udevadm trigger"
 e2e_time "udevadm settle" udevadm settle --timeout=180 || e2e_fail "udevadm settle"
-v2_show_devices
+vfiod_show_devices
 e2e_assert_eq "$(e2e_pci_driver $BDF)" vfio-pci "udev alone put $BDF on vfio-pci"
 e2e_assert_eq "$(</sys/bus/pci/devices/$BDF/driver_override)" vfio-pci "$BDF's driver_override (set by 61-vfiod.rules)"
 e2e_assert_eq "$(e2e_pci_driver $CONTROL)" e1000e "the control $CONTROL is on e1000e (80-drivers.rules loaded it)"
@@ -50,26 +50,26 @@ check_dmesg() {
     e2e_assert "e1000e never probed $BDF (no 'e1000e $BDF' line in dmesg)" test -z "$bad"
 }
 check_dmesg
-echo "all kernel lines about $BDF:"; v2_dmesg_lines "$BDF"
+echo "all kernel lines about $BDF:"; vfiod_dmesg_lines "$BDF"
 echo "module loads and binds, in kernel order (vfio first, then e1000e):"
 dmesg | grep -E 'VFIO - User Level|e1000e: Intel|e1000e 0000:00:05.0: enabling|vfio-pci' | sed 's/^/  /'
 
 e2e_step "system bus and polkitd"
-v2_up
+vfiod_up
 
 e2e_step "start vfiod"
-e2e_time "vfiod start to ready" v2_start_vfiod
-echo "vfiod about $BDF:"; grep -F "$BDF" "$V2_LOG"
-e2e_assert "vfiod found $BDF already on vfio-pci" grep -qF "$BDF at start: already on vfio-pci" "$V2_LOG"
+vfiod_launch
+echo "vfiod about $BDF:"; grep -F "$BDF" "$VFIOD_LOG"
+e2e_assert "vfiod found $BDF already on vfio-pci" grep -qF "$BDF at start: already on vfio-pci" "$VFIOD_LOG"
 e2e_assert_eq "$(e2e_pci_driver $BDF)" vfio-pci "$BDF is still on vfio-pci"
-e2e_assert_eq "$(v2_prop $BDF Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $BDF"
-e2e_assert_eq "$(v2_prop $BDF Persistent)" "(<true>,)" "D-Bus: $BDF is Persistent"
-e2e_assert_eq "$(v2_prop $CONTROL Driver)" "(<'e1000e'>,)" "D-Bus: Driver of the control"
-e2e_assert_eq "$(v2_prop $CONTROL Persistent)" "(<false>,)" "D-Bus: the control is not Persistent"
+e2e_assert_eq "$(vfiod_gdbus_prop $BDF Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $BDF"
+e2e_assert_eq "$(vfiod_gdbus_prop $BDF Persistent)" "(<true>,)" "D-Bus: $BDF is Persistent"
+e2e_assert_eq "$(vfiod_gdbus_prop $CONTROL Driver)" "(<'e1000e'>,)" "D-Bus: Driver of the control"
+e2e_assert_eq "$(vfiod_gdbus_prop $CONTROL Persistent)" "(<false>,)" "D-Bus: the control is not Persistent"
 e2e_assert "vfiod's regenerated $RULES equals the persisted one" cmp $RULES /results/persisted/61-vfiod.rules
 check_dmesg
 
 e2e_step "stop vfiod"
-v2_stop
+vfiod_stop_all || e2e_fail "vfiod did not stop cleanly"
 e2e_step_end
 echo "SCENARIO boot: OK"

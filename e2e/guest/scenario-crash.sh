@@ -5,7 +5,7 @@
 set -u
 . /vfiod/e2e/guest/lib.sh
 . /vfiod/e2e/guest/vfiod-lib.sh
-TREE=/vfiod/.cache/e2e/variant/tree
+TREE=/vfiod/.cache/e2e/variant/$(uname -r)/tree   # per kernel (e2e/lib/vfiod.sh: vfiod_e2e_variant)
 MOD=vfiod_test_vfio_pci
 RES=${E2E_RESULTS:-/results}
 RT=$VFIOD_RUN/runtime          # vfiod's --runtime-dir in this guest (its default is /run/vfiod)
@@ -189,6 +189,8 @@ _uptime_us; K_LAUNCH=$KUS
 vfiod_launch
 _fmt $(( ${EPOCHREALTIME/./} - VFIOD_LAUNCH_US )); _cmd_timing "restart to \"ready\" (reconcile included)" "$FMT"
 DRV=$(e2e_pci_driver "$BDF") OVR=$(<"$D/driver_override")
+e2e_lost "$BDF" e1000e "$MOD"
+e2e_fault "vfiod killed (SIGKILL) inside a Rebind, during the driver's probe; restarted on its journal" "$E2E_LOST"
 _rt_files
 echo "after the restart: driver '$DRV', driver_override '$OVR', runtime dir: ${RT_FILES[*]}"
 grep -i reconcile "$VFIOD_LOG" | sed 's/^/  vfiod| /'

@@ -7,7 +7,7 @@
 #   Restore with group true gives both back to e1000.
 set -u
 . /vfiod/e2e/guest/lib.sh
-. /vfiod/e2e/guest/vfiod2-lib.sh
+. /vfiod/e2e/guest/vfiod-lib.sh
 
 e2e_step "find the group"
 E1000=()
@@ -18,7 +18,7 @@ for d in /sys/bus/pci/devices/*; do
         0x1b36:0x000e) BRIDGE=${d##*/} ;;   # QEMU's pcie-pci-bridge
     esac
 done
-v2_show_devices
+vfiod_show_devices
 e2e_assert_eq "${#E1000[@]}" 2 "two e1000 in the guest"
 e2e_assert "a PCIe-to-PCI bridge in the guest" test -n "$BRIDGE"
 A=${E1000[0]} B=${E1000[1]}
@@ -35,13 +35,13 @@ BRIDGE_DRIVER=$(e2e_pci_driver "$BRIDGE")
 echo "bridge driver: '${BRIDGE_DRIVER}'"
 
 e2e_step "system bus and polkitd"
-v2_up
+vfiod_up
 
 e2e_step "start vfiod"
-e2e_time "vfiod start to ready" v2_start_vfiod
+vfiod_launch
 
 e2e_step "Rebind $A without group"
-v2_timed "refused Rebind (gdbus)" v2_manager Rebind "$A" "{}"; rc=$?; out=$V2_OUT
+vfiod_timed "refused Rebind (gdbus)" vfiod_gdbus_manager Rebind "$A" "{}"; rc=$?; out=$VFIOD_OUT
 echo "gdbus (exit $rc): $out"
 e2e_assert "Rebind without group fails" test "$rc" != 0
 e2e_assert "the error is org.vfiod1.Error.GroupNotViable" test "${out/org.vfiod1.Error.GroupNotViable:/}" != "$out"
@@ -52,8 +52,8 @@ e2e_assert_eq "$(<"/sys/bus/pci/devices/$A/driver_override")" "(null)" "$A's dri
 e2e_assert "/dev/vfio/$G does not exist" test ! -e "/dev/vfio/$G"
 
 e2e_step "Rebind $A with group"
-v2_timed "Rebind with group (gdbus)" v2_manager Rebind "$A" "{'group': <true>}" || e2e_fail "Rebind with group: $V2_OUT"
-out=$V2_OUT
+vfiod_timed "Rebind with group (gdbus)" vfiod_gdbus_manager Rebind "$A" "{'group': <true>}" || e2e_fail "Rebind with group: $VFIOD_OUT"
+out=$VFIOD_OUT
 echo "gdbus: $out"
 e2e_assert_eq "$out" "('vfio-pci',)" "Rebind returns the driver"
 e2e_assert_eq "$(e2e_pci_driver "$A")" vfio-pci "$A on vfio-pci"
@@ -61,12 +61,12 @@ e2e_assert_eq "$(e2e_pci_driver "$B")" vfio-pci "$B on vfio-pci (moved with its 
 e2e_assert_eq "$(e2e_pci_driver "$BRIDGE")" "$BRIDGE_DRIVER" "the bridge keeps its driver ('$BRIDGE_DRIVER')"
 e2e_assert "/dev/vfio/$G is a character device" test -c "/dev/vfio/$G"
 ls -l /dev/vfio/
-e2e_assert_eq "$(v2_prop "$A" Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $A"
-e2e_assert_eq "$(v2_prop "$B" Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $B"
+e2e_assert_eq "$(vfiod_gdbus_prop "$A" Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $A"
+e2e_assert_eq "$(vfiod_gdbus_prop "$B" Driver)" "(<'vfio-pci'>,)" "D-Bus: Driver of $B"
 
 e2e_step "Restore $A with group"
-v2_timed "Restore with group (gdbus)" v2_manager Restore "$A" "{'group': <true>}" || e2e_fail "Restore with group: $V2_OUT"
-out=$V2_OUT
+vfiod_timed "Restore with group (gdbus)" vfiod_gdbus_manager Restore "$A" "{'group': <true>}" || e2e_fail "Restore with group: $VFIOD_OUT"
+out=$VFIOD_OUT
 echo "gdbus: $out"
 e2e_assert_eq "$(e2e_pci_driver "$A")" e1000 "$A back on e1000"
 e2e_assert_eq "$(e2e_pci_driver "$B")" e1000 "$B back on e1000"
@@ -74,9 +74,9 @@ e2e_assert_eq "$(e2e_pci_driver "$BRIDGE")" "$BRIDGE_DRIVER" "the bridge still h
 e2e_assert_eq "$(<"/sys/bus/pci/devices/$A/driver_override")" "(null)" "$A's driver_override is cleared"
 e2e_assert_eq "$(<"/sys/bus/pci/devices/$B/driver_override")" "(null)" "$B's driver_override is cleared"
 e2e_assert "/dev/vfio/$G is gone" test ! -e "/dev/vfio/$G"
-e2e_assert_eq "$(v2_prop "$B" Driver)" "(<'e1000'>,)" "D-Bus: Driver of $B"
+e2e_assert_eq "$(vfiod_gdbus_prop "$B" Driver)" "(<'e1000'>,)" "D-Bus: Driver of $B"
 
 e2e_step "stop vfiod"
-v2_stop
+vfiod_stop_all || e2e_fail "vfiod did not stop cleanly"
 e2e_step_end
 echo "SCENARIO group: OK"

@@ -365,6 +365,11 @@ _await 60 _file_has "$VFIOD_LOG" "the hung write on" || _await 1 _file_has "$VFI
 _e2e_secs "$T_KILL"; echo "vfiod ${E2E_SECS}s after the kill: $LINE"; _cmd_timing "kill of the holder to vfiod's put-back line" "$E2E_SECS"
 _await 10 _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" && echo "vfiod: $LINE"
 DRV=$(e2e_pci_driver "$BDF") OVR=$(<"/sys/bus/pci/devices/$BDF/driver_override")
+# the fault: a forced Restore whose unbind the kernel holds past the timeout, a second call on the held device, the
+# NVMe (another group) moved to vfio-pci and back meanwhile, then the holder killed
+e2e_lost "$BDF" vfio-pci e1000e; lost=$E2E_LOST
+e2e_lost "$NV" nvme vfio-pci; lost=$((lost + E2E_LOST))
+e2e_fault "forced Restore of a device held through VFIO: unbind blocked past the timeout, holder killed" "$lost"
 echo "after the hang: driver '$DRV', driver_override '$OVR' (during the hang the link said '$DRV_DURING')"
 grep -F "$BDF" "$RES/kmsg.log" | grep -v 'BAR\|reg 0x\|enabling device' | tail -12 | sed 's/^/  kmsg| /'
 e2e_assert "the device is on a driver (got '$DRV')" test -n "$DRV"

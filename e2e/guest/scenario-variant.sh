@@ -4,7 +4,7 @@ set -u
 . /vfiod/e2e/guest/lib.sh
 . /vfiod/e2e/guest/vfiod-lib.sh
 VFIO_OPEN=/vfiod/.cache/e2e/bin/vfio-open
-TREE=/vfiod/.cache/e2e/variant/tree
+TREE=/vfiod/.cache/e2e/variant/$(uname -r)/tree   # per kernel (e2e/lib/vfiod.sh: vfiod_e2e_variant)
 MOD=vfiod_test_vfio_pci
 KVER=$(uname -r)
 
@@ -21,7 +21,10 @@ e2e_step "the variant driver in the guest kernel's module tree"
 e2e_assert "the host built the variant tree" test -f "$TREE/extra/$MOD.ko"
 vfiod_variant_tree "$TREE" || e2e_fail "overlay of $TREE on /lib/modules/$KVER"
 e2e_assert "/lib/modules/$KVER/extra/$MOD.ko is there" test -f "/lib/modules/$KVER/extra/$MOD.ko"
-e2e_assert "the stock modules are still there" test -f "/lib/modules/$KVER/kernel/drivers/vfio/pci/vfio-pci.ko"
+# (6.1 ships vfio-pci.ko, 6.12 vfio-pci.ko.xz)
+stock=(/lib/modules/"$KVER"/kernel/drivers/vfio/pci/vfio-pci.ko{,.xz,.zst,.gz})
+for f in "${stock[@]}"; do [ -f "$f" ] && break; done
+e2e_assert "the stock modules are still there (${f##*/})" test -f "$f"
 grep '^alias vfio_' "/lib/modules/$KVER/modules.alias"
 e2e_assert "modules.alias has the variant's override-only alias" \
     grep -qxF "alias vfio_pci:v00008086d000010D3sv*sd*bc*sc*i* $MOD" "/lib/modules/$KVER/modules.alias"

@@ -6,25 +6,25 @@
 # or, to act on the VM while the script runs (device_add/device_del through the monitor, rendezvous by files):
 #   e2e_start GUEST_SCRIPT [extra qemu args...]; e2e_host_wait ready 60; e2e_monitor "device_add ..."; e2e_wait
 #
-# The guest: Debian's kernel (.cache/kernel/root, from e2e/setup.sh) under QEMU TCG on q35 with an emulated VT-d
+# The guest: one of Debian's kernels (.cache/kernel/<kver>/root, from e2e/setup.sh; E2E_KVER picks it: a version or a
+# series, 6.1 or 6.12; default: the first in .cache/kernel/kernels, Debian 12's 6.1) under QEMU TCG on q35 with an emulated VT-d
 # (intel-iommu) and an e1000e at 00:03.0. Its root is the host's /usr and /etc over 9p (with a tmpfs overlay),
 # see e2e/guest/init. The script runs there with bash as root; /vfiod is the project (read-only) and /results a
 # fresh host temp dir (read-write).
 #
-# Knobs (environment): E2E_NAME (log name; default: script name without .sh), E2E_MACHINE_OPTS (",sata=off,smbus=off"),
+# Knobs (environment): E2E_KVER (the guest kernel, above), E2E_LOGS (default e2e/logs/<kver>), E2E_NAME (log name; default: script name without .sh), E2E_MACHINE_OPTS (",sata=off,smbus=off"),
 # E2E_KERNEL (default: the uncompressed vmlinux), E2E_BIOS (firmware: qboot.rom, or "seabios"), E2E_TIMEOUT (seconds, default 300),
 # E2E_SMP (1: faster than 2 on a busy 2-core host), E2E_MEM (2G), E2E_CPU (max), E2E_APPEND (more kernel command line, e.g. "e2e.modules=vfio_pci"),
 # E2E_QUIET=1 (do not stream the console), E2E_KEEP=1 (keep the temp dir), E2E_INITRD_MODULES (boot modules),
 # E2E_INTERACTIVE=1 (console on this terminal, QEMU in the foreground without timeout, a guest shell at the end).
 #
-# Results: e2e/logs/<name>.console.log (the guest console: kernel, init, the script's output), and
-# e2e/logs/<name>.results/ (everything the guest left in /results: stdout, stderr, rc, ...).
+# Results: e2e/logs/<kver>/<name>.console.log (the guest console: kernel, init, the script's output), and
+# e2e/logs/<kver>/<name>.results/ (everything the guest left in /results: stdout, stderr, rc, ...).
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_TOP=$(cd "$E2E_DIR/.." && pwd)
 E2E_CACHE=$E2E_TOP/.cache/e2e
-E2E_KROOT=$E2E_TOP/.cache/kernel/root
-E2E_LOGS=${E2E_LOGS:-$E2E_DIR/logs}
+E2E_KDIR=$E2E_TOP/.cache/kernel
 # boot modules: enough to mount the 9p root; everything else is loaded with modprobe inside the guest
 E2E_INITRD_MODULES=${E2E_INITRD_MODULES:-virtio_pci 9pnet_virtio 9p overlay}
 
@@ -32,22 +32,56 @@ e2e_log() { echo "e2e: $*" >&2; }
 e2e_now() { date +%s.%N; }
 e2e_since() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# e2e_kver: the version of the unpacked guest kernel
-e2e_kver() {
-    local v
-    v=$(ls "$E2E_KROOT/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tail -1)
-    [ -n "$v" ] && echo "$v"
+# e2e_kernels: the prepared guest kernels, one version per line, the default first (e2e/setup.sh writes the list;
+# a tree from before it, .cache/kernel/root, counts as one)
+e2e_kernels() {
+    if [ -s "$E2E_KDIR/kernels" ]; then cat "$E2E_KDIR/kernels"; return 0; fi
+    ls "$E2E_KDIR/root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tail -1
 }
+
+# e2e_kver_resolve NAME: the prepared kernel NAME means: its full version (6.12.117+deb12-amd64), or a series
+# (6.1, 6.12: the first prepared kernel of that series); nothing printed and 1 if none is prepared
+e2e_kver_resolve() {
+    local k
+    for k in $(e2e_kernels); do [ "$k" = "$1" ] && { echo "$k"; return 0; }; done
+    for k in $(e2e_kernels); do case "$k" in "$1".*|"$1"-*|"$1"+*) echo "$k"; return 0 ;; esac; done
+    return 1
+}
+
+# _e2e_select_kernel: E2E_KVER (empty: the default kernel; a series such as 6.12: the prepared one) to a full
+# version, and E2E_KROOT to its unpacked tree. E2E_KVER stays as given if no such kernel is prepared (yet).
+_e2e_select_kernel() {
+    local k
+    k=$(e2e_kver_resolve "${E2E_KVER:-$(e2e_kernels | head -1)}") && E2E_KVER=$k
+    E2E_KVER=${E2E_KVER:-}
+    if [ -n "$E2E_KVER" ] && [ -d "$E2E_KDIR/$E2E_KVER/root" ]; then
+        E2E_KROOT=$E2E_KDIR/$E2E_KVER/root
+    else
+        E2E_KROOT=$E2E_KDIR/root   # the tree before the per-kernel layout
+    fi
+    # logs per kernel, so that runs on two kernels do not overwrite each other; an E2E_LOGS the caller set stays
+    if [ -z "${E2E_LOGS:-}" ] || [ "$E2E_LOGS" = "${_E2E_LOGS_AUTO:-}" ]; then
+        E2E_LOGS=$E2E_DIR/logs/${E2E_KVER:-unknown}
+        _E2E_LOGS_AUTO=$E2E_LOGS
+    fi
+}
+_e2e_select_kernel
+
+# e2e_kver: the version of the selected guest kernel
+e2e_kver() { [ -n "$E2E_KVER" ] && echo "$E2E_KVER"; }
 
 # e2e_require: tools and kernel present, else run e2e/setup.sh (idempotent; apt-get needs root)
 e2e_require() {
-    [ -n "${E2E_KVER:-}" ] || E2E_KVER=$(e2e_kver)
+    _e2e_select_kernel
     if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /usr/bin/busybox ] || ! command -v cpio >/dev/null \
         || [ -z "$E2E_KVER" ] || ! [ -f "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep.bin" ]; then
-        e2e_log "host not prepared: running e2e/setup.sh"
+        e2e_log "host not prepared${E2E_KVER:+ for kernel $E2E_KVER}: running e2e/setup.sh"
         "$E2E_DIR/setup.sh" >&2 || return 1
-        E2E_KVER=$(e2e_kver)
+        _e2e_select_kernel
+        [ -f "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep.bin" ] \
+            || { e2e_log "no prepared kernel '$E2E_KVER' (prepared: $(e2e_kernels | tr '\n' ' '))"; return 1; }
     fi
+    export E2E_KVER
     if ! command -v python3 >/dev/null; then e2e_log "python3 is needed for e2e_monitor"; fi
 }
 
@@ -98,13 +132,22 @@ e2e_build_initrd() {
     chmod 755 "$w/init" "$w/bin/busybox"
     mknod -m 600 "$w/dev/console" c 5 1
     echo "$E2E_KVER" > "$w/etc/e2e/kver"
-    local rel
+    local rel src dst
     : > "$w/etc/e2e/modules.list"
     while read -r rel; do
         [ -n "$rel" ] || continue
         mkdir -p "$w/lib/modules/$E2E_KVER/$(dirname "$rel")"
-        cp "$E2E_KROOT/lib/modules/$E2E_KVER/$rel" "$w/lib/modules/$E2E_KVER/$rel"
-        echo "/lib/modules/$E2E_KVER/$rel" >> "$w/etc/e2e/modules.list"
+        # busybox insmod reads plain ELF only ("Invalid ELF header magic" on 6.12's .ko.xz): decompress here
+        src=$E2E_KROOT/lib/modules/$E2E_KVER/$rel
+        dst=$w/lib/modules/$E2E_KVER/${rel%.ko*}.ko
+        case "$rel" in
+            *.ko) cp "$src" "$dst" ;;
+            *.ko.xz) xz -dc "$src" > "$dst" ;;
+            *.ko.zst) zstd -qdc "$src" > "$dst" ;;
+            *.ko.gz) gzip -dc "$src" > "$dst" ;;
+            *) e2e_log "boot module $rel: unknown compression"; rm -rf "$w"; return 1 ;;
+        esac || { e2e_log "cannot decompress $src"; rm -rf "$w"; return 1; }
+        echo "/lib/modules/$E2E_KVER/${rel%.ko*}.ko" >> "$w/etc/e2e/modules.list"
     done <<< "$order"
     # uncompressed: unpacking gzip under TCG costs more than reading a few MB more
     # (temp name + rename: boots running in parallel may build at the same time)
@@ -119,25 +162,28 @@ e2e_build_initrd() {
     return $rc
 }
 
-# e2e_build_kernel: sets E2E_KERNEL. Debian's bzImage is xz-compressed, and unpacking it under TCG costs seconds
-# per boot, so boot the uncompressed vmlinux (QEMU loads an ELF kernel through its PVH entry; CONFIG_PVH=y).
-# Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
+# e2e_build_kernel: sets E2E_KERNEL. Debian's bzImage is compressed (6.1: xz, 6.12: zstd), and unpacking it under TCG
+# costs seconds per boot, so boot the uncompressed vmlinux (QEMU loads an ELF kernel through its PVH entry;
+# CONFIG_PVH=y). Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
 e2e_build_kernel() {
     [ -n "${E2E_KERNEL:-}" ] && return 0
-    local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off
+    local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off magic unz
     E2E_KERNEL=$z
     if [ -s "$out" ] && [ "$out" -nt "$z" ]; then E2E_KERNEL=$out; return 0; fi
     mkdir -p "$E2E_CACHE"
-    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$z" | head -1 | cut -d: -f1)
-    [ -n "$off" ] && command -v xz >/dev/null || { e2e_log "booting the compressed kernel (no xz payload or no xz)"; return 0; }
+    for magic in 'xz|\xfd7zXZ\x00' 'zstd|\x28\xb5\x2f\xfd'; do
+        off=$(LC_ALL=C grep -obUaP "${magic#*|}" "$z" | head -1 | cut -d: -f1)
+        [ -n "$off" ] && { unz=${magic%%|*}; break; }
+    done
+    [ -n "$off" ] && command -v "$unz" >/dev/null || { e2e_log "booting the compressed kernel (no xz/zstd payload, or no $unz)"; return 0; }
     local tmp
     tmp=$(mktemp "$out.XXXXXX")
-    tail -c +$((off + 1)) "$z" | xz -dc > "$tmp" 2>/dev/null   # xz complains about the bytes after the payload
+    tail -c +$((off + 1)) "$z" | "$unz" -dc > "$tmp" 2>/dev/null   # both complain about the bytes after the payload
     # PVH entry = ELF note type 0x12 (XEN_ELFNOTE_PHYS32_ENTRY)
     if [ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] \
         && readelf -n "$tmp" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'; then
         mv "$tmp" "$out"; E2E_KERNEL=$out
-        e2e_log "uncompressed kernel: $out"
+        e2e_log "uncompressed kernel ($unz): $out"
     else
         rm -f "$tmp"; e2e_log "no PVH-bootable vmlinux in $z; booting the bzImage"
     fi
@@ -162,6 +208,11 @@ e2e_start() {
     local ro=security_model=none,readonly=on,multidevs=remap
     local append="console=ttyS0 panic=-1 quiet loglevel=4 intel_iommu=on iommu=pt mitigations=off"
     append+=" tsc=reliable no_timer_check cryptomgr.notests 8250.nr_uarts=1"
+    # The guest's clock on the HPET, not the TSC: under TCG the kernel calibrates the TSC against the HPET at boot
+    # ("Unable to calibrate against PIT"), and on a loaded host that calibration came out several times too low, so
+    # the guest's clock ran 4-10x fast (36 s of uptime in a 9 s boot, "soft lockup ... stuck for 21s", timeouts in
+    # vfiod and the scenarios firing early). The HPET counts QEMU's own clock, so guest time is real time.
+    append+=" clocksource=hpet"
     local interactive=${E2E_INTERACTIVE:-0}
     [ "$interactive" = 1 ] && append+=" e2e.shell=1"
     append+=" ${E2E_APPEND:-}"

@@ -1,4 +1,4 @@
-# e2e/lib/vfiod.sh: host-side helpers for the vfiod scenarios (scenario-dbus.sh, scenario-variant.sh). Source it
+# e2e/lib/vfiod.sh: host-side helpers for the vfiod scenarios (every scenario but the smoke). Source it
 # after e2e/lib/qemu.sh. Everything built here goes under .cache/e2e/ (git-ignored), which the guest sees at
 # /vfiod/.cache/e2e/ through the read-only project share. Nothing here touches this machine's /sys.
 #
@@ -6,13 +6,19 @@
 #                           source is newer)
 #   vfiod_e2e_vfio_open     .cache/e2e/bin/vfio-open from e2e/src/vfio-open.c (static, so cheap to exec in the guest)
 #   vfiod_e2e_variant       the test variant driver e2e/variant/ built against the guest kernel's headers, and a
-#                           module tree overlay .cache/e2e/variant/tree/ (extra/*.ko + depmod's modules.* files)
+#                           module tree overlay .cache/e2e/variant/<kver>/tree/ (extra/*.ko + depmod's modules.* files)
 #   vfiod_e2e_cds           .cache/e2e/vfiod-app.jsa: a class data sharing archive of vfiod's classes (see below)
 #   vfiod_e2e_report NAME   prints the guest's timings (and perf figures) of the scenario NAME
+#   vfiod_e2e_prepare       e2e_require, the jars (VFIOD_E2E_BUILD=0 skips the check) and the CDS archive, and
+#                           E2E_TIMEOUT 600 s unless set (the guests run a JVM)
+#   vfiod_e2e_timings NAME...                 the guest timings each named run left
+#   vfiod_e2e_summary SCENARIO T0 RC [NAME...]   those timings, the wall time since T0 and the scenario's last line
+#                           (`e2e: 1 passed, 0 failed` or `e2e: 0 passed, 1 failed`); returns RC
 #
 # Builds take a lock (.cache/e2e/vfiod-build.lock), so two scenarios started at once do not build over each other.
 
-VFIOD_E2E_VARIANT=$E2E_CACHE/variant
+# the variant's build and tree, per guest kernel: .cache/e2e/variant/<kver>/{build,tree}
+vfiod_e2e_variant_dir() { echo "$E2E_CACHE/variant/$E2E_KVER"; }
 
 _vfiod_e2e_locked() {   # _vfiod_e2e_locked CMD...: run CMD under the build lock
     mkdir -p "$E2E_CACHE"
@@ -50,12 +56,13 @@ vfiod_e2e_vfio_open() { _vfiod_e2e_locked _vfiod_e2e_vfio_open; }
 # The variant driver's module tree. It is NOT put into the shared .cache/kernel/root tree: every guest sees that
 # one, and with the variant's alias there vfiod would pick vfiod_test_vfio_pci for every e1000e, in every
 # scenario. Instead depmod runs here on a small root whose kernel/ is a symlink to the shared tree's, and the
-# results (extra/ and modules.*) go to .cache/e2e/variant/tree/. scenario-variant's guest lays that over its
+# results (extra/ and modules.*) go to .cache/e2e/variant/<kver>/tree/. scenario-variant's guest lays that over its
 # /lib/modules/<kver> with overlayfs (vfiod_variant_tree in e2e/guest/vfiod-lib.sh), so there the guest kernel's
 # module tree does hold the module and modprobe, the kernel's request_module and vfiod all see it.
 _vfiod_e2e_variant() {
-    local kver=$E2E_KVER src=$E2E_DIR/variant build=$VFIOD_E2E_VARIANT/build
-    local ko=$build/vfiod_test_vfio_pci.ko tree=$VFIOD_E2E_VARIANT/tree
+    local kver=$E2E_KVER src=$E2E_DIR/variant vdir
+    vdir=$(vfiod_e2e_variant_dir)
+    local build=$vdir/build ko=$vdir/build/vfiod_test_vfio_pci.ko tree=$vdir/tree
     local shared=$E2E_KROOT/lib/modules/$kver
     [ -d "/usr/src/linux-headers-$kver" ] || { e2e_log "no /usr/src/linux-headers-$kver (run e2e/setup.sh)"; return 1; }
     if [ ! -f "$ko" ] || [ -n "$(find "$src" -newer "$ko" -type f -print -quit)" ]; then
@@ -67,7 +74,7 @@ _vfiod_e2e_variant() {
         && [ "$tree/modules.dep.bin" -nt "$shared/modules.dep.bin" ]; then
         return 0
     fi
-    local root=$VFIOD_E2E_VARIANT/depmod-root m=$VFIOD_E2E_VARIANT/depmod-root/lib/modules/$kver
+    local root=$vdir/depmod-root m=$vdir/depmod-root/lib/modules/$kver
     rm -rf "$root" "$tree.tmp"
     mkdir -p "$m/extra" "$tree.tmp/extra"
     ln -s "$shared/kernel" "$m/kernel"
@@ -193,3 +200,38 @@ _vfiod_e2e_edu() {
     e2e_log "edu module tree: ${tree#$E2E_TOP/}"
 }
 vfiod_e2e_edu() { _vfiod_e2e_locked _vfiod_e2e_edu; }
+# vfiod_e2e_prepare: what a vfiod scenario needs on the host before its boot. The guest sees the jar over 9p with
+# cache=loose, so it must be built before the boot. VFIOD_E2E_BUILD=0 skips the build check.
+vfiod_e2e_prepare() {
+    : "${E2E_TIMEOUT:=600}"   # a JVM under TCG on a busy 2-core host needs more than the harness's 300 s
+    export E2E_TIMEOUT
+    e2e_require || return 1
+    if [ "${VFIOD_E2E_BUILD:-1}" != 0 ]; then vfiod_e2e_jars || return 1; fi
+    [ -f "$E2E_TOP/daemon/target/vfiod.jar" ] || { e2e_log "no daemon/target/vfiod.jar: run mvn -q -B -DskipTests package -pl daemon,sim,cli -am"; return 1; }
+    vfiod_e2e_cds   # optional: a class data archive: vfiod starts about a third faster in the guest
+}
+
+# vfiod_e2e_timings NAME...: the guest timings each named run left in $E2E_LOGS/NAME.results/timings
+vfiod_e2e_timings() {
+    local name kind n d
+    for name; do
+        [ -f "$E2E_LOGS/$name.results/timings" ] || continue
+        [ $# -gt 1 ] && printf '%s\n' "[$name]"
+        while IFS=$'\t' read -r kind n d; do
+            if [ "$kind" = step ]; then printf '%-52s %7s\n' "step: $n" "$d"; else printf '%-52s %7s\n' "  $n" "$d"; fi
+        done < "$E2E_LOGS/$name.results/timings"
+    done
+}
+
+# vfiod_e2e_summary SCENARIO T0 RC [NAME...]: prints the timings (guest steps of the runs NAME..., default SCENARIO)
+# and the whole wall time since T0, then `e2e: 1 passed, 0 failed` or `e2e: 0 passed, 1 failed`; returns RC
+vfiod_e2e_summary() {
+    local scenario=$1 t0=$2 rc=$3
+    shift 3
+    [ $# -gt 0 ] || set -- "$scenario"
+    echo "---- $scenario timings (guest steps in seconds; the guest is about 7x slower than the host; kernel $E2E_KVER)"
+    vfiod_e2e_timings "$@"
+    printf '%-52s %7s\n' "whole $scenario (host wall)" "$(e2e_since "$t0")"
+    if [ "$rc" = 0 ]; then echo "e2e: 1 passed, 0 failed"; else echo "e2e: 0 passed, 1 failed (exit $rc)"; fi
+    return "$rc"
+}
