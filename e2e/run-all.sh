@@ -15,6 +15,7 @@ scenarios=(
     scenario-hotplug.sh
     scenario-crash.sh
     scenario-inuse.sh
+    scenario-systemd.sh
 )
 
 set -uo pipefail
