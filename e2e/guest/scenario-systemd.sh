@@ -175,9 +175,9 @@ e2e_step "1. the sandbox vfiod runs in"
 while IFS=$':\t ' read -r k v; do
     case "$k" in CapBnd|CapEff|CapPrm|CapAmb|NoNewPrivs|Seccomp) printf -v "ST_$k" '%s' "$v"; echo "  /proc/$PID/status $k: $v" ;; esac
 done < "/proc/$PID/status"
-# CAP_NET_ADMIN (12), CAP_SYS_MODULE (16), CAP_SYS_PTRACE (19): the unit's CapabilityBoundingSet=
-e2e_assert_eq "$ST_CapBnd" 0000000000091000 "bounding set = CAP_NET_ADMIN CAP_SYS_MODULE CAP_SYS_PTRACE"
-e2e_assert_eq "$ST_CapEff" 0000000000091000 "effective capabilities (root within that set)"
+# CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12), CAP_SYS_MODULE (16), CAP_SYS_PTRACE (19): the unit's CapabilityBoundingSet=
+e2e_assert_eq "$ST_CapBnd" 0000000000091004 "bounding set = CAP_DAC_READ_SEARCH CAP_NET_ADMIN CAP_SYS_MODULE CAP_SYS_PTRACE"
+e2e_assert_eq "$ST_CapEff" 0000000000091004 "effective capabilities (root within that set)"
 e2e_assert_eq "$ST_NoNewPrivs" 1 "no_new_privs (NoNewPrivileges=yes)"
 e2e_assert_eq "$ST_Seccomp" 2 "a seccomp filter (SystemCallFilter=)"
 e2e_assert "its own mount namespace (ProtectSystem=, PrivateTmp=, PrivateMounts=)" \
@@ -237,7 +237,8 @@ umount $MNT
 
 e2e_step "2. in use: a node held open by another uid"
 # the shell opens the node as root; setpriv drops to nobody and execs sleep, which keeps the descriptor: a process
-# of another uid, whose /proc/PID/fd only a reader with CAP_SYS_PTRACE (and ProtectProc=ptraceable) can see
+# of another uid, whose /proc/PID/fd only a reader with CAP_DAC_READ_SEARCH (to list it) and CAP_SYS_PTRACE (to read
+# its links; ProtectProc=ptraceable) can see
 setpriv --reuid=65534 --regid=65534 --clear-groups sleep 600 3< "/dev/$NS" &
 HOLDER=$!
 _await 10 test -e "/proc/$HOLDER/fd/3" || e2e_fail "the holder did not start"
