@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e/scenario-systemd.sh: the unit as shipped. The guest boots with systemd as PID 1 and the vfiod .deb installed
-# by dpkg (e2e.systemd=1: e2e/guest/systemd-init.sh), on a machine with the e1000e at 00:03.0, a second e1000e at
-# 00:05.0 and an NVMe at 00:04.0 (a blank 64 MiB image made here). Two boots:
+# by dpkg (e2e.systemd=1: e2e/guest/systemd-init.sh), on a machine with the e1000e at 00:03.0, two more in one multifunction slot at
+# 00:05.0-1 and an NVMe at 00:04.0 (a blank 64 MiB image made here). Two boots:
 #   1. e2e/guest/scenario-systemd.sh: vfiod starts by D-Bus activation under its unit and sandbox; the host-use check
 #      inside that sandbox (NIC up with an address, a mounted NVMe, a node another uid holds open); the access grant
 #      (skipped until it is merged); systemctl stop during a move; systemctl kill -s KILL during a move and the
@@ -37,11 +37,12 @@ e2e_log "scenario-systemd: installing $SD_E2E_DEB in the guests"
 
 # every boot of a JVM-heavy systemd guest under TCG takes minutes: vfiod starts 6 times in boot 1
 export E2E_TIMEOUT=${E2E_TIMEOUT:-1500}
-machine=(-device e1000e,addr=05.0,romfile=
+# 00:05.0 and 00:05.1: one multifunction slot without ACS, so one IOMMU group (the watchdog step's wedge)
+machine=(-device e1000e,addr=05.0,multifunction=on,romfile= -device e1000e,addr=05.1,romfile=
          -drive "if=none,id=sd-nvm,file=$img_dir/nvme.img,format=raw" -device nvme,serial=vfiod-e2e-sd,drive=sd-nvm,addr=04.0)
 
 sd_e2e_append e2e.preboot=e2e/guest/scenario-systemd-preboot.sh
-E2E_NAME=scenario-systemd E2E_APPEND="${E2E_APPEND:-} $SD_E2E_APPEND" e2e_boot "$E2E_DIR/guest/scenario-systemd.sh" "${machine[@]}"
+E2E_NAME=scenario-systemd E2E_APPEND="${E2E_APPEND:-} $SD_E2E_APPEND" e2e_boot "${SD_GUEST:-$E2E_DIR/guest/scenario-systemd.sh}" "${machine[@]}"
 rc=$?
 persisted=$E2E_LOGS/scenario-systemd.results/persisted
 if [ "$rc" = 0 ] && [ "${SD_BOOT:-1}" = 1 ]; then
