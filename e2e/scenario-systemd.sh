@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # e2e/scenario-systemd.sh: the unit as shipped. The guest boots with systemd as PID 1 and the vfiod .deb installed
-# by dpkg (e2e.systemd=1: e2e/guest/systemd-init.sh), on a machine with the e1000e at 00:03.0, two more in one multifunction slot at
-# 00:05.0-1 and an NVMe at 00:04.0 (a blank 64 MiB image made here). Two boots:
+# by dpkg (e2e.systemd=1: e2e/guest/systemd-init.sh), on a machine with the e1000e at 00:03.0, a second e1000e at
+# 00:05.0, two e1000 behind a PCIe-to-PCI bridge (one IOMMU group) and an NVMe at 00:04.0 (a blank 64 MiB image made
+# here). Two boots:
 #   1. e2e/guest/scenario-systemd.sh: vfiod starts by D-Bus activation under its unit and sandbox; the host-use check
 #      inside that sandbox (NIC up with an address, a mounted NVMe, a node another uid holds open); the access grant
 #      (skipped until it is merged); systemctl stop during a move; systemctl kill -s KILL during a move and the
 #      journal's reconcile after the restart; the watchdog restarting a vfiod whose device-event loop is wedged in
 #      the kernel; the bus daemon restarted. Last, Rebind of 00:03.0 with persist: the rule file and the generated
-#      61-vfiod.rules go to the results.
+#      61-vfiod.rules go to the results. (SD_GUEST=PATH runs another guest script instead, for debugging.)
 #   2. e2e/guest/scenario-systemd-boot.sh, with those two files put in /etc before systemd starts and a stand-in
 #      libvirtd.service enabled (e2e/guest/scenario-systemd-preboot.sh), booting multi-user.target: 00:03.0 is on
 #      vfio-pci before the stand-in libvirtd starts (it records the driver it saw), e1000e never probed it, and
@@ -37,8 +38,10 @@ e2e_log "scenario-systemd: installing $SD_E2E_DEB in the guests"
 
 # every boot of a JVM-heavy systemd guest under TCG takes minutes: vfiod starts 6 times in boot 1
 export E2E_TIMEOUT=${E2E_TIMEOUT:-1500}
-# 00:05.0 and 00:05.1: one multifunction slot without ACS, so one IOMMU group (the watchdog step's wedge)
-machine=(-device e1000e,addr=05.0,multifunction=on,romfile= -device e1000e,addr=05.1,romfile=
+# 00:05.0: a second e1000e (boot 2's control); behind a PCIe-to-PCI bridge at 00:06.0 two e1000, one IOMMU group
+# (the watchdog step's wedge)
+machine=(-device e1000e,addr=05.0,romfile=
+         -device pcie-pci-bridge,id=sd-br,bus=pcie.0,addr=06.0 -device e1000,bus=sd-br,addr=1,romfile= -device e1000,bus=sd-br,addr=2,romfile=
          -drive "if=none,id=sd-nvm,file=$img_dir/nvme.img,format=raw" -device nvme,serial=vfiod-e2e-sd,drive=sd-nvm,addr=04.0)
 
 sd_e2e_append e2e.preboot=e2e/guest/scenario-systemd-preboot.sh
