@@ -39,8 +39,8 @@ echo "vfiod.service active at ${V_ACTIVE} us; libvirtd.service left inactive (st
 e2e_assert_eq "$(show vfiod.service ActiveState)" active "vfiod.service started at boot (enabled by the postinst)"
 e2e_assert "libvirtd.service is ordered after vfiod.service (vfiod.service's Before=)" bash -c "systemctl show libvirtd.service -p After --value | grep -qw vfiod.service"
 e2e_assert "the stand-in started only after vfiod.service was up" test "$V_ACTIVE" -gt 0 -a "$L_START" -ge "$V_ACTIVE"
-printf 'cmd\t%s\t%s\n' "boot: vfiod.service active (monotonic, s)" "$((V_ACTIVE / 1000000)).$((V_ACTIVE % 1000000 / 10000))" >> "$E2E_TIMINGS"
-printf 'cmd\t%s\t%s\n' "boot: libvirtd stand-in started (monotonic, s)" "$((L_START / 1000000)).$((L_START % 1000000 / 10000))" >> "$E2E_TIMINGS"
+printf 'cmd\t%s\t%d.%02d\n' "boot: vfiod.service active (monotonic, s)" $((V_ACTIVE / 1000000)) $((V_ACTIVE % 1000000 / 10000)) >> "$E2E_TIMINGS"
+printf 'cmd\t%s\t%d.%02d\n' "boot: libvirtd stand-in started (monotonic, s)" $((L_START / 1000000)) $((L_START % 1000000 / 10000)) >> "$E2E_TIMINGS"
 systemd-analyze critical-chain libvirtd.service 2>&1 | tee "$RES/critical-chain.txt"
 journalctl -b -o short-monotonic --no-pager | grep -E 'vfiod.service|libvirtd.service|Starting vfiod|Started vfiod|libvirt stand-in' \
     | tee "$RES/order.txt"
