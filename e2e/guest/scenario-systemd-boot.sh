@@ -42,6 +42,7 @@ e2e_assert "the stand-in started only after vfiod.service was up" test "$V_ACTIV
 printf 'cmd\t%s\t%d.%02d\n' "boot: vfiod.service active (monotonic, s)" $((V_ACTIVE / 1000000)) $((V_ACTIVE % 1000000 / 10000)) >> "$E2E_TIMINGS"
 printf 'cmd\t%s\t%d.%02d\n' "boot: libvirtd stand-in started (monotonic, s)" $((L_START / 1000000)) $((L_START % 1000000 / 10000)) >> "$E2E_TIMINGS"
 systemd-analyze critical-chain libvirtd.service 2>&1 | tee "$RES/critical-chain.txt"
+e2e_assert "systemd-analyze critical-chain libvirtd.service goes through vfiod.service" grep -q 'vfiod.service @' "$RES/critical-chain.txt"
 journalctl -b -o short-monotonic --no-pager | grep -E 'vfiod.service|libvirtd.service|Starting vfiod|Started vfiod|libvirt stand-in' \
     | tee "$RES/order.txt"
 
