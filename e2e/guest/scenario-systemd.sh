@@ -1,7 +1,7 @@
 # Guest side of e2e/scenario-systemd.sh, boot 1 (runs as e2e-run.service under systemd as PID 1, as root, with the
 # vfiod .deb installed by dpkg; see e2e/guest/systemd-init.sh). vfiod runs only as the package ships it: started by
 # D-Bus activation or by systemd's Restart=, under vfiod.service's sandbox, logging to the journal. The steps:
-#   1. D-Bus activation, and the sandbox vfiod runs in (capabilities, no_new_privs, seccomp, its own mount namespace,
+#   1. D-Bus activation (busctl, then the package's vfioctl), and the sandbox vfiod runs in (capabilities, no_new_privs, seccomp, its own mount namespace,
 #      /proc with hidepid=ptraceable);
 #   2. the host-use check inside that sandbox: the NIC up with an address, the NVMe mounted, a node of the NVMe
 #      that a process of another uid (nobody) holds open: each InUse naming the user; once free, Rebind and Restore;
@@ -175,6 +175,10 @@ PID=$SD_PID
 e2e_assert_eq "$(</proc/$PID/comm)" java "vfiod's main process is the JVM the launcher execs"
 vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices > "$RES/list.out" 2>&1 || e2e_fail "ListDevices: $(<"$RES/list.out")"
 e2e_assert "ListDevices names $BDF" grep -qF "pci_0000_00_03_0" "$RES/list.out"
+# the package's own client, as an admin would call it
+e2e_time "vfioctl list (the package's client)" vfioctl list > "$RES/vfioctl-list.out" 2>&1 || e2e_fail "vfioctl list: $(<"$RES/vfioctl-list.out")"
+sed 's/^/  vfioctl| /' "$RES/vfioctl-list.out"
+e2e_assert "vfioctl list shows $BDF" grep -qF "00:03.0" "$RES/vfioctl-list.out"
 
 e2e_step "1. the sandbox vfiod runs in"
 while IFS=$':\t ' read -r k v; do
