@@ -176,7 +176,8 @@ e2e_assert_eq "$(</proc/$PID/comm)" java "vfiod's main process is the JVM the la
 vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices > "$RES/list.out" 2>&1 || e2e_fail "ListDevices: $(<"$RES/list.out")"
 e2e_assert "ListDevices names $BDF" grep -qF "pci_0000_00_03_0" "$RES/list.out"
 # the package's own client, as an admin would call it
-e2e_time "vfioctl list (the package's client)" vfioctl list > "$RES/vfioctl-list.out" 2>&1 || e2e_fail "vfioctl list: $(<"$RES/vfioctl-list.out")"
+e2e_time "vfioctl list (the package's client)" bash -c 'vfioctl list > "$1" 2>&1' _ "$RES/vfioctl-list.out" \
+    || e2e_fail "vfioctl list: $(<"$RES/vfioctl-list.out")"
 sed 's/^/  vfioctl| /' "$RES/vfioctl-list.out"
 e2e_assert "vfioctl list shows $BDF" grep -qF "00:03.0" "$RES/vfioctl-list.out"
 
