@@ -121,17 +121,6 @@ call_bg() {
 }
 # the variant's probe is sleeping for BDF (a move is in the kernel)
 probe_sleeping() { kmsg_has "$1: $MOD: probe_delay_ms is set: sleeping" "$KSTART"; }
-# _gone PID: every thread of PID has exited
-_gone() {
-    local t st
-    [ -d "/proc/$1" ] || return 0
-    for t in /proc/"$1"/task/*/stat; do
-        read -r st < "$t" 2>/dev/null || continue
-        st=${st##*) }
-        [[ ${st:0:1} == [ZX] ]] || return 1
-    done
-    return 0
-}
 
 # ---- 1. the package, and D-Bus activation --------------------------------------------------------------------
 e2e_step "1. the package and the system"
@@ -142,8 +131,7 @@ echo "systemd: $(systemctl is-system-running 2>&1); failed units: $(systemctl --
 e2e_assert_eq "$(systemctl is-enabled vfiod.service 2>&1)" enabled "the postinst enabled vfiod.service"
 sd_print
 e2e_assert_eq "$SD_ACTIVE" inactive "vfiod does not run before the first call (e2e.target starts no multi-user.target)"
-BDFDRV=$(e2e_pci_driver "$BDF")
-e2e_assert_eq "$BDFDRV" e1000e "udevd's coldplug bound e1000e to $BDF"
+e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "udevd's coldplug bound e1000e to $BDF"
 e2e_assert_eq "${#E1000[@]}" 2 "two e1000 behind the bridge"
 e2e_assert_eq "$(e2e_pci_driver "$WEDGE")" e1000 "udevd's coldplug bound e1000 to $WEDGE"
 e2e_assert_eq "$(e2e_pci_group "$PEER")" "$(e2e_pci_group "$WEDGE")" "$WEDGE and $PEER share an IOMMU group"
