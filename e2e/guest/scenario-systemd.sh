@@ -200,7 +200,7 @@ refusal() {
     OUT=$(gdbus call --system --timeout 300 --dest org.vfiod --object-path /org/vfiod --method "org.vfiod1.Manager.$1" "$2" "{}" 2>&1)
     echo "$1 $2: $OUT"
 }
-# moved BDF DRIVER: Rebind/Restore succeeded and the driver link names DRIVER
+# rebind BDF, restore BDF: the call, timed; the scenario fails if vfiod refuses it
 rebind() { e2e_time "Rebind $1" vfiod_manager Rebind 'sa{sv}' "$1" 0 || e2e_fail "Rebind $1: $VFIOD_ERR"; }
 restore() { e2e_time "Restore $1" vfiod_manager Restore 'sa{sv}' "$1" 0 || e2e_fail "Restore $1: $VFIOD_ERR"; }
 # consistent BDF: on a driver, with a driver_override to match (the asked vfio driver, or the host driver with none)
