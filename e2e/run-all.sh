@@ -27,6 +27,7 @@ scenarios=(
     scenario-grant.sh
     scenario-libvirt.sh
     scenario-hang.sh
+    scenario-systemd.sh
 )
 
 set -uo pipefail

@@ -265,11 +265,11 @@ else
 fi
 
 # The unit's capability bounding set and no_new_privs (what setpriv can apply of the sandbox), so a start that
-# needed more than CAP_SYS_MODULE, CAP_NET_ADMIN and CAP_SYS_PTRACE would fail here too.
+# needed more than CAP_SYS_MODULE, CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH would fail here too.
 sandbox=()
 if command -v setpriv >/dev/null; then
     # shellcheck disable=SC2054  # the commas are setpriv's list syntax
-    sandbox=(setpriv --bounding-set=-all,+sys_module,+net_admin,+sys_ptrace --inh-caps=-all --no-new-privs --)
+    sandbox=(setpriv --bounding-set=-all,+sys_module,+net_admin,+sys_ptrace,+dac_read_search --inh-caps=-all --no-new-privs --)
 fi
 mkdir -p "$work/etc" "$work/state" "$work/udev-rules.d" "$work/host/proc" "$work/host/dev"
 env -u DBUS_SYSTEM_BUS_ADDRESS -u JOURNAL_STREAM VFIOD_JAR="$simkernel" "${sandbox[@]}" /usr/sbin/vfiod --bus-address "$address" \
@@ -286,7 +286,7 @@ for _ in $(seq 600); do
 done
 busctl --address="$address" status org.vfiod >/dev/null 2>&1 || fail "vfiod did not take org.vfiod within 60 s"
 grep -q 'is a simulated sysfs' "$work/vfiod.log" || fail "vfiod does not run on the simulated kernel; stopping before any call"
-ok "vfiod (pid $vfiod_pid${sandbox:+, bounding set CAP_SYS_MODULE CAP_NET_ADMIN CAP_SYS_PTRACE, no_new_privs}) owns org.vfiod; it works on the simulated sysfs"
+ok "vfiod (pid $vfiod_pid${sandbox:+, bounding set CAP_SYS_MODULE CAP_NET_ADMIN CAP_SYS_PTRACE CAP_DAC_READ_SEARCH, no_new_privs}) owns org.vfiod; it works on the simulated sysfs"
 sed 's/^/    | /' "$work/vfiod.log"
 
 step "call it with the installed /usr/bin/vfioctl"
