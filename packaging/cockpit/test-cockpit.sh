@@ -8,8 +8,9 @@
 #     there, this script leaves it alone and stops (a failure under CI=true, a skip otherwise).
 #   - the page: packaging/cockpit copied to /usr/share/cockpit/vfiod (where the package puts it) for the run, unless
 #     the package is installed; removed afterwards.
-#   - the users: the test users of scripts/setup-test-system get a random password for the run (Cockpit logs in
-#     through PAM); their password entry is put back afterwards.
+#   - the users: the test users of scripts/setup-test-system get a random password (Cockpit logs in through PAM)
+#     and /bin/sh as their shell (cockpit-session runs the bridge through it) for the run; both are put back
+#     afterwards.
 #   - screenshots and logs: packaging/target/cockpit-test/ (git-ignored), kept after a failure.
 #
 # Exit: 0 passed, 1 failed, 77 skipped (missing prerequisites, not under CI=true).
@@ -54,7 +55,7 @@ work=$(mktemp -d /tmp/vfiod-cockpit.XXXXXX)
 chmod 755 "$work"
 pids=()
 page_installed=no
-declare -A shadow=()
+declare -A shadow=() shell=()
 passed=no
 cleanup() {
     set +e
@@ -64,6 +65,7 @@ cleanup() {
     done
     rm -f "$socket"
     for u in "${!shadow[@]}"; do usermod -p "${shadow[$u]}" "$u"; done
+    for u in "${!shell[@]}"; do usermod -s "${shell[$u]}" "$u"; done
     [ "$page_installed" = yes ] && rm -rf "$page_dir"
     cp "$work"/*.log "$out/" 2>/dev/null
     if [ "$passed" = yes ]; then rm -rf "$work"; else say "kept $work (logs also in $out)"; fi
@@ -113,7 +115,10 @@ fi
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 for u in vfiod-member vfiod-outsider; do
     shadow[$u]=$(getent shadow "$u" | cut -d: -f2)
+    shell[$u]=$(getent passwd "$u" | cut -d: -f7)
     echo "$u:$password" | chpasswd
+    # cockpit-session starts the bridge through the user's login shell, and theirs is nologin
+    usermod -s /bin/sh "$u"
 done
 
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -16,6 +16,8 @@
     let proxies = null;
     /* Device.Users() answers, by object path: absent until the first answer */
     const users = new Map();
+    /* the error name when vfiod could not say who uses a device */
+    const usersFailed = new Map();
     let dialog = null;
     let renderQueued = false;
 
@@ -80,9 +82,10 @@
         return (users.get(d.path) || []).length > 0;
     }
 
-    /* the endpoints Rebind may move: a device with no VFIO driver (a bridge) is never moved with its group */
+    /* the endpoints Rebind may move: vfiod leaves bridges (PCI class 06 04) out of a group and knows no VFIO driver
+     * for some devices */
     function movable(d) {
-        return d.VfioDriver !== "";
+        return d.VfioDriver !== "" && (d.Class >>> 8) !== 0x0604;
     }
 
     function groups() {
@@ -127,7 +130,7 @@
             box.append(b);
         } else {
             const b = actionButton("Give to VMs", "secondary", () => openDialog(d, true, false),
-                                   movable(d) ? null : "vfiod knows no VFIO driver for this device");
+                                   movable(d) ? null : "a bridge, or a device vfiod knows no VFIO driver for");
             b.setAttribute("data-action", "rebind");
             box.append(b);
         }
@@ -161,7 +164,8 @@
         cell(tr, "Persistent", d.Persistent ? "yes" : "no");
         const u = users.get(d.path);
         const who = el("div", "vfiod-users");
-        if (u === undefined) who.textContent = "...";
+        if (u === undefined && usersFailed.has(d.path)) who.textContent = "unknown (" + usersFailed.get(d.path) + ")";
+        else if (u === undefined) who.textContent = "...";
         else if (u.length === 0) who.textContent = "nobody";
         else for (const line of u) who.append(el("div", null, line));
         cell(tr, "Used by", who);
@@ -227,16 +231,42 @@
         if (dialog) refreshDialogList();
     }
 
-    /* Who uses the device: a method (it reads /proc), asked once per device and again when the device changes */
+    /* Who uses the device: a method (it reads /proc), asked when a device appears and again when it changes. One
+     * call at a time: vfiod allows each uid 4 calls in flight, and a move of the same user must still get one. */
+    const usersQueue = [];
+    let usersRunning = false;
+
     function readUsers(d) {
-        client.call(d.path, DEVICE, "Users", [])
+        if (!usersQueue.includes(d.path)) usersQueue.push(d.path);
+        pumpUsers();
+    }
+
+    function pumpUsers() {
+        if (usersRunning || usersQueue.length === 0) return;
+        const path = usersQueue.shift();
+        usersRunning = true;
+        let retry = false;
+        client.call(path, DEVICE, "Users", [])
                 .then(reply => {
-                    users.set(d.path, reply[0]);
-                    scheduleRender();
+                    /* a re-render replaces the rows under the pointer: only when something changed */
+                    if (JSON.stringify(users.get(path)) !== JSON.stringify(reply[0]) || usersFailed.has(path)) {
+                        users.set(path, reply[0]);
+                        usersFailed.delete(path);
+                        scheduleRender();
+                    }
                 })
                 .catch(ex => {
-                    users.set(d.path, ["(vfiod did not say: " + errorName(ex) + ")"]);
-                    scheduleRender();
+                    /* Busy: this user's other calls took the allowance; ask again once one is over */
+                    retry = errorName(ex) === "Busy" && proxies[path] !== undefined;
+                    if (!retry) {
+                        usersFailed.set(path, errorName(ex));
+                        scheduleRender();
+                    }
+                })
+                .finally(() => {
+                    usersRunning = false;
+                    if (retry) window.setTimeout(() => readUsers({ path: path }), 500);
+                    else pumpUsers();
                 });
     }
 
@@ -371,6 +401,7 @@
         });
         proxies.addEventListener("removed", (ev, proxy) => {
             users.delete(proxy.path);
+            usersFailed.delete(proxy.path);
             scheduleRender();
         });
         proxies.wait(() => {
