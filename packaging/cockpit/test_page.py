@@ -22,6 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 NIC = "0000:03:00.0"
+GPU = "0000:01:00.0"
+AUDIO = "0000:01:00.1"
 MEMBER = "vfiod-member"
 OUTSIDER = "vfiod-outsider"
 # the machine is shared and Chromium under load is slow: generous, but each wait is on a condition
@@ -199,6 +201,38 @@ def test_page_shows_what_vfiod_lists(b, vfiod, password):
     b.driver.set_window_size(1280, 1000)
 
 
+def verdict(b):
+    """the dry run's verdict in the dialog, once it is there: 'ok' or vfiod's error name"""
+    e = b.wait("the dry run's verdict", lambda d: d.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-verdict]"))
+    return "ok" if e.get_attribute("data-verdict") == "ok" else e.get_attribute("data-error")
+
+
+def test_dry_run_names_the_group_and_the_boot_gpu(b, vfiod, password):
+    open_page(b, vfiod, MEMBER, password)
+    before = vfiod.kernel_state()
+    # the GPU alone: its audio function shares the group, and vfiod says so before anything moves
+    b.click("the GPU's Give to VMs", lambda d: b.row(GPU).find_element(By.CSS_SELECTOR, "button[data-action='rebind']"))
+    check(verdict(b) == "GroupNotViable", "the GPU alone: " + verdict(b))
+    alert = b.driver.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-error]").text
+    check(AUDIO in alert, "vfiod's message names the audio function: " + alert)
+    check(not b.driver.find_element(By.ID, "vfiod-dialog-apply").is_enabled(), "a refused preview cannot be applied")
+    b.shot("gpu-alone-group-not-viable")
+    # with the whole group: both functions in the preview, and vfiod agrees
+    b.click("the group option", lambda d: d.find_element(By.ID, "vfiod-opt-group"))
+    b.wait("the group's verdict", lambda d: verdict(b) == "ok")
+    steps = [li.get_attribute("data-address") for li in b.driver.find_elements(By.CSS_SELECTOR, "#vfiod-preview-steps li")]
+    check(steps == [GPU, AUDIO], "the preview moves the GPU and its audio function: %s" % steps)
+    b.shot("gpu-group-preview")
+    b.click("Cancel", lambda d: d.find_element(By.ID, "vfiod-dialog-cancel"))
+    # the boot GPU: marked, and vfiod's InUse in the preview
+    boot = [a for a in vfiod.devices() if vfiod.prop(vfiod.path(a), "BootVga")][0]
+    b.click("the boot GPU's Give to VMs", lambda d: b.row(boot).find_element(By.CSS_SELECTOR, "button[data-action='rebind']"))
+    check(verdict(b) == "InUse", "the boot GPU: " + verdict(b))
+    b.shot("boot-gpu-in-use")
+    b.click("Cancel", lambda d: d.find_element(By.ID, "vfiod-dialog-cancel"))
+    check(vfiod.kernel_state() == before, "dry runs changed sysfs")
+
+
 def test_member_gives_the_nic_to_vms_and_back(b, vfiod, password):
     open_page(b, vfiod, MEMBER, password)
     check(vfiod.kernel_driver(NIC) == "e1000e", "the NIC starts on e1000e, not " + vfiod.kernel_driver(NIC))
@@ -246,7 +280,8 @@ def test_outsider_sees_the_denial_and_nothing_moves(b, vfiod, password):
     check(vfiod.prop(vfiod.path(NIC), "State") == "host", "vfiod says the NIC is on the host")
 
 
-TESTS = [test_page_shows_what_vfiod_lists, test_member_gives_the_nic_to_vms_and_back,
+TESTS = [test_page_shows_what_vfiod_lists, test_dry_run_names_the_group_and_the_boot_gpu,
+         test_member_gives_the_nic_to_vms_and_back,
          test_outsider_sees_the_denial_and_nothing_moves]
 
 

@@ -210,7 +210,7 @@
         const thead = el("thead");
         const hr = el("tr");
         for (const h of ["Device", "Address", "Driver", "VFIO driver", "State", "Persistent", "Used by", ""]) {
-            const th = el("th", null, h);
+            const th = el("th", "pf-m-wrap", h);
             th.setAttribute("scope", "col");
             hr.append(th);
         }
