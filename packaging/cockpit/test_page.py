@@ -10,6 +10,7 @@ step into --screenshots.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -293,6 +294,8 @@ def main():
     ap.add_argument("--screenshots", required=True)
     args = ap.parse_args()
     password = os.environ["VFIOD_TEST_PASSWORD"]
+    # stopped from outside (test-cockpit.sh's trap, a timeout): unwind, so the finally below quits the browser
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     vfiod = Vfiod(args.bus, args.sysfs)
     passed = failed = 0
     for test in TESTS:
