@@ -315,8 +315,9 @@
 
     /* The steps, as the devices' properties show them: each endpoint that would move, from its driver to the
      * target. The target of the device asked about is vfiod's own answer to the dry run. */
-    function refreshDialogList(answer) {
+    function refreshDialogList() {
         const d = dialog.device;
+        const answer = dialog.answer;
         const list = document.getElementById("vfiod-preview-steps");
         const all = document.getElementById("vfiod-opt-group").checked
             ? groupOf(d).filter(movable) : [d];
@@ -340,12 +341,14 @@
         const apply = document.getElementById("vfiod-dialog-apply");
         apply.disabled = true;
         verdict.replaceChildren(el("p", "vfiod-muted", "vfiod is checking..."));
+        dialog.answer = undefined;
         refreshDialogList();
         client.call(MANAGER_PATH, MANAGER, dialog.toVfio ? "Rebind" : "Restore", [d.Address, options(true)],
                     { type: "sa{sv}" })
                 .then(reply => {
                     if (!dialog || seq !== dialog.seq) return;
-                    refreshDialogList(reply[0]);
+                    dialog.answer = reply[0];
+                    refreshDialogList();
                     const ok = el("div", "pf-c-alert pf-m-success pf-m-inline vfiod-verdict");
                     ok.setAttribute("data-verdict", "ok");
                     ok.append(el("p", "pf-c-alert__title", "vfiod would do this: " + d.Address + " ends on " +
