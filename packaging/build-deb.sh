@@ -107,6 +107,10 @@ inst 0644 $pkg/etc/vfiod/devices.d/README etc/vfiod/devices.d/README
 inst 0755 $pkg/libvirt/vfiod etc/libvirt/hooks/qemu.d/vfiod
 inst 0755 $pkg/libvirt/libvirt-hook usr/share/vfiod/libvirt-hook
 inst 0644 examples/vfiod-gio.py usr/share/doc/vfiod/examples/vfiod-gio.py
+# the Cockpit page: static files Cockpit reads only when it is installed (see packaging/README.md)
+for f in manifest.json index.html vfiod.js vfiod.css; do
+    inst 0644 $pkg/cockpit/$f usr/share/cockpit/vfiod/$f
+done
 inst 0644 $pkg/debian/copyright usr/share/doc/vfiod/copyright
 inst 0644 $pkg/debian/lintian-overrides usr/share/lintian/overrides/vfiod
 
@@ -188,6 +192,8 @@ sh -n "$stage/etc/libvirt/hooks/qemu.d/vfiod" || die "/etc/libvirt/hooks/qemu.d/
 for p in usr/share/vfiod/libvirt-hook usr/share/doc/vfiod/examples/vfiod-gio.py; do
     python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$stage/$p" || die "/$p: syntax error"
 done
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$stage/usr/share/cockpit/vfiod/manifest.json" \
+    || die "/usr/share/cockpit/vfiod/manifest.json: not JSON"
 (cd "$stage" && find etc -type f -printf '/%p\n' | sort) > "$stage/DEBIAN/conffiles"
 chmod 0644 "$stage/DEBIAN/conffiles"
 
@@ -203,7 +209,7 @@ Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: default-jre-headless (>= 2:1.17) | java17-runtime-headless, dbus, polkitd, udev, kmod, python3
 Recommends: python3-gi
-Suggests: libvirt-daemon-system
+Suggests: libvirt-daemon-system, cockpit
 Section: admin
 Priority: optional
 Homepage: https://github.com/vfiod/vfiod
@@ -218,8 +224,9 @@ Description: daemon that hands PCI devices to VFIO for virtual machines
  hot-plugs; vfiod turns them into udev rules so that the host driver never
  binds those devices at boot.
  .
- This package also contains vfioctl, the command-line client, and a libvirt
- hook that moves a domain's managed='no' PCI host devices through vfiod.
+ This package also contains vfioctl, the command-line client, a libvirt
+ hook that moves a domain's managed='no' PCI host devices through vfiod, and
+ a Cockpit page, "VFIO devices", for the same moves from the web console.
 EOF
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"

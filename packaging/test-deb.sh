@@ -69,6 +69,10 @@ declare -A expected=(
     [/etc/libvirt/hooks/qemu.d/vfiod]=755
     [/usr/share/vfiod/libvirt-hook]=755
     [/usr/share/doc/vfiod/examples/vfiod-gio.py]=644
+    [/usr/share/cockpit/vfiod/manifest.json]=644
+    [/usr/share/cockpit/vfiod/index.html]=644
+    [/usr/share/cockpit/vfiod/vfiod.js]=644
+    [/usr/share/cockpit/vfiod/vfiod.css]=644
 )
 # What the maintainer scripts and vfiod create outside the package's file list, all gone after a purge.
 generated=(
