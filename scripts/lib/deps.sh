@@ -26,9 +26,10 @@ DEPS_IT=(dbus-daemon dbus-bin systemd polkitd libglib2.0-bin util-linux python3 
 # host's /usr: dbus-daemon, polkitd, gdbus, libudev1, driverctl (the comparison), ip, mkfs.ext4, python3-dbus.
 DEPS_E2E=(qemu-system-x86 busybox-static cpio kmod gcc libc6-dev make xz-utils binutils python3
     dbus-daemon polkitd libglib2.0-bin libudev1 driverctl iproute2 e2fsprogs python3-dbus)
-# build-deb.sh: dpkg-deb, gzip, python3, unzip, lintian, systemd-analyze (systemd); test-deb.sh installs the .deb, so
-# its Depends are here too (a Java 17 runtime comes with the JDK above): dbus, polkitd, udev, kmod.
-DEPS_DEB=(dpkg gzip python3 unzip lintian systemd dbus polkitd udev kmod)
+# build-deb.sh: dpkg-deb, gzip, python3, unzip, lintian, systemd-analyze (systemd), and git (the maintainer and the
+# date come from the last commit); test-deb.sh installs the .deb, so its Depends are here too (a Java 17 runtime comes
+# with the JDK above): dbus, polkitd, udev, kmod.
+DEPS_DEB=(dpkg gzip python3 unzip lintian systemd git dbus polkitd udev kmod)
 
 deps_packages() {
     local purpose
