@@ -85,27 +85,14 @@ for p in "${kpkgs[@]}"; do kvers+=("${p#linux-image-}"); done
 log "guest kernels: ${kpkgs[*]}"
 
 # --- host packages ----------------------------------------------------------------------------------------------
-# xz-utils, zstd + binutils: unpacking the vmlinux (6.1: xz, 6.12: zstd) and 6.12's .ko.xz boot modules; python3: the monitor helper
-pkgs=(qemu-system-x86 busybox-static cpio kmod gcc libc6-dev make xz-utils zstd binutils python3)
+# scripts/lib/deps.sh's e2e list (the one list, shared with scripts/test and scripts/demo; it says why each is there:
+# QEMU and the initramfs tools, and what the vfiod scenarios run in the guest from the host's /usr), and the headers
+# of each guest kernel, for test modules built out of tree
+. "$top/scripts/lib/deps.sh"
+mapfile -t pkgs < <(deps_packages e2e)
 for k in "${kvers[@]}"; do pkgs+=("linux-headers-$k"); done
 missing=()
 for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    for p in "${missing[@]}"; do known "$p" || { apt_update_once; break; }; done
-    log "installing: ${missing[*]}"
-    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2
-fi
-
-# --- for the vfiod scenarios (scenario-dbus.sh, scenario-variant.sh): the guest runs the host's /usr, so what the
-# scenarios start in the guest is installed here: dbus-daemon, polkitd, gdbus (libglib2.0-bin), libudev1 for vfiod's
-# device events, and driverctl for the performance comparison (gcc/libc6-dev/make/headers are in the list above);
-# scenario-inuse.sh also runs ip (iproute2), mkfs.ext4 (e2fsprogs) and python3-dbus (its timed D-Bus client);
-# scenario-grant.sh runs getfacl (acl) on the VFIO nodes and setpriv (util-linux) to open them as test users
-vfiod_pkgs=(dbus-daemon polkitd libglib2.0-bin libudev1 driverctl iproute2 e2fsprogs python3-dbus acl util-linux)
-missing=()
-for p in "${vfiod_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -274,18 +274,25 @@ done
 if [ "${LINTIAN:-1}" != 0 ]; then
     if command -v lintian >/dev/null; then
         say "lintian (every tag is explained in $pkg/README.md)"
-        # lintian warns against running as root: as root, run it as nobody (the .deb is world-readable)
+        # lintian warns against running as root: as root, run it as nobody, on a copy of the .deb in a folder of its
+        # own (the tree may be where nobody cannot read, as in root's home)
         as=()
+        lint=$top/$deb
         if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
             as=(runuser -u nobody --)
+            lintdir=$(mktemp -d)
+            chmod 755 "$lintdir"
+            cp "$deb" "$lintdir/"
+            lint=$lintdir/$(basename "$deb")
         fi
         (cd /tmp && "${as[@]}" lintian --info --display-info --display-experimental --pedantic --show-overrides \
-            "$top/$deb") | sed 's/^/    /' || true
-        if (cd /tmp && "${as[@]}" lintian --fail-on error,warning "$top/$deb" >/dev/null 2>&1); then
+            "$lint") | sed 's/^/    /' || true
+        if (cd /tmp && "${as[@]}" lintian --fail-on error,warning "$lint" >/dev/null 2>&1); then
             echo "    no errors, no warnings"
         else
             die "lintian reports errors or warnings"
         fi
+        [ -z "${lintdir:-}" ] || rm -rf "$lintdir"
     else
         say "lintian is not installed (apt-get install lintian); skipped"
     fi

@@ -125,7 +125,9 @@ class BadInputTableIT {
     static Sender raw(String kind, int n) {
         return (env, u) -> {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            String classes = Path.of(RawCall.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
+            // once per test class, in its folder: the checkout may be where the test users cannot read
+            String classes = ReadableClasspath.copy(Path.of(RawCall.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+                    .toString(), env.dir().getParent().resolve("raw-classpath"));
             Reply r = Cmd.run(u, Duration.ofSeconds(40), List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Xshare:auto", "-Xmx256m", "-cp", classes, RawCall.class.getName(), env.address(), kind, Integer.toString(n)));
             String[] f = r.out().strip().split("\t", 3);

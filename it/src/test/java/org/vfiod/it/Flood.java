@@ -1,11 +1,9 @@
 package org.vfiod.it;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +11,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A {@link FloodClient} process running as a test user. The test users cannot read root's Maven repository, so the
- * jars of the classpath are copied into the test's folder first; the project's class folders are readable as they are.
+ * A {@link FloodClient} process running as a test user. The test users cannot read root's Maven repository (nor the
+ * checkout, where it is in root's home), so the classpath is copied into the test's folder first
+ * ({@link ReadableClasspath}).
  */
 public final class Flood implements AutoCloseable {
     private final Proc process;
@@ -56,25 +55,8 @@ public final class Flood implements AutoCloseable {
         return out;
     }
 
-    private static synchronized String readableClasspath(Path into) {
-        String cp = VfiodProcess.classpath(FloodClient.class.getName());
-        List<String> out = new ArrayList<>();
-        try {
-            Files.createDirectories(into);
-            for (String entry : cp.split(File.pathSeparator)) {
-                Path p = Path.of(entry);
-                if (Files.isRegularFile(p)) {
-                    Path copy = into.resolve(out.size() + "-" + p.getFileName());
-                    Files.copy(p, copy, StandardCopyOption.REPLACE_EXISTING);
-                    out.add(copy.toString());
-                } else {
-                    out.add(entry);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return String.join(File.pathSeparator, out);
+    private static String readableClasspath(Path into) {
+        return ReadableClasspath.copy(VfiodProcess.classpath(FloodClient.class.getName()), into);
     }
 
     @Override

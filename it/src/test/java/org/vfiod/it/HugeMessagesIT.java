@@ -58,7 +58,9 @@ class HugeMessagesIT {
      */
     static String huge(Env env, String kind, int entries) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classes = Path.of(RawCall.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
+        // the checkout may be where the test user cannot read
+        String classes = ReadableClasspath.copy(Path.of(RawCall.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+                .toString(), env.dir().getParent().resolve("raw-classpath"));
         Reply r = Cmd.run(User.OUTSIDER, Duration.ofSeconds(30), List.of(java, "-Xmx512m", "-cp", classes,
                 RawCall.class.getName(), env.address(), kind.equals("rebind") ? "options" : kind, Integer.toString(entries)));
         assertEquals(0, r.exit(), r.describe());
