@@ -318,7 +318,7 @@ e2e_pause 1   # reads across the release too
 # below 1 s, with dbus-daemon's own GetId in the same round slow too (>= 100 ms), is the guest starved of CPU by a
 # loaded host (TCG, one vCPU): reported, not failed. Any read >= 1 s, or >= 200 ms while the bus answered quickly,
 # is vfiod's.
-n=0 gmax=0 lmax=0 pmax=0 all=0 slow=0 starved=0 errs=0 drvs="" slowlines=()
+n=0 gmax=0 lmax=0 pmax=0 all=0 slow=0 starved=0 blocked=0 errs=0 drvs="" slowlines=()
 while read -r t1 g t2 ls p d c; do
     all=$((all + 1))
     [ "$t1" -ge "$T_CALL" ] && [ "$t1" -le "$T_READS_END" ] || continue
@@ -327,6 +327,7 @@ while read -r t1 g t2 ls p d c; do
     [ "$gi" -gt "$gmax" ] && gmax=$gi
     [ "$li" -gt "$lmax" ] && lmax=$li
     [ "$pi" -gt "$pmax" ] && pmax=$pi
+    { [ "$gi" -ge 1000 ] || [ "$li" -ge 1000 ]; } && blocked=$((blocked + 1))
     if [ "$gi" -ge 200 ] || [ "$li" -ge 200 ]; then
         if [ "$gi" -lt 1000 ] && [ "$li" -lt 1000 ] && [ "$pi" -ge 100 ]; then starved=$((starved + 1))
         else slow=$((slow + 1)); fi
@@ -389,7 +390,12 @@ e2e_assert "a second call on the held device was answered within its timeout + 2
 e2e_assert_eq "$WEDGED_ERR" org.vfiod1.Error.Busy "the second call's error"
 e2e_assert "reads were answered during the hang ($n rounds)" test "$n" -ge 3
 e2e_assert "no read failed during the hang" test "$errs" = 0
-e2e_assert "every read during the hang took < 200 ms, or < 1 s while the guest was starved (max Get ${gmax} ms, ListDevices ${lmax} ms; $starved starved round(s))" test "$slow" = 0
+# A read that waited for the held device takes until the kernel lets go: seconds; none may. Single reads of 200 ms to
+# 1 s with the bus quick beside them come from the one-vCPU TCG guest on a loaded host (JVM safepoints of up to 234 ms
+# were seen before any hang): as in scenario-hang, up to 1 round in 20 is reported, more fails.
+e2e_assert "no read during the hang waited for the device (>= 1 s: $blocked; max Get ${gmax} ms, ListDevices ${lmax} ms)" test "$blocked" = 0
+e2e_assert "reads of 200 ms or more with the bus quick: $slow of $n rounds (at most 1 in 20; $starved starved round(s))" test $((slow * 20)) -le "$n"
+[ "$slow" = 0 ] || NOTES+=("$slow of $n read round(s) during the hang took 200-1000 ms with the bus's GetId quick beside them")
 [ "$starved" = 0 ] || NOTES+=("$starved read round(s) during the hang took 200-1000 ms while dbus-daemon's own GetId was >= 100 ms too: the host was loaded")
 if [ "$DRV" = vfio-pci ]; then
     e2e_time "busctl Restore (after the rollback)" vfiod_manager Restore 'sa{sv}' "$BDF" 0 || e2e_fail "Restore after the rollback: $VFIOD_ERR"

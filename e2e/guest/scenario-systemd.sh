@@ -5,7 +5,8 @@
 #      /proc with hidepid=ptraceable);
 #   2. the host-use check inside that sandbox: the NIC up with an address, the NVMe mounted, a node of the NVMe
 #      that a process of another uid (nobody) holds open: each InUse naming the user; once free, Rebind and Restore;
-#   3. the access grant: a placeholder until the Rebind option `owner` is merged (prints SKIP);
+#   3. the access grant from inside the sandbox: Assign of the NVMe with owner = a test user, who then opens it
+#      (vfio-open), nobody cannot, and Release takes the ACL entry back;
 #   5. systemctl stop while a Rebind waits in the kernel (the variant driver's slow probe): the stop waits for it,
 #      and the device ends on the asked driver or the old one, never on none;
 #   6. systemctl kill -s KILL in the middle of a Rebind: systemd restarts vfiod (Restart=on-failure), and its
@@ -255,12 +256,32 @@ rebind "$NV"; e2e_assert_eq "$(e2e_pci_driver "$NV")" vfio-pci "$NV on vfio-pci"
 restore "$NV"; e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "$NV back on nvme"
 
 # ---- 3. the access grant -------------------------------------------------------------------------------------
-# To be filled in once the Rebind option `owner` (issue 13) is merged: Rebind $BDF with owner <uid of nobody>, then
-# check inside the sandbox that /dev/vfio/<group> is rw for that uid (vfio-open as nobody opens it) and that Restore
-# takes the access back.
+# Assign of the NVMe with owner = a test user, from inside the sandbox: the ACL entry lands on the host's
+# /dev/vfio/<group> (DevicePolicy= governs opening nodes, not setxattr on them), that user opens the container, the
+# group and the device, nobody cannot, and Release takes the entry back.
 grant_under_sandbox() {
-    e2e_step "3. the access grant"
-    echo "SKIP grant: not yet merged"
+    e2e_step "3. the access grant, from inside the sandbox"
+    local u=vfiod-vm1 uid g out rc
+    id "$u" >/dev/null 2>&1 || useradd --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" \
+        || e2e_fail "useradd $u"
+    uid=$(id -u "$u"); g=$(e2e_pci_group "$NV")
+    out=$(gdbus call --system --timeout 300 --dest org.vfiod --object-path /org/vfiod --method org.vfiod1.Manager.Assign \
+        "$NV" "{'owner': <uint32 $uid>}" 2>&1) || e2e_fail "Assign $NV with owner $uid: $out"
+    echo "Assign $NV owner $uid: $out"
+    e2e_assert_eq "$(e2e_pci_driver "$NV")" vfio-pci "$NV on vfio-pci"
+    getfacl -n -p "/dev/vfio/$g" | sed 's/^/  acl| /'
+    e2e_assert "user:$uid:rw- on /dev/vfio/$g" grep -qx "user:$uid:rw-" <(getfacl -n -p -c "/dev/vfio/$g")
+    out=$(setpriv --reuid "$u" --regid "$u" --init-groups --inh-caps=-all --bounding-set=-all -- "$VO" "$NV" 2>&1); rc=$?
+    echo "$out" | sed 's/^/  vfio-open as '"$u"'| /'
+    e2e_assert_eq "$rc" 0 "vfio-open as $u opens the container, the group and the device"
+    e2e_assert "it opened /dev/vfio/$g" grep -qx "opened=/dev/vfio/$g" <<< "$out"
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- "$VO" "$NV" > /dev/null 2>&1
+    e2e_assert "nobody cannot open it" test $? != 0
+    out=$(gdbus call --system --timeout 300 --dest org.vfiod --object-path /org/vfiod --method org.vfiod1.Manager.Release \
+        "$NV" "{}" 2>&1) || e2e_fail "Release $NV: $out"
+    echo "Release $NV: $out"
+    e2e_assert "Release took the access back" grep -q "take back the access of uid $uid to /dev/vfio/$g" <<< "$out"
+    e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "$NV back on nvme"
 }
 grant_under_sandbox
 
