@@ -132,6 +132,12 @@ echo "systemd: $(systemctl is-system-running 2>&1); failed units: $(systemctl --
 e2e_assert_eq "$(systemctl is-enabled vfiod.service 2>&1)" enabled "the postinst enabled vfiod.service"
 sd_print
 e2e_assert_eq "$SD_ACTIVE" inactive "vfiod does not run before the first call (e2e.target starts no multi-user.target)"
+# e2e.target waits for basic.target, not for udevd's coldplug: systemd-udev-trigger queues the events before
+# udevd runs, and udevd works through them (module loads included) while this script starts. On 6.12 the e1000e
+# was still unbound here once; wait for the queue as any unit that needs the devices would.
+t=${EPOCHREALTIME/./}
+udevadm settle --timeout=180 || e2e_fail "udevd's coldplug did not settle within 180 s"
+_e2e_secs "$t"; echo "udevadm settle: ${E2E_SECS} s"
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "udevd's coldplug bound e1000e to $BDF"
 e2e_assert_eq "${#E1000[@]}" 2 "two e1000 behind the bridge"
 e2e_assert_eq "$(e2e_pci_driver "$WEDGE")" e1000 "udevd's coldplug bound e1000 to $WEDGE"
@@ -378,9 +384,26 @@ end=$(( T_WEDGE + 90 * 1000000 ))
 until [ -n "$FIRED" ]; do
     sd_show
     [ "$SD_SUB" = stop-watchdog ] || [ "$SD_RESULT" = watchdog ] && FIRED=${EPOCHREALTIME/./}
-    [ "${EPOCHREALTIME/./}" -lt $end ] || { sd_print; e2e_fail "systemd's watchdog did not fire within 90 s of the wedge"; }
+    [ "${EPOCHREALTIME/./}" -lt $end ] || break
     [ -n "$FIRED" ] || e2e_pause 0.5
 done
+# The wedge needs a read of vfiod's to wait for $WEDGE's lock. Up to 6.10 uevent_show took the device lock; from 6.11
+# it reads the driver's name under RCU instead ("driver core: Fix uevent_show() vs driver detach race"), and on 6.12 vfiod's worker read the group
+# without waiting: nothing wedged, so there was nothing for the watchdog to see. On 6.1 a watchdog that does not
+# fire is a failure; on a kernel without that lock the step says so and goes on (the restart path is the same).
+WEDGE_TOOK=1
+if [ -z "$FIRED" ]; then
+    sd_print
+    kv=$(uname -r); kmaj=${kv%%.*}; kmin=${kv#*.}; kmin=${kmin%%[.-]*}
+    if [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -ge 11 ]; }; then
+        sd_journal_has "not feeding the watchdog" "$C4" && e2e_fail "vfiod stopped the pings, and systemd's watchdog did not fire within 90 s"
+        echo "NOTE: on $kv uevent_show no longer takes the device lock, so the probe sleeping on $WEDGE did not wedge vfiod's event worker; the watchdog step is proven on 6.1"
+        WEDGE_TOOK=0
+    else
+        e2e_fail "systemd's watchdog did not fire within 90 s of the wedge"
+    fi
+fi
+if [ "$WEDGE_TOOK" = 1 ]; then
 _e2e_secs "$T_WEDGE"; WD_SECS=$E2E_SECS
 sd_print
 echo "systemd's watchdog fired ${WD_SECS}s after the wedge (seen by polling systemctl show every 0.5 s)"
@@ -398,9 +421,12 @@ echo "systemd: $LINE"
 e2e_assert "systemd logged the watchdog result" _await 20 sd_journal_has "Failed with result 'watchdog'" "$C4"
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" "$MOD" "$BDF is still on $MOD"
 vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" "$MOD" "the restarted vfiod's Driver of $BDF"
+else
+    wait "$PROBE"
+fi
 echo "$WEDGE after the probe by hand: driver '$(e2e_pci_driver "$WEDGE")'"
 echo 0 > "$PD"
-fault "vfiod's device-event worker wedged in the kernel for 45 s (watchdog)"
+[ "$WEDGE_TOOK" = 0 ] || fault "vfiod's device-event worker wedged in the kernel for 45 s (watchdog)"
 # back by hand, as it was moved
 echo > "$W/driver_override"
 [ -e "$W/driver" ] && echo "$WEDGE" > "$W/driver/unbind"
