@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.MethodCall;
@@ -61,44 +62,37 @@ final class BusVfiod implements Vfiod {
         return client.users(client.devicePath(address));
     }
 
-    @Override
-    public String rebind(String address, RebindOptions options) {
+    /**
+     * A call that changes devices: its reply may wait for polkit and the kernel, so dbus-java waits as long as vfiod
+     * may take (see {@link #replyTimeout}), then goes back to the read calls' default.
+     */
+    private static <T> T waitingForTheKernel(RebindOptions options, Supplier<T> call) {
         MethodCall.setDefaultTimeout(replyTimeout(options));
         try {
-            return client.rebind(address, options);
+            return call.get();
         } finally {
             MethodCall.setDefaultTimeout(READ_REPLY_MS);
         }
+    }
+
+    @Override
+    public String rebind(String address, RebindOptions options) {
+        return waitingForTheKernel(options, () -> client.rebind(address, options));
     }
 
     @Override
     public String restore(String address, RebindOptions options) {
-        MethodCall.setDefaultTimeout(replyTimeout(options));
-        try {
-            return client.restore(address, options);
-        } finally {
-            MethodCall.setDefaultTimeout(READ_REPLY_MS);
-        }
+        return waitingForTheKernel(options, () -> client.restore(address, options));
     }
 
     @Override
     public Assignment assign(String address, RebindOptions options) {
-        MethodCall.setDefaultTimeout(replyTimeout(options));
-        try {
-            return client.assign(address, options);
-        } finally {
-            MethodCall.setDefaultTimeout(READ_REPLY_MS);
-        }
+        return waitingForTheKernel(options, () -> client.assign(address, options));
     }
 
     @Override
     public Assignment release(String address, RebindOptions options) {
-        MethodCall.setDefaultTimeout(replyTimeout(options));
-        try {
-            return client.release(address, options);
-        } finally {
-            MethodCall.setDefaultTimeout(READ_REPLY_MS);
-        }
+        return waitingForTheKernel(options, () -> client.release(address, options));
     }
 
     /** Long enough for vfiod to ask polkit and then wait on the kernel for as long as it was allowed to. */
