@@ -126,7 +126,20 @@ address=unix:path=/test/bus.sock
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
 # whether a name has an owner on the chroot's bus: trixie's busctl status fails in a chroot ("Failed to get
 # credentials"), so the bus itself is asked
-has_owner() { [ "$(in_root busctl --address="$address" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null)" = "b true" ]; }
+has_owner() { owner_on "$address" "$1"; }
+owner_on() { [ "$(in_root busctl --address="$1" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$2" 2>/dev/null)" = "b true" ]; }
+# await_vfiod BUS PIDFILE LOG WHO: up to 90 s for org.vfiod on BUS while the process of PIDFILE (in the root) lives;
+# then LOG must say it runs on the simulated kernel, or nothing is called
+await_vfiod() {
+    local bus=$1 pidfile=$2 log=$3 who=$4
+    for _ in $(seq 900); do
+        owner_on "$bus" org.vfiod && break
+        kill -0 "$(cat "$root$pidfile")" 2>/dev/null || fail "$who exited before taking its name"
+        sleep 0.1
+    done
+    owner_on "$bus" org.vfiod || fail "$who did not take org.vfiod on $bus within 90 s"
+    grep -q 'is a simulated sysfs' "$root$log" || fail "$who does not run on the simulated kernel; stopping before any call"
+}
 
 # ---- 2. the package with its dependencies from trixie ---------------------------------------------------------------
 step "apt-get install ./$(basename "$deb") in the chroot"
@@ -204,13 +217,7 @@ in_root sh -c "VFIOD_JAR=/test/vfiod-sim-on-installed.jar /usr/sbin/vfiod --bus-
     --modules-dir /test/modules --modprobe-dir /test/modprobe.d --config-dir /test/etc --state-dir /test/state \
     --runtime-dir /test/run --udev-rules-dir /test/udev-rules.d --proc-root /test/host/proc --dev-root /test/host/dev \
     --nfd-features /test/features.d/vfiod > /test/vfiod.log 2>&1 & echo \$! > /test/vfiod.pid"
-for _ in $(seq 900); do
-    has_owner org.vfiod && break
-    kill -0 "$(cat "$root/test/vfiod.pid")" 2>/dev/null || fail "vfiod exited before taking its name"
-    sleep 0.1
-done
-has_owner org.vfiod || fail "vfiod did not take org.vfiod within 90 s"
-grep -q 'is a simulated sysfs' "$root/test/vfiod.log" || fail "vfiod does not run on the simulated kernel; stopping before any call"
+await_vfiod "$address" /test/vfiod.pid /test/vfiod.log vfiod
 ok "the installed vfiod owns org.vfiod, on the simulated sysfs:"
 sed 's/^/    | /' "$root/test/vfiod.log"
 
@@ -284,14 +291,7 @@ in_root sh -c "VFIOD_JAR=/test/vfiod-sim-on-installed.jar /usr/local/sbin/vfiod-
     --sysfs-root /test/sys --modules-dir /test/modules --modprobe-dir /test/modprobe.d --state-dir /test/state \
     --runtime-dir /test/run --proc-root /test/host/proc --dev-root /test/host/dev > /test/container.log 2>&1 & echo \$! > /test/container.pid"
 system_bus=unix:path=/run/dbus/system_bus_socket
-pod_has_owner() { [ "$(in_root busctl --address="$system_bus" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null)" = "b true" ]; }
-for _ in $(seq 900); do
-    pod_has_owner org.vfiod && break
-    kill -0 "$(cat "$root/test/container.pid")" 2>/dev/null || fail "the entrypoint's vfiod exited"
-    sleep 0.1
-done
-pod_has_owner org.vfiod || fail "vfiod did not take org.vfiod on the pod's system bus within 90 s"
-grep -q 'is a simulated sysfs' "$root/test/container.log" || fail "not on the simulated kernel"
+await_vfiod "$system_bus" /test/container.pid /test/container.log "the entrypoint's vfiod"
 ok "the entrypoint's bus, polkitd and vfiod run; vfiod owns org.vfiod on $system_bus:"
 sed 's/^/    | /' "$root/test/container.log"
 for f in "$root"/etc/vfiod/devices.d/*.conf; do
