@@ -94,3 +94,26 @@ e2e_lost() {
     elif [ "$now" != "$2" ] && [ "$now" != "$3" ]; then E2E_LOST=1
     else E2E_LOST=0; fi
 }
+
+# e2e_await SECS CMD...: polls CMD until it succeeds (every E2E_AWAIT_POLL seconds, default 0.1); 1 after SECS
+e2e_await() {
+    local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
+    shift
+    until "$@"; do
+        [ "${EPOCHREALTIME/./}" -lt $end ] || return 1
+        e2e_pause "${E2E_AWAIT_POLL:-0.1}"
+    done
+}
+# e2e_driver_is BDF DRIVER: the PCI device is bound to DRIVER now
+e2e_driver_is() { [ "$(e2e_pci_driver "$1")" = "$2" ]; }
+# e2e_pid_dead PID: every thread of PID has exited (only a zombie left, or nothing)
+e2e_pid_dead() {
+    local t st
+    [ -d "/proc/$1" ] || return 0
+    for t in /proc/"$1"/task/*/stat; do
+        read -r st < "$t" 2>/dev/null || continue
+        st=${st##*) }
+        [[ ${st:0:1} == [ZX] ]] || return 1
+    done
+    return 0
+}

@@ -46,17 +46,6 @@ _kmsg_us() {
 }
 # _uptime_us: the kernel's uptime now, in microseconds, in KUS
 _uptime_us() { local up _; read -r up _ < /proc/uptime; KUS=$(( 10#${up%.*} * 1000000 + 10#${up#*.} * 10000 )); }
-# _dead PID: every thread of PID has exited (only a zombie left, or nothing)
-_dead() {
-    local t st
-    [ -d "/proc/$1" ] || return 0
-    for t in /proc/"$1"/task/*/stat; do
-        read -r st < "$t" 2>/dev/null || continue
-        st=${st##*) }
-        [[ ${st:0:1} == [ZX] ]] || return 1
-    done
-    return 0
-}
 # _ms_of_day HH:MM:SS.mmm: milliseconds since midnight in MS
 _ms_of_day() {
     local h=${1:0:2} m=${1:3:2} s=${1:6:2} f=${1:9:3}
@@ -155,10 +144,10 @@ for f in "${JFILES[@]}"; do echo "---- journal $f (as the killed vfiod left it s
 
 e2e_step "the killed vfiod stays until the probe returns"
 e2e_pause 0.3
-_dead "$VFIOD_PID" && STUCK=no || STUCK=yes
+e2e_pid_dead "$VFIOD_PID" && STUCK=no || STUCK=yes
 e2e_assert_eq "$STUCK" yes "300 ms after kill -9, a vfiod thread is still in the kernel (the probe)"
 end=$(( T_KILL + 120 * 1000000 ))
-until _dead "$VFIOD_PID"; do
+until e2e_pid_dead "$VFIOD_PID"; do
     [ "${EPOCHREALTIME/./}" -lt $end ] || e2e_fail "vfiod $VFIOD_PID still there 120 s after kill -9"
     e2e_pause 0.05
 done

@@ -49,28 +49,7 @@ _count() {
     while IFS= read -r l; do [[ $l == *"$2"* ]] && { COUNT=$((COUNT + 1)); LINE=$l; }; done < "$1"
 }
 _more() { _count "$1" "$2"; [ "$COUNT" -gt "$3" ]; }
-# _await SECS CMD...: until CMD succeeds (polled every 0.1 s: the guest has one CPU, shared with vfiod and the reads)
-_await() {
-    local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
-    shift
-    until "$@"; do
-        [ "${EPOCHREALTIME/./}" -lt $end ] || return 1
-        e2e_pause 0.1
-    done
-}
-_driver_is() { [ "$(e2e_pci_driver "$1")" = "$2" ]; }
 _gone() { [ ! -e "/sys/bus/pci/devices/$1" ]; }
-# _dead PID: every thread of PID has exited (only a zombie left, or nothing)
-_dead() {
-    local t st
-    [ -d "/proc/$1" ] || return 0
-    for t in /proc/"$1"/task/*/stat; do
-        read -r st < "$t" 2>/dev/null || continue
-        st=${st##*) }
-        [[ ${st:0:1} == [ZX] ]] || return 1
-    done
-    return 0
-}
 # _rt_journals: the journal records under the runtime dir (not an atomic write's temporary file), in JOURNALS
 _rt_journals() { local f; JOURNALS=(); for f in "$RT"/* "$RT"/*/*; do [ -f "$f" ] && [[ ${f##*/} != .* ]] && JOURNALS+=("$f"); done; }
 # The kernel log, followed by `dmesg -w` into kmsg.log, read incrementally from one descriptor into KLINES (polling
@@ -104,7 +83,7 @@ client_prepare() {
     rm -f "$go" "$go.ready"
     $PY "$PROBE" call "$2" "$3" "$4" "$go" > "$RES/$1.out" 2>&1 &
     CLIENT_PID[$1]=$!
-    _await 60 test -e "$go.ready" || { cat "$RES/$1.out"; e2e_fail "the client $1 did not connect"; }
+    e2e_await 60 test -e "$go.ready" || { cat "$RES/$1.out"; e2e_fail "the client $1 did not connect"; }
 }
 client_go() { T_CALL=${EPOCHREALTIME/./}; : > "$VFIOD_RUN/$1.go"; }
 client_wait() {
@@ -151,7 +130,7 @@ reads_start() {
     rm -f "$READS" "$READS.ready" "$READS_STOP"
     $PY "$PROBE" reads "$READS" "$READS_STOP" "$2" 0.1 "${3:-Driver}" 2> "$RES/reads-$1.err" &
     READS_PID=$!
-    _await 60 test -e "$READS.ready" || { cat "$RES/reads-$1.err"; e2e_fail "the read probe did not start"; }
+    e2e_await 60 test -e "$READS.ready" || { cat "$RES/reads-$1.err"; e2e_fail "the read probe did not start"; }
 }
 reads_stop() { : > "$READS_STOP"; wait "$READS_PID"; }
 reads_judge() {
@@ -224,8 +203,8 @@ exec {KFD}< "$RES/kmsg.log"
 dmesg -w >> "$RES/kmsg.log" 2>&1 &
 DMESG_PID=$!
 e2e_time "modprobe $MOD" modprobe "$MOD" || e2e_fail "modprobe $MOD"
-_await 10 _driver_is "$EDU" "$MOD" || e2e_fail "$MOD did not bind $EDU"
-_await 10 _kmore "$EDU: $MOD: bound" 0 && echo "kmsg: $LINE"
+e2e_await 10 e2e_driver_is "$EDU" "$MOD" || e2e_fail "$MOD did not bind $EDU"
+e2e_await 10 _kmore "$EDU: $MOD: bound" 0 && echo "kmsg: $LINE"
 e2e_assert_eq "$(<"$P/remove_wait")" N "remove_wait defaults to off"
 e2e_assert "vfio_pci is not loaded yet (part e needs its load)" test ! -d /sys/module/vfio_pci
 
@@ -257,7 +236,7 @@ client_prepare second Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
 client_prepare first Rebind "$EDU" "{\"timeout\": $TIMEOUT_MS}"
 reads_start e "$EDU_PATH" State
 client_go first
-_await 30 _kmore "vfiod_test_slow_init: init_delay_ms is set" 0 || e2e_fail "vfiod's modprobe did not reach the slow init"
+e2e_await 30 _kmore "vfiod_test_slow_init: init_delay_ms is set" 0 || e2e_fail "vfiod's modprobe did not reach the slow init"
 E_HANG0=${EPOCHREALTIME/./}
 echo "kmsg: $LINE"
 client_wait first 60
@@ -272,9 +251,9 @@ _cmd_timing "e. a second Rebind while modprobe hangs: reply, ms" "$CALL_MS"
 e2e_pause 0.5
 LOADING=yes; [ -d /sys/module/vfiod_test_slow_init ] && _kmore "vfiod_test_slow_init: init slept" 0 && LOADING=no
 T_READS_END=${EPOCHREALTIME/./}
-_await $((SLOW_INIT_MS / 1000 + 60)) _kmore "vfiod_test_slow_init: init slept" 0 || e2e_fail "the slow init did not end"
-_await 60 test -d /sys/module/vfio_pci || e2e_fail "vfio_pci was not loaded after the slow init"
-_await 60 _file_has "$VFIOD_LOG" "the hung load of module" || _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" \
+e2e_await $((SLOW_INIT_MS / 1000 + 60)) _kmore "vfiod_test_slow_init: init slept" 0 || e2e_fail "the slow init did not end"
+e2e_await 60 test -d /sys/module/vfio_pci || e2e_fail "vfio_pci was not loaded after the slow init"
+e2e_await 60 _file_has "$VFIOD_LOG" "the hung load of module" || _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" \
     || { tail -20 "$VFIOD_LOG"; e2e_fail "vfiod did not log the end of the hung load"; }
 echo "vfiod: $LINE"
 e2e_pause 1
@@ -304,7 +283,7 @@ rm -f "$MODPROBE_CONF"
 if [ "$DRV" = vfio-pci ]; then
     e2e_time "busctl Restore" vfiod_manager Restore 'sa{sv}' "$EDU" 0 || e2e_fail "Restore: $VFIOD_ERR"
 fi
-_await 10 _driver_is "$EDU" "$MOD" || e2e_fail "$EDU not back on $MOD"
+e2e_await 10 e2e_driver_is "$EDU" "$MOD" || e2e_fail "$EDU not back on $MOD"
 SUMMARY+=("e. modprobe hanging ${SLOW_INIT_MS} ms: $E_ERR after $E_MS ms (State during: $E_STATE_DURING, after the reply: $E_STATE_AFTER); second Rebind $E_SECOND_ERR after $E_SECOND_MS ms; then on ${DRV:-no driver}; reads max Get $R_GMAX ms / ListDevices $R_LMAX ms over $R_N rounds")
 
 # ---- a. and b. remove() hangs ---------------------------------------------------------------------------------------
@@ -326,7 +305,7 @@ hang_case() {
     _kcount "$ended"; n_ended=$COUNT
     _count "$VFIOD_LOG" "the hung write on"; n_hung=$COUNT
     client_go first
-    _await 30 _kmore "$pat" "$n_pat" || e2e_fail "$name: the unbind did not reach $MOD's remove()"
+    e2e_await 30 _kmore "$pat" "$n_pat" || e2e_fail "$name: the unbind did not reach $MOD's remove()"
     local hang0=${EPOCHREALTIME/./}
     echo "kmsg: $LINE"
     client_wait first 60
@@ -346,15 +325,15 @@ hang_case() {
     if [ "$how" = wait ]; then
         e2e_write 0 "$P/remove_wait"
         e2e_write 1 "$P/release" || e2e_fail "release"
-        _await 10 _kmore "$ended" "$n_ended" && echo "kmsg: $LINE"
+        e2e_await 10 _kmore "$ended" "$n_ended" && echo "kmsg: $LINE"
     else
-        _await $((REMOVE_DELAY_MS / 1000 + 30)) _kmore "$ended" "$n_ended" || e2e_fail "$name: remove() did not end"
+        e2e_await $((REMOVE_DELAY_MS / 1000 + 30)) _kmore "$ended" "$n_ended" || e2e_fail "$name: remove() did not end"
         echo "kmsg: $LINE"
         e2e_write 0 "$P/remove_delay_ms"
     fi
-    _await 60 _more "$VFIOD_LOG" "the hung write on" "$n_hung" || { tail -20 "$VFIOD_LOG"; e2e_fail "$name: vfiod logged no end of the hung write"; }
+    e2e_await 60 _more "$VFIOD_LOG" "the hung write on" "$n_hung" || { tail -20 "$VFIOD_LOG"; e2e_fail "$name: vfiod logged no end of the hung write"; }
     echo "vfiod: $LINE"
-    _await 30 _driver_is "$EDU" "$MOD" || _await 1 _driver_is "$EDU" vfio-pci
+    e2e_await 30 e2e_driver_is "$EDU" "$MOD" || e2e_await 1 e2e_driver_is "$EDU" vfio-pci
     e2e_pause 1
     reads_stop
     reads_values $((t0 + 300000)) "$reply"; local state_during=$R_VALUES
@@ -383,7 +362,7 @@ hang_case() {
     echo "ok: State after the hang: $VFIOD_VALUE"
     if [ "$drv" = vfio-pci ]; then
         e2e_time "busctl Restore" vfiod_manager Restore 'sa{sv}' "$EDU" 0 || e2e_fail "Restore: $VFIOD_ERR"
-        _await 10 _driver_is "$EDU" "$MOD" || e2e_fail "$EDU not back on $MOD"
+        e2e_await 10 e2e_driver_is "$EDU" "$MOD" || e2e_fail "$EDU not back on $MOD"
     fi
     SUMMARY+=("$name. $what: $err after $ms ms (State during: $state_during, after: $state_after); second Rebind $second_err after $second_ms ms; then on $drv; reads max Get $R_GMAX ms / ListDevices $R_LMAX ms over $R_N rounds")
 }
@@ -401,18 +380,18 @@ _kcount "$EDU: $MOD: remove_wait is set: waiting"; N_WAIT=$COUNT
 busctl --system --timeout=300 call org.vfiod /org/vfiod org.vfiod1.Manager Rebind 'sa{sv}' "$EDU" 1 timeout u 120000 \
     > "$RES/c-rebind.out" 2>&1 &
 C_CALL=$!
-_await 60 _kmore "$EDU: $MOD: remove_wait is set: waiting" "$N_WAIT" || e2e_fail "c: the unbind did not reach remove()"
+e2e_await 60 _kmore "$EDU: $MOD: remove_wait is set: waiting" "$N_WAIT" || e2e_fail "c: the unbind did not reach remove()"
 _rt_journals; JNEW=()
 for f in "${JOURNALS[@]}"; do [[ " ${BASE[*]} " == *" $f "* ]] || JNEW+=("$f"); done
 e2e_assert "c. a journal record is on disk (${JNEW[*]})" test ${#JNEW[@]} -gt 0
 T_KILL=${EPOCHREALTIME/./}
 kill -KILL "$VFIOD_PID" || e2e_fail "kill -9 $VFIOD_PID"
 e2e_pause 0.5
-_dead "$VFIOD_PID" && STUCK=no || STUCK=yes
+e2e_pid_dead "$VFIOD_PID" && STUCK=no || STUCK=yes
 e2e_assert_eq "$STUCK" yes "c. 500 ms after kill -9 a vfiod thread is still in the kernel (remove())"
 e2e_write 0 "$P/remove_wait"
 e2e_write 1 "$P/release" || e2e_fail "release"
-_await 60 _dead "$VFIOD_PID" || e2e_fail "c: vfiod still there 60 s after the release"
+e2e_await 60 e2e_pid_dead "$VFIOD_PID" || e2e_fail "c: vfiod still there 60 s after the release"
 wait "$VFIOD_PID"; echo "c: the killed vfiod exited with $? after the release"
 _e2e_secs "$T_KILL"; _cmd_timing "c. kill -9 to the killed vfiod gone (release included)" "$E2E_SECS"
 VFIOD_PID=""
@@ -444,22 +423,22 @@ SUMMARY+=("c. kill -9 while remove() waits: the crash left '${C_DRV:-no driver}'
 hot_plug() {
     e2e_signal_host "want-plug-$1"
     e2e_wait_host "plugged-$1" 120 || e2e_fail "the host did not plug edu $1"
-    _await 60 test -e "/sys/bus/pci/devices/$HOT" || e2e_fail "$HOT did not appear"
-    _await 30 _driver_is "$HOT" "$MOD" || e2e_fail "$MOD did not bind the hot-added $HOT"
-    _await 60 _object_driver "$HOT" "$MOD" || e2e_fail "vfiod has no object for $HOT on $MOD"
+    e2e_await 60 test -e "/sys/bus/pci/devices/$HOT" || e2e_fail "$HOT did not appear"
+    e2e_await 30 e2e_driver_is "$HOT" "$MOD" || e2e_fail "$MOD did not bind the hot-added $HOT"
+    e2e_await 60 _object_driver "$HOT" "$MOD" || e2e_fail "vfiod has no object for $HOT on $MOD"
     echo "hot-added edu $1: $HOT on $MOD (group $(e2e_pci_group "$HOT")), vfiod's object there"
 }
 # hot_unplug_check NAME: the device left sysfs and vfiod's object went; vfiod answers; the others did not move
 hot_unplug_check() {
-    _await 90 _gone "$HOT" || e2e_fail "$1: $HOT did not leave sysfs within 90 s of the device_del"
+    e2e_await 90 _gone "$HOT" || e2e_fail "$1: $HOT did not leave sysfs within 90 s of the device_del"
     _e2e_secs "$T_DEL"; echo "$1: $HOT left sysfs ${E2E_SECS}s after the device_del"; _cmd_timing "$1. device_del to the device gone" "$E2E_SECS"
-    _await 60 _object_gone "$HOT" || e2e_fail "$1: vfiod still has an object for $HOT"
+    e2e_await 60 _object_gone "$HOT" || e2e_fail "$1: vfiod still has an object for $HOT"
     vfiod_manager ListDevices || e2e_fail "$1: ListDevices: $VFIOD_ERR"
     [[ $VFIOD_REPLY == *pci_0000_01_00_0* ]] && e2e_fail "$1: ListDevices still lists $HOT"
     echo "ok: $1: vfiod answers ListDevices without $HOT: $VFIOD_REPLY"
     # once the hung write returned, vfiod has nothing left to put back of a device that is gone: no journal stays
     # for the next start to apply to whatever device takes the address next
-    _await 30 _no_journal || e2e_fail "$1: journal records left in $RT: ${JOURNALS[*]}"
+    e2e_await 30 _no_journal || e2e_fail "$1: journal records left in $RT: ${JOURNALS[*]}"
     echo "ok: $1: no journal left in $RT"
     vfiod_prop "$EDU" Driver || e2e_fail "$1: Get(Driver) of $EDU"
     e2e_assert_eq "$VFIOD_VALUE" "$MOD" "$1. vfiod's Driver of the other edu"
@@ -470,7 +449,7 @@ e2e_step "d1. device_del of a hot-added edu while its remove() waits (Rebind)"
 hot_plug 1
 e2e_write 1 "$P/remove_wait" || e2e_fail "remove_wait"
 call_start Rebind "$HOT" "{\"timeout\": $TIMEOUT_MS}"
-_await 30 _kmore "$HOT: $MOD: remove_wait is set: waiting" 0 || e2e_fail "d1: the unbind did not reach remove()"
+e2e_await 30 _kmore "$HOT: $MOD: remove_wait is set: waiting" 0 || e2e_fail "d1: the unbind did not reach remove()"
 T_DEL=${EPOCHREALTIME/./}
 e2e_signal_host want-unplug-1
 e2e_wait_host unplugged-1 60 || e2e_fail "the host did not device_del"
@@ -495,7 +474,7 @@ e2e_time "busctl Rebind $HOT" vfiod_manager Rebind 'sa{sv}' "$HOT" 0 || e2e_fail
 e2e_assert_eq "$(e2e_pci_driver "$HOT")" vfio-pci "$HOT on vfio-pci"
 e2e_write "$PROBE_DELAY_MS" "$P/probe_delay_ms" || e2e_fail "probe_delay_ms"
 call_start Restore "$HOT" '{"timeout": 3000}'
-_await 30 _kmore "$HOT: $MOD: probe_delay_ms is set: sleeping" 0 || e2e_fail "d2: the Restore did not reach $MOD's probe()"
+e2e_await 30 _kmore "$HOT: $MOD: probe_delay_ms is set: sleeping" 0 || e2e_fail "d2: the Restore did not reach $MOD's probe()"
 T_DEL=${EPOCHREALTIME/./}
 e2e_signal_host want-unplug-2
 e2e_wait_host unplugged-2 60 || e2e_fail "the host did not device_del"

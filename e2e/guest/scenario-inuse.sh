@@ -32,15 +32,8 @@ _file_has() {
     while IFS= read -r l; do [[ $l == *"$2"* ]] && { LINE=$l; return 0; }; done < "$1"
     return 1
 }
-# _await SECS CMD...: until CMD succeeds (polled every 50 ms)
-_await() {
-    local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
-    shift
-    until "$@"; do
-        [ "${EPOCHREALTIME/./}" -lt $end ] || return 1
-        e2e_pause 0.05
-    done
-}
+# e2e_await (guest/lib.sh) polls every 50 ms here: the hang's checks time the reply and the reads closely
+E2E_AWAIT_POLL=0.05
 
 # A refused call, with the D-Bus error's name: python3-dbus (the call timed inside the client, no process start), or
 # gdbus (its wall time, process start included) when the host has no python3-dbus.
@@ -84,8 +77,6 @@ users() {
     USERS=$(vfiod_busctl call org.vfiod "$VFIOD_PATH" org.vfiod1.Device Users 2>&1)
     echo "Users() of $1: $USERS"
 }
-# _driver_is BDF DRIVER: the driver link names DRIVER
-_driver_is() { [ "$(e2e_pci_driver "$1")" = "$2" ]; }
 
 e2e_step "find the devices"
 BDF=$(e2e_pci_find 8086 10d3) || e2e_fail "no e1000e (8086:10d3) in the guest"
@@ -93,11 +84,11 @@ NV=$(e2e_pci_find 1b36 0010) || e2e_fail "no NVMe (1b36:0010) in the guest: did 
 echo "e1000e $BDF (group $(e2e_pci_group "$BDF")), NVMe $NV (group $(e2e_pci_group "$NV"))"
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "coldplug bound e1000e"
 [ "$(e2e_pci_driver "$NV")" = nvme ] || e2e_time "modprobe nvme" modprobe nvme
-_await 30 _driver_is "$NV" nvme || e2e_fail "nvme did not bind $NV"
+e2e_await 30 e2e_driver_is "$NV" nvme || e2e_fail "nvme did not bind $NV"
 e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "the NVMe is on nvme"
 [ "$(e2e_pci_group "$BDF")" != "$(e2e_pci_group "$NV")" ] || e2e_fail "the e1000e and the NVMe share an IOMMU group"
 _ns() { local n; NS=""; for n in /sys/bus/pci/devices/"$NV"/nvme/nvme*/nvme*n1; do [ -e "$n" ] && NS=${n##*/}; done; [ -n "$NS" ] && [ -b "/dev/$NS" ]; }
-_await 30 _ns || e2e_fail "no namespace block device under $NV"
+e2e_await 30 _ns || e2e_fail "no namespace block device under $NV"
 echo "NVMe namespace: /dev/$NS ($(</sys/block/$NS/size) sectors)"
 IFS_=(/sys/bus/pci/devices/"$BDF"/net/*); IF=${IFS_[0]##*/}
 [ -n "$IF" ] && [ "$IF" != "*" ] || e2e_fail "no network interface under $BDF"
@@ -162,7 +153,7 @@ e2e_assert_eq "$VFIOD_REPLY" 's "nvme"' "Restore reply"
 e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "NVMe back on nvme"
 e2e_assert_eq "$(<"/sys/bus/pci/devices/$NV/driver_override")" "(null)" "NVMe driver_override after Restore"
 t=${EPOCHREALTIME/./}
-_await 30 _ns || e2e_fail "the namespace block device did not come back within 30 s"
+e2e_await 30 _ns || e2e_fail "the namespace block device did not come back within 30 s"
 _e2e_secs "$t"; echo "namespace /dev/$NS back ${E2E_SECS}s after the Restore's reply"; _cmd_timing "Restore reply to namespace block device back" "$E2E_SECS"
 mount -o ro -t ext4 "/dev/$NS" "$MNT" || e2e_fail "mount /dev/$NS after the Restore"
 e2e_assert_eq "$(<"$MNT/hello")" "written before the move" "the file system survived the round trip"
@@ -175,7 +166,7 @@ e2e_assert_eq "$(e2e_pci_driver "$BDF")" vfio-pci "on vfio-pci"
 G=$(e2e_pci_group "$BDF")
 "$VO" --hold "$BDF" > "$RES/vfio-hold-3.out" 2>&1 &
 HOLD=$!
-_await 30 _file_has "$RES/vfio-hold-3.out" "VFIO-OPEN: HOLDING" || { cat "$RES/vfio-hold-3.out"; e2e_fail "vfio-open --hold did not get the device"; }
+e2e_await 30 _file_has "$RES/vfio-hold-3.out" "VFIO-OPEN: HOLDING" || { cat "$RES/vfio-hold-3.out"; e2e_fail "vfio-open --hold did not get the device"; }
 echo "vfio-open pid $HOLD holds /dev/vfio/$G and the device fd: $LINE"
 refusal Restore "$BDF" '{}' '{}'
 INUSE_MS=$CALL_MS INUSE_WALL_MS=$CALL_WALL_MS INUSE_HOW=$CALL_HOW
@@ -207,7 +198,7 @@ e2e_time "busctl Rebind" vfiod_manager Rebind 'sa{sv}' "$BDF" 0 || e2e_fail "Reb
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" vfio-pci "on vfio-pci"
 "$VO" --hold "$BDF" > "$RES/vfio-hold-4.out" 2>&1 &
 HOLD=$!
-_await 30 _file_has "$RES/vfio-hold-4.out" "VFIO-OPEN: HOLDING" || { cat "$RES/vfio-hold-4.out"; e2e_fail "vfio-open --hold did not get the device"; }
+e2e_await 30 _file_has "$RES/vfio-hold-4.out" "VFIO-OPEN: HOLDING" || { cat "$RES/vfio-hold-4.out"; e2e_fail "vfio-open --hold did not get the device"; }
 echo "vfio-open pid $HOLD holds the device"
 vfiod_device_path "$BDF"
 READS=$RES/reads.txt STOP=$VFIOD_RUN/reads.stop
@@ -215,7 +206,7 @@ rm -f "$READS" "$READS.ready" "$STOP"
 if [ $HAVE_PYDBUS = 1 ]; then
     $PY "$PROBE" reads "$READS" "$STOP" "$VFIOD_PATH" 0.1 2> "$RES/reads.err" &
     PROBE_PID=$!
-    _await 60 test -e "$READS.ready" || { cat "$RES/reads.err"; e2e_fail "the read probe did not start"; }
+    e2e_await 60 test -e "$READS.ready" || { cat "$RES/reads.err"; e2e_fail "the read probe did not start"; }
 else
     # no python3-dbus: one busctl process per read, its start included (about 0.2 s under TCG)
     ( while [ ! -e "$STOP" ]; do
@@ -228,7 +219,7 @@ else
         e2e_pause 0.1
       done ) &
     PROBE_PID=$!
-    _await 60 test -e "$READS.ready" || e2e_fail "the read loop did not start"
+    e2e_await 60 test -e "$READS.ready" || e2e_fail "the read loop did not start"
 fi
 GO=$VFIOD_RUN/hang.go
 rm -f "$GO" "$GO.ready"
@@ -236,7 +227,7 @@ if [ $HAVE_PYDBUS = 1 ]; then
     # the client starts (seconds under TCG) and connects first; the call goes out when $GO appears
     $PY "$PROBE" call Restore "$BDF" "{\"force\": true, \"timeout\": $HANG_TIMEOUT_MS}" "$GO" > "$RES/hang-call.out" 2>&1 &
     CALL_PID=$!
-    _await 60 test -e "$GO.ready" || { cat "$RES/hang-call.out"; e2e_fail "the calling client did not connect"; }
+    e2e_await 60 test -e "$GO.ready" || { cat "$RES/hang-call.out"; e2e_fail "the calling client did not connect"; }
     T_CALL=${EPOCHREALTIME/./}
     : > "$GO"
 else
@@ -270,7 +261,7 @@ echo "hanging Restore: ${HANG_ERR:-no error} after ${HANG_MS} ms in the client (
 _cmd_timing "hanging Restore (force, timeout $HANG_TIMEOUT_MS): reply, the call, ms" "$HANG_MS"
 _cmd_timing "hanging Restore: call to the client's exit seen, ms" "$HANG_WALL_MS"
 # the kernel's request line may come just after the reply if the kernel is slow to log it
-[ -z "$T_REQ" ] && _await 10 _file_has "$RES/kmsg.log" "No device request channel registered" && T_REQ=${EPOCHREALTIME/./}
+[ -z "$T_REQ" ] && e2e_await 10 _file_has "$RES/kmsg.log" "No device request channel registered" && T_REQ=${EPOCHREALTIME/./}
 [ -n "$T_REQ" ] && echo "kmsg: $LINE"
 DRV_DURING=$(e2e_pci_driver "$BDF")   # the link only (driver_override would wait for the device lock)
 _file_has "$VFIOD_LOG" "is hanging in the kernel" && echo "vfiod: $LINE"
@@ -361,10 +352,10 @@ done < "$VFIOD_LOG"
 
 e2e_step "4. the holder killed: the device on a driver"
 # vfiod logs when the hung write returns and when it has put the devices back
-_await 60 _file_has "$VFIOD_LOG" "the hung write on" || _await 1 _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" \
+e2e_await 60 _file_has "$VFIOD_LOG" "the hung write on" || e2e_await 1 _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" \
     || { tail -30 "$VFIOD_LOG"; e2e_fail "vfiod logged no end of the hung write within 60 s of the kill"; }
 _e2e_secs "$T_KILL"; echo "vfiod ${E2E_SECS}s after the kill: $LINE"; _cmd_timing "kill of the holder to vfiod's put-back line" "$E2E_SECS"
-_await 10 _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" && echo "vfiod: $LINE"
+e2e_await 10 _file_has "$VFIOD_LOG" "an operation whose caller got Timeout ended" && echo "vfiod: $LINE"
 DRV=$(e2e_pci_driver "$BDF") OVR=$(<"/sys/bus/pci/devices/$BDF/driver_override")
 # the fault: a forced Restore whose unbind the kernel holds past the timeout, a second call on the held device, the
 # NVMe (another group) moved to vfio-pci and back meanwhile, then the holder killed

@@ -96,12 +96,6 @@ rt_files() {
     for f in /run/vfiod/**; do [ -f "$f" ] && [[ ${f##*/} != .* ]] && RT_FILES+=("$f"); done
     shopt -u globstar nullglob dotglob
 }
-_driver_is() { [ "$(e2e_pci_driver "$1")" = "$2" ]; }
-_await() {
-    local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
-    shift
-    until "$@"; do [ "${EPOCHREALTIME/./}" -lt $end ] || return 1; e2e_pause 0.1; done
-}
 # kmsg_has TEXT [AFTER_LINE]: the kernel log (followed into kmsg.log) has a line with TEXT after line AFTER_LINE
 kmsg_has() {
     local l n=0
@@ -143,7 +137,7 @@ e2e_assert_eq "${#E1000[@]}" 2 "two e1000 behind the bridge"
 e2e_assert_eq "$(e2e_pci_driver "$WEDGE")" e1000 "udevd's coldplug bound e1000 to $WEDGE"
 e2e_assert_eq "$(e2e_pci_group "$PEER")" "$(e2e_pci_group "$WEDGE")" "$WEDGE and $PEER share an IOMMU group"
 NV=$(e2e_pci_find 1b36 0010) || e2e_fail "no NVMe (1b36:0010)"
-_await 60 _driver_is "$NV" nvme || e2e_fail "nvme did not bind $NV"
+e2e_await 60 e2e_driver_is "$NV" nvme || e2e_fail "nvme did not bind $NV"
 dmesg -w > "$RES/kmsg.log" 2>&1 &
 DMESG_PID=$!
 KSTART=0
@@ -246,7 +240,7 @@ e2e_step "2. in use: a node held open by another uid"
 # its links; ProtectProc=ptraceable) can see
 setpriv --reuid=65534 --regid=65534 --clear-groups sleep 600 3< "/dev/$NS" &
 HOLDER=$!
-_await 10 test -e "/proc/$HOLDER/fd/3" || e2e_fail "the holder did not start"
+e2e_await 10 test -e "/proc/$HOLDER/fd/3" || e2e_fail "the holder did not start"
 e2e_pause 0.5
 echo "holder: pid $HOLDER uid $(stat -c %u /proc/$HOLDER) fd 3 -> $(readlink /proc/$HOLDER/fd/3) ($(</proc/$HOLDER/comm))"
 e2e_assert_eq "$(stat -c %u /proc/$HOLDER)" 65534 "the holder runs as nobody"
@@ -298,7 +292,7 @@ sd_show; PID=$SD_PID
 echo 8000 > "$PD" || e2e_fail "probe_delay_ms"
 kmsg_lines; KSTART=$KLINES
 call_bg "$RES/stop-rebind" Rebind "$BDF" 1 timeout u 120000
-_await 60 probe_sleeping "$BDF" || e2e_fail "the variant's probe did not start"
+e2e_await 60 probe_sleeping "$BDF" || e2e_fail "the variant's probe did not start"
 t=${EPOCHREALTIME/./}
 systemctl stop vfiod.service; src=$?
 _e2e_secs "$t"; STOP_SECS=$E2E_SECS
@@ -311,7 +305,7 @@ echo "the Rebind caller (exit $crc): $(<"$RES/stop-rebind.out") $(<"$RES/stop-re
 e2e_assert_eq "$src" 0 "systemctl stop succeeded"
 e2e_assert_eq "$slept" yes "the stop returned only after the kernel's probe did (vfiod drained its move)"
 e2e_assert_eq "$SD_ACTIVE/$SD_RESULT" inactive/success "vfiod.service stopped cleanly (exit 143 is SuccessExitStatus=)"
-e2e_assert "vfiod logged its drain" _await 20 sd_journal_has "stopping: letting the operation in flight finish or roll back"
+e2e_assert "vfiod logged its drain" e2e_await 20 sd_journal_has "stopping: letting the operation in flight finish or roll back"
 e2e_assert "$BDF ends on the asked driver or the old one, never on none" consistent "$BDF"
 echo 0 > "$PD"
 sd_activate
@@ -327,7 +321,7 @@ rt_files; BASE=("${RT_FILES[@]}")
 echo 8000 > "$PD"
 kmsg_lines; KSTART=$KLINES
 call_bg "$RES/kill-rebind" Rebind "$BDF" 1 timeout u 120000
-_await 60 probe_sleeping "$BDF" || e2e_fail "the variant's probe did not start"
+e2e_await 60 probe_sleeping "$BDF" || e2e_fail "the variant's probe did not start"
 rt_files; JFILES=()
 for f in "${RT_FILES[@]}"; do [[ " ${BASE[*]} " == *" $f "* ]] || JFILES+=("$f"); done
 echo "the journal of the move in flight: ${JFILES[*]}"
@@ -343,7 +337,7 @@ sd_print
 e2e_assert_eq "$SD_RESTARTS" $((NR + 1)) "systemd restarted it (Restart=on-failure), NRestarts"
 sd_journal_has "Main process exited" "$C6" && echo "systemd: $LINE"
 journalctl -b -u vfiod.service -o cat --no-pager --after-cursor="$C6" | grep -i reconcil | sed 's/^/  vfiod| /'
-e2e_assert "the restarted vfiod reconciled the journal" _await 20 sd_journal_has "reconcile: " "$C6"
+e2e_assert "the restarted vfiod reconciled the journal" e2e_await 20 sd_journal_has "reconcile: " "$C6"
 echo "vfiod: $LINE"
 e2e_assert "the move was rolled back or kept as completed" test -z "${LINE##*was rolled back*}" -o -z "${LINE##*had completed*}"
 e2e_assert "$BDF is on its prior driver (or the completed one)" consistent "$BDF"
@@ -374,7 +368,7 @@ W=/sys/bus/pci/devices/$WEDGE
 echo "$MOD" > "$W/driver_override" && echo "$WEDGE" > "$W/driver/unbind" || e2e_fail "unbind $WEDGE by hand"
 ( echo "$WEDGE" > /sys/bus/pci/drivers_probe ) &
 PROBE=$!
-_await 60 probe_sleeping "$WEDGE" || e2e_fail "the variant's probe of $WEDGE did not start"
+e2e_await 60 probe_sleeping "$WEDGE" || e2e_fail "the variant's probe of $WEDGE did not start"
 T_WEDGE=${EPOCHREALTIME/./}
 echo add > "/sys/bus/pci/devices/$PEER/uevent"
 # systemd is asked, not the journal: journald itself waits for the same lock while the probe sleeps (it reads the
@@ -414,11 +408,11 @@ _e2e_secs "$T_WEDGE"; _cmd_timing "wedge to the restarted vfiod active" "$E2E_SE
 sd_print
 wait "$PROBE"
 e2e_assert_eq "$SD_RESTARTS" $((NR + 1)) "systemd restarted it, NRestarts"
-e2e_assert "vfiod logged which loop stopped the pings" _await 20 sd_journal_has "not feeding the watchdog: the device-event worker" "$C4"
+e2e_assert "vfiod logged which loop stopped the pings" e2e_await 20 sd_journal_has "not feeding the watchdog: the device-event worker" "$C4"
 echo "vfiod: $LINE"
-e2e_assert "systemd logged the watchdog timeout" _await 20 sd_journal_has "Watchdog timeout" "$C4"
+e2e_assert "systemd logged the watchdog timeout" e2e_await 20 sd_journal_has "Watchdog timeout" "$C4"
 echo "systemd: $LINE"
-e2e_assert "systemd logged the watchdog result" _await 20 sd_journal_has "Failed with result 'watchdog'" "$C4"
+e2e_assert "systemd logged the watchdog result" e2e_await 20 sd_journal_has "Failed with result 'watchdog'" "$C4"
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" "$MOD" "$BDF is still on $MOD"
 vfiod_prop "$BDF" Driver; e2e_assert_eq "$VFIOD_VALUE" "$MOD" "the restarted vfiod's Driver of $BDF"
 else
@@ -431,7 +425,7 @@ echo 0 > "$PD"
 echo > "$W/driver_override"
 [ -e "$W/driver" ] && echo "$WEDGE" > "$W/driver/unbind"
 echo "$WEDGE" > /sys/bus/pci/drivers_probe
-_await 30 _driver_is "$WEDGE" e1000 || e2e_fail "$WEDGE did not go back to e1000"
+e2e_await 30 e2e_driver_is "$WEDGE" e1000 || e2e_fail "$WEDGE did not go back to e1000"
 
 # ---- 7. the bus daemon restarted ----------------------------------------------------------------------------
 e2e_step "7. the bus daemon restarted"
@@ -440,7 +434,7 @@ sd_show; OLD=$SD_PID NR=$SD_RESTARTS
 sd_cursor; C7=$CURSOR
 t=${EPOCHREALTIME/./}
 systemctl restart dbus.service || e2e_fail "systemctl restart dbus"
-_await 60 sd_journal_has "Main process exited" "$C7" || e2e_fail "vfiod did not exit when the bus went"
+e2e_await 60 sd_journal_has "Main process exited" "$C7" || e2e_fail "vfiod did not exit when the bus went"
 echo "systemd: $LINE"
 e2e_assert "vfiod exited with its documented code 4 (the bus connection was lost)" test -z "${LINE##*status=4/*}"
 if sd_await_active 300 "$OLD"; then :; else sd_print; e2e_fail "vfiod was not started again"; fi
@@ -461,7 +455,7 @@ echo "Rebind with persist: $OUT"
 e2e_assert_eq "$(e2e_pci_driver "$BDF")" vfio-pci "$BDF on vfio-pci"
 RULE=/etc/vfiod/devices.d/pci-$BDF.conf
 e2e_assert "vfiod wrote $RULE from inside its sandbox" test -f "$RULE"
-_await 10 test -f /etc/udev/rules.d/61-vfiod.rules || e2e_fail "no /etc/udev/rules.d/61-vfiod.rules"
+e2e_await 10 test -f /etc/udev/rules.d/61-vfiod.rules || e2e_fail "no /etc/udev/rules.d/61-vfiod.rules"
 cat "$RULE" /etc/udev/rules.d/61-vfiod.rules
 e2e_assert "the boot rule names vfio-pci for $BDF" grep -q "KERNEL==\"$BDF\", ATTR{driver_override}=\"vfio-pci\"" /etc/udev/rules.d/61-vfiod.rules
 mkdir -p "$RES/persisted" && cp "$RULE" /etc/udev/rules.d/61-vfiod.rules "$RES/persisted/"
