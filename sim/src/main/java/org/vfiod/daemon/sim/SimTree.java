@@ -237,10 +237,14 @@ final class SimTree {
         return Optional.empty();
     }
 
-    /** Removes a device as {@code device_del} would: its driver, its bus and group entries, then its folder. */
+    /**
+     * Removes a device as {@code device_del} would: the devices beneath it first (a container's objects), then its
+     * driver, its bus and group entries, and its folder.
+     */
     static void removeDevice(Path root, String name) throws IOException {
         Optional<Path> found = findDevice(root, name);
         Path dev = found.orElse(devicesDir(root).resolve(name));
+        for (String child : devicesBeneath(root, dev)) removeDevice(root, child);
         String bus = Files.isDirectory(dev) ? busOf(dev) : "pci";
         Optional<String> driver = Files.isDirectory(dev) ? driverOf(dev) : Optional.empty();
         if (driver.isPresent()) unlinkDriver(root, dev, driver.get());
@@ -252,6 +256,44 @@ final class SimTree {
             }
         }
         deleteTree(dev);
+    }
+
+    /** The names of the devices, of any bus, whose folders sit beneath {@code dev}'s. */
+    static List<String> devicesBeneath(Path root, Path dev) throws IOException {
+        List<String> out = new ArrayList<>();
+        Path buses = root.resolve("bus");
+        if (!Files.isDirectory(buses) || !Files.isDirectory(dev)) return out;
+        try (DirectoryStream<Path> bs = Files.newDirectoryStream(buses)) {
+            for (Path b : bs) {
+                if (!Files.isDirectory(b.resolve("devices"))) continue;
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(b.resolve("devices"))) {
+                    for (Path link : ds) {
+                        if (!Files.isSymbolicLink(link)) continue;
+                        Path target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
+                        if (!target.equals(dev) && target.startsWith(dev)) out.add(link.getFileName().toString());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A device gone from the machine for good (hot-unplugged, destroyed): no container's scan adds it again. A device
+     * its container's driver removes is not forgotten: the next scan finds it.
+     */
+    static void forget(Path root, String name) throws IOException {
+        Path containers = root.resolve(SimulatedKernel.CONTROL_DIR).resolve("containers");
+        if (!Files.isDirectory(containers)) return;
+        try (DirectoryStream<Path> cs = Files.newDirectoryStream(containers)) {
+            for (Path c : cs) {
+                List<String> lines = Files.readAllLines(c, StandardCharsets.UTF_8);
+                List<String> kept = lines.stream().filter(l -> !l.strip().split(" ")[0].equals(name)).toList();
+                if (kept.size() != lines.size()) Files.write(c, kept, StandardCharsets.UTF_8);
+            }
+        }
+        // a container gone takes its children's record with it
+        Files.deleteIfExists(containers.resolve(name));
     }
 
     static void relink(Path link, Path target) throws IOException {

@@ -155,6 +155,7 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             if (remove) {
                 synchronized (lock) {
                     SimTree.removeDevice(root, device);
+                    SimTree.forget(root, device);
                 }
                 log(device + ": hot-removed before write " + count + " to its " + attr);
                 continue;
@@ -262,6 +263,7 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             removeChildren(address);
             if (faults().contains("vanish-on-unbind " + address)) {
                 SimTree.removeDevice(root, address);
+                SimTree.forget(root, address);
                 log(address + ": device vanished");
             }
         }
@@ -303,14 +305,15 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             log(d.name() + " " + address + ": probe failed with error -5");
             return false;
         }
-        if (d.vfio() && SimTree.groupOf(dev).isEmpty()) {
-            log(d.name() + " " + address + ": No IOMMU group");
-            log(d.name() + " " + address + ": probe failed with error -22");
-            return false;
-        }
+        // vfio_platform_probe_common looks for the reset before the group
         if (d.needsReset() && resetRequired(d) && !hasReset(address)) {
             log(d.name() + " " + address + ": No reset function found for device " + address);
             log(d.name() + " " + address + ": probe failed with error -2");
+            return false;
+        }
+        if (d.vfio() && SimTree.groupOf(dev).isEmpty()) {
+            log(d.name() + " " + address + ": No IOMMU group for device " + address);
+            log(d.name() + " " + address + ": probe failed with error -22");
             return false;
         }
         SimTree.linkDriver(root, dev, d.name(), d.vfio());

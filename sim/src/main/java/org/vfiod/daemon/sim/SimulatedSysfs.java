@@ -345,7 +345,9 @@ public final class SimulatedSysfs {
 
     /** Removes a device as a hot-unplug would. */
     public void unplug(String address) throws IOException {
-        SimTree.removeDevice(root, PciAddress.parse(address).map(PciAddress::toString).orElse(address));
+        String name = PciAddress.parse(address).map(PciAddress::toString).orElse(address);
+        SimTree.removeDevice(root, name);
+        SimTree.forget(root, name);
     }
 
     /** The boot framebuffers of a PC: fbcon on vtcon1 and the EFI framebuffer device, both holding the boot GPU. */
