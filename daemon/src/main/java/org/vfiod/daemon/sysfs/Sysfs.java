@@ -310,13 +310,20 @@ public final class Sysfs {
         return Optional.empty();
     }
 
-    /** The objects of a container: the devices of its bus whose container ({@link #containerOf}) it is, sorted. */
+    /**
+     * The objects of a container: every device of its bus beneath its folder, sorted; a container nested in it, and
+     * that one's objects, included: they all go when the container's driver lets go.
+     */
     public List<DeviceName> containedIn(DeviceName container) throws IOException {
         Optional<KernelBus> bus = KernelBus.of(container);
         if (bus.isEmpty() || !bus.get().isContainer(container)) return List.of();
+        Optional<Path> top = deviceDir(container);
+        if (top.isEmpty()) return List.of();
         List<DeviceName> out = new ArrayList<>();
         for (DeviceName d : devices()) {
-            if (d.bus().equals(container.bus()) && containerOf(d).filter(container::equals).isPresent()) out.add(d);
+            if (!d.bus().equals(container.bus()) || d.equals(container)) continue;
+            Optional<Path> dir = deviceDir(d);
+            if (dir.isPresent() && dir.get().startsWith(top.get())) out.add(d);
         }
         return out;
     }

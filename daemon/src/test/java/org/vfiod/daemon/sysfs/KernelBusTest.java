@@ -130,7 +130,10 @@ class KernelBusTest {
         assertEquals(Optional.empty(), sysfs.probeFailureHint(PciAddress.require("0000:00:03.0").toDeviceName()));
     }
 
-    /** fsl-mc: the objects beneath a DPRC's folder are its own; a nested DPRC is a container of its own. */
+    /**
+     * fsl-mc: an object belongs to the nearest DPRC above it, and a nested DPRC is a unit of its own; but a DPRC's
+     * objects are everything beneath it, a nested DPRC's included, since they all go with it.
+     */
     @Test
     void anFslMcObjectBelongsToTheNearestContainerAboveIt() throws Exception {
         String mc = "devices/platform/80c000000.fsl-mc/";
@@ -145,7 +148,8 @@ class KernelBusTest {
         assertEquals(Optional.of(dprc1), sysfs.containerOf(new DeviceName("fsl-mc", "dpni.0")));
         assertEquals(Optional.empty(), sysfs.containerOf(dprc2), "a container is a unit of its own");
         assertEquals(List.of(new DeviceName("fsl-mc", "dpio.3"), new DeviceName("fsl-mc", "dpni.1")), sysfs.containedIn(dprc2));
-        assertEquals(List.of(new DeviceName("fsl-mc", "dpni.0")), sysfs.containedIn(dprc1));
+        assertEquals(List.of(new DeviceName("fsl-mc", "dpio.3"), new DeviceName("fsl-mc", "dpni.0"),
+                new DeviceName("fsl-mc", "dpni.1"), dprc2), sysfs.containedIn(dprc1));
     }
 
     // ---- a tree as the kernel lays it out --------------------------------------------------------------------
