@@ -62,7 +62,8 @@ class Vfiod:
         return self.busctl("get-property", "org.vfiod", path, "org.vfiod1.Device", name)
 
     def path(self, address):
-        return "/org/vfiod/devices/pci_" + address.replace(":", "_").replace(".", "_")
+        """the device's object path as vfiod gives it: clients never build one"""
+        return self.busctl("call", "org.vfiod", "/org/vfiod", "org.vfiod1.Manager", "DeviceByAddress", "s", address)[0]
 
     def kernel_driver(self, address):
         link = os.path.join(self.sysfs, "bus/pci/devices", address, "driver")
