@@ -25,7 +25,7 @@ public final class DevicePaths {
      * The buses of this contract, for a client that decodes a path without asking vfiod; vfiod itself decodes with
      * the buses it implements.
      */
-    public static final List<String> BUSES = List.of("pci", "platform", "cdx", "fsl-mc");
+    public static final List<String> BUSES = List.of("pci", "platform", "cdx", "fsl-mc", "amba");
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 

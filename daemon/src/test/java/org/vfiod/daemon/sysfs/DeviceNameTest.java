@@ -63,6 +63,13 @@ class DeviceNameTest {
         }
     }
 
+    @Test
+    void clientsDecodeThePathsOfEveryBusVfiodServes() {
+        for (KernelBus bus : KernelBus.values()) {
+            assertTrue(org.vfiod1.DevicePaths.BUSES.contains(bus.id()), bus.id() + ": add it to the contract's DevicePaths.BUSES");
+        }
+    }
+
     /** A name in the spelling of one of the kernel's buses (PCI, CDX, fsl-mc, platform), or any valid name. */
     private static String candidate(java.util.Random r) {
         switch (r.nextInt(5)) {
