@@ -29,12 +29,17 @@ public final class VfioNodes {
     /** The group node, for a device on a vfio driver in an IOMMU group. */
     public Optional<Path> groupNode(Device d, boolean onVfio) {
         if (!onVfio || d.iommuGroup().isEmpty()) return Optional.empty();
-        return Optional.of(devRoot.resolve("vfio").resolve(Integer.toString(d.iommuGroup().getAsInt())));
+        return Optional.of(groupNode(d.iommuGroup().getAsInt()));
     }
 
-    /** The node of IOMMU group {@code group}. */
+    /**
+     * The node of IOMMU group {@code group}: {@code vfio/N}, or, for the fake group vfio makes in its unsafe no-IOMMU
+     * mode, {@code vfio/noiommu-N} (the kernel's name for it) when that is the one there.
+     */
     public Path groupNode(int group) {
-        return devRoot.resolve("vfio").resolve(Integer.toString(group));
+        Path plain = devRoot.resolve("vfio").resolve(Integer.toString(group));
+        Path noIommu = devRoot.resolve("vfio").resolve("noiommu-" + group);
+        return !java.nio.file.Files.exists(plain) && java.nio.file.Files.exists(noIommu) ? noIommu : plain;
     }
 
     /** The node of the cdev the kernel named {@code vfioN}. */

@@ -230,6 +230,17 @@ class HostUseScannerTest {
                 "/dev/snd/controlC1 is open by pid 1500 (pipewire)"), scan(device, false));
     }
 
+    /** vfio's unsafe no-IOMMU mode names the group's node noiommu-N: a VM holding it is found as well. */
+    @Test
+    void aVmHoldingTheNoIommuGroupOfADeviceOnVfioIsNamed() throws IOException {
+        Path device = host.device("0000:03:00.0");
+        host.iommuGroup(device, 12);
+        host.process(4321, "qemu-system-aarch64", FakeHost.HOST_NAMESPACE);
+        host.open(4321, 21, "/dev/vfio/noiommu-12");
+        assertEquals(List.of("/dev/vfio/noiommu-12 is open by pid 4321 (qemu-system-aarch64)"), scan(device, true));
+        assertEquals(List.of(), scan(device, false), "a device off vfio has no group node to hold");
+    }
+
     @Test
     void aVmHoldingTheGroupAndTheCdevOfADeviceOnVfioIsNamed() throws IOException {
         Path device = host.device("0000:03:00.0");
