@@ -254,6 +254,16 @@ public final class Env implements AutoCloseable {
         return p;
     }
 
+    /** A gdbus call of {@code method} ("interface.Member") on {@code path} in the background, e.g. a device's Rebind. */
+    public Proc callInBackground(User user, String path, String method, String... args) {
+        List<String> argv = new ArrayList<>(List.of("gdbus", "call", "--address", address(), "--timeout", "60",
+                "--dest", BUS_NAME, "--object-path", path, "--method", method, "--"));
+        argv.addAll(List.of(args));
+        Proc p = Cmd.start(user, argv);
+        started.push(p);
+        return p;
+    }
+
     /** A signal monitor on org.vfiod, ready when this returns. */
     public synchronized SignalMonitor monitor() {
         SignalMonitor m = SignalMonitor.start(address(), BUS_NAME, dir.resolve("monitor-" + (++counter) + ".log"));
