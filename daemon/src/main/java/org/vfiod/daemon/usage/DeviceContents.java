@@ -16,14 +16,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.vfiod.daemon.sysfs.KernelBus;
 
 /**
  * What the kernel shows beneath one device's sysfs folder: its disks and partitions, its network interfaces and
  * every device node, found by walking the folder without following links (sysfs's links lead back up and
- * around). Any bus: a platform device's disks and interfaces are found as a PCI device's are. A nested device of a
- * bus vfiod moves devices on (a PCI device beneath a bridge, a platform device beneath a simple-bus one, an fsl-mc
- * object beneath its DPRC) is not walked: it moves, or not, on its own, and the caller asks about it separately.
+ * around). Any bus: a platform device's disks and interfaces are found as a PCI device's are. Beneath a PCI device, a
+ * nested PCI device (beneath a bridge) is not walked: it stays when the bridge's driver lets go, and moves, or not,
+ * on its own. Every other nested device is walked, for it goes when its parent's driver lets go: an MFD's platform
+ * children, a simple-pm-bus's platform devices, an fsl-mc DPRC's objects, and the whole PCI hierarchy beneath a
+ * platform PCIe host controller.
  *
  * @param iommuGroup the name of the device's {@code iommu_group} link, the group number
  */
@@ -36,11 +37,12 @@ record DeviceContents(List<BlockDevice> blocks, List<NetInterface> interfaces, L
     static DeviceContents read(Path device) throws IOException {
         List<Path> nodeFolders = new ArrayList<>();
         List<Path> netFolders = new ArrayList<>();
+        boolean pci = isPciAddress(device.getFileName().toString());
         Files.walkFileTree(device, EnumSet.noneOf(java.nio.file.FileVisitOption.class), MAX_DEPTH, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 if (dir.equals(device)) return FileVisitResult.CONTINUE;
-                if (isPciAddress(dir.getFileName().toString()) || isDeviceOfTheBusTable(dir)) return FileVisitResult.SKIP_SUBTREE;
+                if (pci && isPciAddress(dir.getFileName().toString())) return FileVisitResult.SKIP_SUBTREE;
                 if (dir.getParent().getFileName().toString().equals("net") && Files.exists(dir.resolve("ifindex"))) {
                     netFolders.add(dir);
                     return FileVisitResult.SKIP_SUBTREE;
@@ -119,13 +121,6 @@ record DeviceContents(List<BlockDevice> blocks, List<NetInterface> interfaces, L
         } catch (NumberFormatException e) {
             return 0;
         }
-    }
-
-    /** A folder that is a device of a bus vfiod moves devices on: its {@code subsystem} link names such a bus. */
-    private static boolean isDeviceOfTheBusTable(Path dir) {
-        Path link = dir.resolve("subsystem");
-        if (!Files.isSymbolicLink(link)) return false;
-        return KernelFiles.linkName(link).flatMap(KernelBus::named).isPresent();
     }
 
     static boolean isPciAddress(String name) {

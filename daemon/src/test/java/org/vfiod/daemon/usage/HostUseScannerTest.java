@@ -130,11 +130,11 @@ class HostUseScannerTest {
     }
 
     /**
-     * A platform device's folder is walked as a PCI device's: its interface is found. A device of the bus table nested
-     * beneath it (a platform device under a simple-bus one) is its own and not counted for its parent.
+     * A platform device's folder is walked as a PCI device's: its interface is found; and so is a nested device's
+     * (an MFD's or a simple-pm-bus's platform children go when their parent's driver lets go).
      */
     @Test
-    void aPlatformDevicesInterfaceIsFoundButNotANestedDevicesOne() throws IOException {
+    void aPlatformDevicesInterfaceIsFoundAndSoIsANestedDevicesOne() throws IOException {
         Path bus = java.nio.file.Files.createDirectories(host.sys.resolve("bus/platform"));
         Path soc = java.nio.file.Files.createDirectories(host.sys.resolve("devices/platform/soc"));
         Path eth = java.nio.file.Files.createDirectories(soc.resolve("fff51000.ethernet"));
@@ -142,7 +142,22 @@ class HostUseScannerTest {
         FakeHost.netInterface(eth, "eth0", 2, true);
         host.ipv4Address(2, "192.0.2.10/24");
         assertEquals(List.of("eth0 is up with 192.0.2.10/24"), scan(eth, false));
-        assertEquals(List.of(), scan(soc, false), "eth0 belongs to fff51000.ethernet, which moves on its own");
+        assertEquals(List.of("eth0 is up with 192.0.2.10/24"), scan(soc, false));
+    }
+
+    /**
+     * A platform PCIe host controller takes its whole PCI hierarchy with it: the disk of a PCI device beneath it is
+     * found. Beneath a PCI bridge, a nested PCI device stays, and is not counted for the bridge.
+     */
+    @Test
+    void thePciDevicesBeneathAPlatformHostControllerAreWalkedButNotThoseBeneathABridge() throws IOException {
+        Path controller = java.nio.file.Files.createDirectories(host.sys.resolve("devices/platform/soc/40000000.pcie"));
+        Path nvme = java.nio.file.Files.createDirectories(controller.resolve("pci0000:00/0000:00:00.0/0000:01:00.0"));
+        Path disk = FakeHost.disk(nvme, "nvme/nvme0/nvme0n1", "259:0");
+        FakeHost.partition(disk, "nvme0n1p2", "259:2", 2);
+        host.mount("259:2", "/dev/nvme0n1p2", "/");
+        assertEquals(List.of("nvme0n1p2 is mounted at /"), scan(controller, false));
+        assertEquals(List.of(), scan(controller.resolve("pci0000:00/0000:00:00.0"), false));
     }
 
     @Test
