@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 NIC = "0000:03:00.0"
 GPU = "0000:01:00.0"
 AUDIO = "0000:01:00.1"
+XGMAC = "platform:fff51000.ethernet"  # SimulatedSysfs.withOtherBuses: a platform device with a reset
 MEMBER = "vfiod-member"
 OUTSIDER = "vfiod-outsider"
 # the machine is shared and Chromium under load is slow: generous, but each wait is on a condition
@@ -53,16 +54,22 @@ class Vfiod:
         return json.loads(out)["data"]
 
     def devices(self):
-        """{address: group} from ListDevices and each device's properties"""
+        """{device: group} from ListDevices and each device's properties; a device as the page names it, a PCI
+        device by its address, another bus's as bus:name"""
         paths = self.busctl("call", "org.vfiod", "/org/vfiod", "org.vfiod1.Manager", "ListDevices")[0]
         check(len(paths) > 0, "ListDevices is empty")
-        return {self.prop(p, "Address"): self.prop(p, "IommuGroup") for p in paths}
+        return {self.ident(p): self.prop(p, "IommuGroup") for p in paths}
+
+    def ident(self, path):
+        bus, name = self.prop(path, "Subsystem"), self.prop(path, "Address")
+        return name if bus == "pci" else bus + ":" + name
 
     def prop(self, path, name):
         return self.busctl("get-property", "org.vfiod", path, "org.vfiod1.Device", name)
 
     def path(self, address):
-        return "/org/vfiod/devices/pci_" + address.replace(":", "_").replace(".", "_")
+        """the device's object path as vfiod gives it: clients never build one"""
+        return self.busctl("call", "org.vfiod", "/org/vfiod", "org.vfiod1.Manager", "DeviceByAddress", "s", address)[0]
 
     def kernel_driver(self, address):
         link = os.path.join(self.sysfs, "bus/pci/devices", address, "driver")
@@ -144,12 +151,20 @@ class Browser:
         d.switch_to.frame(frame)
 
     def rows(self):
-        """{address: group} as the page shows them"""
+        """{device: group} as the page shows them"""
         out = {}
         for section in self.driver.find_elements(By.CSS_SELECTOR, "section[data-group]"):
             g = int(section.get_attribute("data-group"))
             for tr in section.find_elements(By.CSS_SELECTOR, "tr[data-address]"):
                 out[tr.get_attribute("data-address")] = g
+        return out
+
+    def buses(self):
+        """{device: bus} by the bus section each row is in"""
+        out = {}
+        for section in self.driver.find_elements(By.CSS_SELECTOR, "section.vfiod-bus[data-bus]"):
+            for tr in section.find_elements(By.CSS_SELECTOR, "tr[data-address]"):
+                out[tr.get_attribute("data-address")] = section.get_attribute("data-bus")
         return out
 
     def row(self, address):
@@ -187,8 +202,16 @@ def test_page_shows_what_vfiod_lists(b, vfiod, password):
     expected = open_page(b, vfiod, MEMBER, password)
     b.shot("devices-by-group")
     check(b.rows() == expected, "the page shows %s, ListDevices and IommuGroup say %s" % (b.rows(), expected))
+    # each device under its bus's heading, PCI first
+    shown = b.buses()
+    for a in expected:
+        check(shown.get(a) == vfiod.prop(vfiod.path(a), "Subsystem"), "%s is under the bus %s" % (a, shown.get(a)))
+    order = [s.get_attribute("data-bus") for s in b.driver.find_elements(By.CSS_SELECTOR, "section.vfiod-bus")]
+    check(order and order[0] == "pci" and len(order) == len(set(order)), "one section per bus, PCI first: %s" % order)
+    print("  buses shown: %s" % order)
     for a in expected:
         p = vfiod.path(a)
+        check(b.cell(a, "Address") == a, a + ": the address shown is " + b.cell(a, "Address"))
         check(b.cell(a, "Driver") == (vfiod.prop(p, "Driver") or "none"), a + ": driver")
         check(b.cell(a, "VFIO driver") == (vfiod.prop(p, "VfioDriver") or "none"), a + ": VFIO driver")
         check(b.cell(a, "State") == vfiod.prop(p, "State"), a + ": state")
@@ -264,6 +287,32 @@ def test_member_gives_the_nic_to_vms_and_back(b, vfiod, password):
     b.shot("given-back")
 
 
+def test_member_gives_a_platform_device_to_vms_and_back(b, vfiod, password):
+    """a device of another bus: named bus:name on the page and to vfiod, moved to the bus's fallback driver"""
+    open_page(b, vfiod, MEMBER, password)
+    check(b.row(XGMAC).get_attribute("data-bus") == "platform", "the platform device is under the platform heading")
+    path = vfiod.path(XGMAC)
+    check(path == "/org/vfiod/devices/platform_fff51000_2eethernet", "DeviceByAddress %s answers %s" % (XGMAC, path))
+    check(vfiod.prop(path, "Driver") == "calxedaxgmac", "it starts on calxedaxgmac")
+    b.click("its Give to VMs", lambda d: b.row(XGMAC).find_element(By.CSS_SELECTOR, "button[data-action='rebind']"))
+    b.wait("the dry run's verdict", lambda d: d.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-verdict='ok']"))
+    steps = [li.get_attribute("data-address") for li in b.driver.find_elements(By.CSS_SELECTOR, "#vfiod-preview-steps li")]
+    check(steps == [XGMAC], "the preview moves %s: %s" % (XGMAC, steps))
+    b.shot("platform-preview")
+    b.click("the dialog's button", lambda d: d.find_element(By.ID, "vfiod-dialog-apply"))
+    b.wait("the platform device on vfio on the page", lambda d: b.row(XGMAC).get_attribute("data-state") == "vfio")
+    check(b.cell(XGMAC, "Driver") == "vfio-platform", "the page shows driver " + b.cell(XGMAC, "Driver"))
+    check(vfiod.prop(path, "Driver") == "vfio-platform", "vfiod says " + vfiod.prop(path, "Driver"))
+    b.click("Give back to the host",
+            lambda d: b.row(XGMAC).find_element(By.CSS_SELECTOR, "button[data-action='restore']"))
+    b.wait("the Restore dry run's verdict",
+           lambda d: d.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-verdict='ok']"))
+    b.click("the dialog's button", lambda d: d.find_element(By.ID, "vfiod-dialog-apply"))
+    b.wait("the platform device back on the host", lambda d: b.row(XGMAC).get_attribute("data-state") == "host")
+    check(vfiod.prop(path, "Driver") == "calxedaxgmac", "vfiod says " + vfiod.prop(path, "Driver"))
+    b.shot("platform-given-back")
+
+
 def test_outsider_sees_the_denial_and_nothing_moves(b, vfiod, password):
     open_page(b, vfiod, OUTSIDER, password)
     check(vfiod.kernel_driver(NIC) == "e1000e", "the NIC starts on e1000e, not " + vfiod.kernel_driver(NIC))
@@ -282,7 +331,7 @@ def test_outsider_sees_the_denial_and_nothing_moves(b, vfiod, password):
 
 
 TESTS = [test_page_shows_what_vfiod_lists, test_dry_run_names_the_group_and_the_boot_gpu,
-         test_member_gives_the_nic_to_vms_and_back,
+         test_member_gives_the_nic_to_vms_and_back, test_member_gives_a_platform_device_to_vms_and_back,
          test_outsider_sees_the_denial_and_nothing_moves]
 
 

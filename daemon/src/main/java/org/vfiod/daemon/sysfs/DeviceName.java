@@ -1,5 +1,7 @@
 package org.vfiod.daemon.sysfs;
 
+import org.vfiod1.DevicePaths;
+
 /**
  * The kernel's identity of a device: its bus ({@code pci}) and its name under {@code /sys/bus/<bus>/devices}
  * ({@code 0000:03:00.0}). Both become path elements, so both are checked here; the name is also a word of the
@@ -47,21 +49,11 @@ public record DeviceName(String bus, String name) implements Comparable<DeviceNa
     }
 
     /**
-     * The D-Bus object path element: the bus, {@code _}, the name, every character outside {@code [A-Za-z0-9]} as
-     * {@code _} ({@code pci_0000_03_00_0}). Not reversible, so devices are looked up by their path, never parsed
-     * back from it.
+     * The D-Bus object path element: the bus and the name escaped as systemd escapes labels, joined by {@code _}
+     * ({@code pci_0000_3a03_3a00_2e0}; see {@link DevicePaths}, which also decodes it, for clients).
      */
     public String objectPathElement() {
-        char[] out = new char[bus.length() + 1 + name.length()];
-        int at = 0;
-        for (int i = 0; i < bus.length(); i++) out[at++] = pathChar(bus.charAt(i));
-        out[at++] = '_';
-        for (int i = 0; i < name.length(); i++) out[at++] = pathChar(name.charAt(i));
-        return new String(out);
-    }
-
-    private static char pathChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
+        return DevicePaths.element(bus, name);
     }
 
     /** By bus, then name; for PCI's fixed-width lower-case names that is address order. */
