@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vfiod.daemon.sysfs.DeviceName;
+import org.vfiod.daemon.sysfs.DriverName;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -63,7 +64,7 @@ final class Executor {
             }
             for (PlannedDevice d : plan.devices()) {
                 for (Step s : d.steps()) write(entry, s, gate, deadline, budget, plan, () -> perform(s));
-                Optional<String> now = verify(d, deadline);
+                Optional<String> now = verify(plan, d, deadline);
                 String landed = now.orElse("");
                 if (plan.direction() == Direction.TO_HOST) {
                     if (now.isEmpty()) LOG.warn("{} has no driver now: no host driver matches it (that is the kernel's choice, not an error)", d.name());
@@ -113,24 +114,46 @@ final class Executor {
         entry.done(step);
     }
 
-    private Optional<String> verify(PlannedDevice d, Instant deadline) throws StepFailed {
+    private Optional<String> verify(Plan plan, PlannedDevice d, Instant deadline) throws StepFailed {
+        Optional<DriverName> expected = expectedDriver(plan, d);
         Optional<String> now;
         try {
-            now = probeWait.driverOf(d.name(), d.targetDriver().map(Object::toString).orElse(null), deadline);
+            now = probeWait.driverOf(d.name(), expected.map(Object::toString).orElse(null), deadline);
         } catch (IOException e) {
             throw new StepFailed("probe " + d.name(), RebindEngine.describe(e));
         }
-        if (d.targetDriver().isPresent()) {
-            String target = d.targetDriver().get().value();
+        if (expected.isPresent()) {
+            String target = expected.get().value();
             if (!now.filter(target::equals).isPresent()) {
-                throw new StepFailed("bind " + d.name() + " to " + target, now.isEmpty()
-                        ? target + " did not bind it (its probe failed; see the kernel log)"
+                String step = d.target() instanceof Target.Follows f
+                        ? "bind " + d.name() + " (an object of " + f.container() + ", which it follows) to " + target
+                        : "bind " + d.name() + " to " + target;
+                throw new StepFailed(step, now.isEmpty()
+                        ? target + " did not bind it (its probe failed; see the kernel log)" + probeFailureHint(d.name())
                         : now.get() + " bound it instead");
             }
         } else if (now.isPresent() && vfio.isVfio(now.get())) {
             throw new StepFailed("probe " + d.name(), now.get() + " bound it again; is a vfio driver listed in modprobe.d or a udev rule?");
         }
         return now;
+    }
+
+    /** The driver the device must end on: its target's, or, for an object that follows its container, the container's. */
+    private static Optional<DriverName> expectedDriver(Plan plan, PlannedDevice d) {
+        if (d.target() instanceof Target.Follows f) {
+            if (plan.direction() != Direction.TO_VFIO) return Optional.empty();
+            return plan.devices().stream().filter(c -> c.name().equals(f.container())).findFirst().flatMap(PlannedDevice::targetDriver);
+        }
+        return d.targetDriver();
+    }
+
+    /** What the bus table knows of why its vfio driver refuses a device ("; ..."), or "". */
+    private String probeFailureHint(DeviceName device) {
+        try {
+            return sysfs.probeFailureHint(device).map(h -> "; " + h).orElse("");
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** The write that hung has returned: its group is still shut; put the devices back, then forget the move. */

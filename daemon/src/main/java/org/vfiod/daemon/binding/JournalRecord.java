@@ -23,6 +23,8 @@ import org.vfiod.daemon.sysfs.Sysfs;
  * done set driver_override of 0000:01:00.0 to vfio-pci
  * complete
  * </pre>
+ * Every device is named by its bus and its kernel name ({@code device platform a000000.virtio_mmio ...}); an object
+ * that follows its container names the container, of the same bus ({@code target follows dprc.2}).
  */
 public record JournalRecord(Plan plan, List<String> done, boolean complete) {
     static final String MAGIC = "vfiod-journal 1";
@@ -65,6 +67,7 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
     private static String target(Target t) {
         if (t instanceof Target.Driver d) return "driver " + d.name();
         if (t instanceof Target.Module m) return "module " + m.module();
+        if (t instanceof Target.Follows f) return "follows " + f.container().name();
         return "host -";
     }
 
@@ -106,13 +109,15 @@ public record JournalRecord(Plan plan, List<String> done, boolean complete) {
                         if (!w[3].equals("driver") || !w[5].equals("override") || !w[7].equals("target") || !w[10].equals("vfio")) {
                             throw new Unreadable("line " + (i + 1) + ": malformed device");
                         }
+                        DeviceName name = device(w);
                         Target target = switch (w[8]) {
                             case "driver" -> new Target.Driver(new DriverName(w[9]));
                             case "module" -> new Target.Module(new DriverName(w[9]));
                             case "host" -> new Target.Host();
+                            case "follows" -> new Target.Follows(device(new String[] {w[0], name.bus(), w[9]}));
                             default -> throw new Unreadable("line " + (i + 1) + ": unknown target " + w[8]);
                         };
-                        devices.add(new PlannedDevice(device(w), new Prior(name(w[4]), name(w[6])), target, Boolean.parseBoolean(w[11])));
+                        devices.add(new PlannedDevice(name, new Prior(name(w[4]), name(w[6])), target, Boolean.parseBoolean(w[11])));
                     }
                     case "done" -> done.add(line.substring("done ".length()));
                     case "complete" -> complete = true;

@@ -52,6 +52,12 @@ public record Plan(Direction direction, String groupKey, DeviceName requested, L
     public List<String> describe() {
         List<String> out = new ArrayList<>(notes);
         for (DriverName m : modulesToLoad()) out.add("load module " + m);
+        for (PlannedDevice d : devices) {
+            if (d.target() instanceof Target.Follows f) {
+                out.add(d.name() + " follows its container " + f.container() + ": the kernel removes it with " + f.container()
+                        + "'s driver and adds it again under the new one" + (direction == Direction.TO_VFIO ? ", which must bind it" : ""));
+            }
+        }
         for (Step s : steps()) {
             if (s instanceof Step.Probe p) {
                 Target t = targetOf(p.device());

@@ -13,9 +13,10 @@ import org.vfiod.daemon.sysfs.DriverName;
 public record PlannedDevice(DeviceName name, Prior prior, Target target, boolean priorIsVfio) {
 
     /** The writes, in order. A move to VFIO: override, unbind (when bound), probe. A Restore: clear the override,
-     * unbind from vfio (when on it), probe (when that leaves it driverless). */
+     * unbind from vfio (when on it), probe (when that leaves it driverless). An object that follows its container: none. */
     public List<Step> steps() {
         List<Step> out = new ArrayList<>();
+        if (target instanceof Target.Follows) return out;
         if (target instanceof Target.Host) {
             out.add(new Step.SetOverride(name, Optional.empty()));
             if (prior.driver().isPresent() && priorIsVfio) out.add(new Step.Unbind(name, new DriverName(prior.driver().get())));

@@ -81,12 +81,15 @@ public final class Planner {
 
     public Decision rebind(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
         Device device = readOrFail(name);
+        refuseObjectAlone(device);
         AliasIndex aliases = index.get();
         DriverPolicy policy = options.policy().orElse(defaultPolicy);
         List<String> notes = new ArrayList<>();
+        refuseWithoutGroup(device, notes);
         DriverName module = chooseModule(device, options.driver(), policy, aliases, notes);
 
-        List<Device> others = groupEndpoints(device);
+        List<Device> followers = objectsOf(device);
+        List<Device> others = groupEndpoints(device, followers);
         if (!options.group()) {
             List<Device> blockers = others.stream().filter(d -> d.driver().isPresent() && !onVfioDriver(d, aliases)).toList();
             if (!blockers.isEmpty()) {
@@ -101,12 +104,9 @@ public final class Planner {
         modules.add(module);
         if (options.group()) {
             for (Device other : others) {
-                if (aliases.resolve(other.modalias()).isEmpty()) {
-                    throw new BindingException.NoVfioDriver("no vfio driver matches " + other.name()
-                            + " (" + other.modalias() + "), which shares IOMMU group " + device.iommuGroup().getAsInt()
-                            + " with " + name);
-                }
-                DriverName m = chosen(other, policy, aliases, notes);
+                DriverName m = automatic(other, policy, aliases, notes).orElseThrow(() -> new BindingException.NoVfioDriver(
+                        "no vfio driver matches " + other.name() + " (" + other.modalias() + "), which shares IOMMU group "
+                        + device.iommuGroup().getAsInt() + " with " + name));
                 moving.add(other);
                 modules.add(m);
             }
@@ -119,9 +119,15 @@ public final class Planner {
             planned.add(new PlannedDevice(d.name(), Prior.of(d), target, onVfioDriver(d, aliases)));
         }
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
+        if (planned.get(0).name().equals(name)) {
+            for (Device f : followers) planned.add(new PlannedDevice(f.name(), Prior.of(f), new Target.Follows(name), onVfioDriver(f, aliases)));
+        }
+        refuseWithoutBindAttributes(planned);
         List<String> found = List.of();
         if (users == UsersCheck.NOW || planned.stream().anyMatch(p -> p.target() instanceof Target.Module)) {
-            found = refuseIfInUse(moving.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+            List<Device> all = new ArrayList<>(moving);
+            all.addAll(followers);
+            found = refuseIfInUse(all.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
         }
         List<Sysfs.Framebuffer> framebuffers = List.of();
@@ -139,24 +145,110 @@ public final class Planner {
 
     public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
         Device device = readOrFail(name);
+        refuseObjectAlone(device);
         AliasIndex aliases = index.get();
+        List<Device> followers = objectsOf(device);
         List<Device> targets = new ArrayList<>();
         targets.add(device);
-        if (options.group()) targets.addAll(groupEndpoints(device));
-        List<PlannedDevice> planned = targets.stream()
+        if (options.group()) targets.addAll(groupEndpoints(device, followers));
+        List<PlannedDevice> planned = new ArrayList<>(targets.stream()
                 // a driverless device is probed again: whatever left it so (a hung unbind that returned, someone
                 // else's unbind), giving it back means letting the kernel pick its host driver
                 .filter(d -> d.driverOverride().isPresent() || onVfioDriver(d, aliases) || d.driver().isEmpty())
                 .map(d -> new PlannedDevice(d.name(), Prior.of(d), new Target.Host(), onVfioDriver(d, aliases)))
-                .toList();
+                .toList());
         if (planned.isEmpty()) return new Decision.Unchanged(device.driver().orElse(""));
+        if (planned.get(0).name().equals(name)) {
+            for (Device f : followers) planned.add(new PlannedDevice(f.name(), Prior.of(f), new Target.Follows(name), onVfioDriver(f, aliases)));
+        }
+        refuseWithoutBindAttributes(planned);
         // a VM holding one of them: a Restore would hang in the kernel until it lets go
         List<String> found = List.of();
         if (users == UsersCheck.NOW) {
-            found = refuseIfInUse(targets.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
+            List<Device> all = new ArrayList<>(targets);
+            all.addAll(followers);
+            found = refuseIfInUse(all.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
         }
         return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()), found);
+    }
+
+    /**
+     * The bus table's container rule: an object of a container (fsl-mc's {@code dpni.1} in {@code dprc.2}) moves only
+     * with its container, the unit of assignment.
+     */
+    private void refuseObjectAlone(Device device) throws BindingException {
+        Optional<DeviceName> container;
+        try {
+            container = sysfs.containerOf(device.name());
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot read the container of " + device.name() + ": " + RebindEngine.describe(e)
+                    + "; nothing was changed");
+        }
+        if (container.isPresent()) {
+            throw new BindingException.GroupNotViable(device.name() + " is an object of the " + KernelBus.titleOf(device.name())
+                    + " container " + container.get() + ", which is the unit of assignment: move " + container.get()
+                    + " (its objects follow it); nothing was changed");
+        }
+    }
+
+    /** The objects that follow the device when it is a container; none otherwise. */
+    private List<Device> objectsOf(Device device) throws BindingException {
+        if (!KernelBus.of(device.name()).map(b -> b.isContainer(device.name())).orElse(false)) return List.of();
+        List<Device> out = new ArrayList<>();
+        try {
+            for (DeviceName o : sysfs.containedIn(device.name())) sysfs.read(o).ifPresent(out::add);
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot read the objects of " + device.name() + ": " + RebindEngine.describe(e)
+                    + "; nothing was changed");
+        }
+        return out;
+    }
+
+    /**
+     * A device without an IOMMU group has nothing to isolate its DMA: refused, unless vfio runs in its unsafe
+     * no-IOMMU mode, which gives it a fake group when it binds; then it is allowed, with a warning in the log and
+     * in the answer's steps.
+     */
+    private void refuseWithoutGroup(Device device, List<String> notes) throws BindingException {
+        if (device.iommuGroup().isPresent()) return;
+        boolean noIommu;
+        try {
+            noIommu = sysfs.noIommuMode();
+        } catch (IOException e) {
+            throw new BindingException.Failed("cannot read vfio's no-IOMMU mode: " + RebindEngine.describe(e) + "; nothing was changed");
+        }
+        if (!noIommu) {
+            throw new BindingException.GroupNotViable(device.name() + " has no IOMMU group: no IOMMU translates its DMA (none on "
+                    + "the machine, off in the firmware or on the kernel command line, or none in front of its bus), so a VM given it "
+                    + "could reach all of the host's memory; nothing was changed (vfio's unsafe no-IOMMU mode, "
+                    + "vfio.enable_unsafe_noiommu_mode=1, would allow it with no isolation at all)");
+        }
+        String warning = "WARNING: " + device.name() + " has no IOMMU group, and vfio runs in its unsafe no-IOMMU mode "
+                + "(module/vfio/parameters/enable_unsafe_noiommu_mode is Y): vfio gives it a fake group (/dev/vfio/noiommu-N) "
+                + "with no DMA isolation, and whoever uses it can reach all of the host's memory";
+        LOG.warn("{}", warning);
+        notes.add(warning);
+    }
+
+    /**
+     * A driver registered with {@code suppress_bind_attrs} has no {@code unbind} and no {@code bind}: a device cannot
+     * be taken from it, nor given back to it by a rollback; refused before the first write.
+     */
+    private void refuseWithoutBindAttributes(List<PlannedDevice> planned) throws BindingException {
+        for (PlannedDevice p : planned) {
+            for (Step s : p.steps()) {
+                if (!(s instanceof Step.Unbind u)) continue;
+                if (!sysfs.driverHas(u.device(), u.from(), "unbind")) {
+                    throw new BindingException.Failed(u.device() + " cannot be taken from its driver " + u.from() + ": " + u.from()
+                            + " has no unbind (it is registered with suppress_bind_attrs); nothing was changed");
+                }
+                if (!sysfs.driverHas(u.device(), u.from(), "bind")) {
+                    throw new BindingException.Failed(u.device() + " cannot be moved safely: its driver " + u.from()
+                            + " has no bind, so a rollback could not give the device back to it; nothing was changed");
+                }
+            }
+        }
     }
 
     /**
@@ -167,7 +259,9 @@ public final class Planner {
         Device device = readOrFail(name);
         List<Device> all = new ArrayList<>();
         all.add(device);
-        all.addAll(groupEndpoints(device));
+        List<Device> followers = objectsOf(device);
+        all.addAll(groupEndpoints(device, followers));
+        all.addAll(followers);
         return users(all, index.get());
     }
 
@@ -236,7 +330,7 @@ public final class Planner {
     }
 
     private static boolean onVfioDriver(Device device, AliasIndex aliases) {
-        return device.vfioDev() || device.driver().map(aliases::isVfioModule).orElse(false);
+        return device.vfioDev() || device.driver().map(d -> aliases.isVfioModule(d) || KernelBus.isFallbackDriver(d)).orElse(false);
     }
 
     private Target target(DeviceName device, DriverName module, AliasIndex aliases) throws BindingException {
@@ -264,11 +358,18 @@ public final class Planner {
 
     private DriverName chooseModule(Device device, Optional<String> requested, DriverPolicy policy, AliasIndex aliases,
                                     List<String> notes) throws BindingException {
+        Optional<KernelBus.VfioFallback> fallback = KernelBus.of(device.name()).flatMap(KernelBus::fallback);
         if (requested.isPresent()) {
             String r = requested.get();
+            // the bus's own vfio driver, which has no id table and so no alias to claim the device by
+            if (fallback.isPresent() && (r.equals(fallback.get().driver().value()) || r.equals(fallback.get().module().value()))) {
+                return fallback.get().module();
+            }
             if (!DriverName.isValid(r) || !aliases.isVfioModule(r)) {
+                List<String> known = new ArrayList<>(knownVfioModules(aliases));
+                fallback.ifPresent(f -> known.add(f.driver().value()));
                 throw new BindingException.InvalidArgument("'" + CallerText.printable(r) + "' is not a vfio driver known to the "
-                        + "module aliases (known: " + String.join(", ", knownVfioModules(aliases)) + ")");
+                        + "module aliases (known: " + String.join(", ", known) + ")");
             }
             // driver_override binds whatever driver it names, known hardware or not: a variant driver on a device it
             // was not written for can do real harm, so it must claim the device by its own aliases
@@ -279,11 +380,25 @@ public final class Planner {
             }
             return new DriverName(AliasIndex.normalizeModule(r));
         }
-        if (aliases.resolve(device.modalias()).isEmpty()) {
-            throw new BindingException.NoVfioDriver("no vfio driver matches " + device.name() + " ("
-                    + device.modalias() + "); is the vfio-pci module installed for this kernel?");
-        }
-        return chosen(device, policy, aliases, notes);
+        return automatic(device, policy, aliases, notes).orElseThrow(() -> new BindingException.NoVfioDriver("no vfio driver matches "
+                + device.name() + " (" + device.modalias() + "); is the vfio-" + device.name().bus() + " module installed for this kernel?"));
+    }
+
+    /**
+     * The module of a device no caller chose one for: the aliases' choice (the seed's rule, always first), else the
+     * fallback vfio driver of its bus, named as such in the notes and the log; empty when there is neither.
+     */
+    private static Optional<DriverName> automatic(Device device, DriverPolicy policy, AliasIndex aliases, List<String> notes) {
+        if (aliases.resolve(device.modalias()).isPresent()) return Optional.of(chosen(device, policy, aliases, notes));
+        Optional<KernelBus> bus = KernelBus.of(device.name());
+        if (bus.isEmpty() || bus.get().fallback().isEmpty()) return Optional.empty();
+        KernelBus.VfioFallback fallback = bus.get().fallback().get();
+        String note = device.name() + ": no vfio_ alias matches " + (device.modalias().isEmpty() ? "it" : device.modalias()) + "; "
+                + fallback.driver() + " is the fallback vfio driver of the " + bus.get().title() + " bus (it has no id table and "
+                + "binds through driver_override alone)";
+        LOG.info("{}", note);
+        notes.add(note);
+        return Optional.of(fallback.module());
     }
 
     /**
@@ -314,11 +429,14 @@ public final class Planner {
         return aliases.aliases().stream().map(a -> a.module()).distinct().sorted().toList();
     }
 
-    /** The other endpoints of the device's IOMMU group (bridges excluded: they stay on their host driver). */
-    private List<Device> groupEndpoints(Device device) throws BindingException {
+    /**
+     * The other endpoints of the device's IOMMU group: bridges excluded (they stay on their host driver), and so are
+     * a container's objects, which share its group and follow it.
+     */
+    private List<Device> groupEndpoints(Device device, List<Device> followers) throws BindingException {
         List<Device> out = new ArrayList<>();
         for (DeviceName member : device.groupMembers()) {
-            if (member.equals(device.name())) continue;
+            if (member.equals(device.name()) || followers.stream().anyMatch(f -> f.name().equals(member))) continue;
             try {
                 sysfs.read(member).filter(m -> !m.bridge()).ifPresent(out::add);
             } catch (IOException e) {

@@ -71,7 +71,8 @@ public final class RebindEngine implements AutoCloseable {
         this.planner = new Planner(sysfs, index, hostUses, defaultPolicy);
         ProbeWait probeWait = new ProbeWait(waiter);
         Rollback rollback = new Rollback(sysfs, calls, probeWait);
-        this.executor = new Executor(sysfs, calls, probeWait, rollback, journal, d -> index.get().isVfioModule(d));
+        this.executor = new Executor(sysfs, calls, probeWait, rollback, journal,
+                d -> index.get().isVfioModule(d) || org.vfiod.daemon.sysfs.KernelBus.isFallbackDriver(d));
         this.reconciler = new Reconciler(sysfs, journal, rollback, calls);
     }
 
@@ -129,7 +130,10 @@ public final class RebindEngine implements AutoCloseable {
         if (options.dryRun()) {
             Map<DeviceName, String> targets = new LinkedHashMap<>();
             // a Restore's host driver is the kernel's choice at the probe: not known before
-            for (PlannedDevice d : plan.devices()) targets.put(d.name(), d.target() instanceof Target.Host && d.priorIsVfio() ? "" : plannedDriver(d));
+            for (PlannedDevice d : plan.devices()) {
+                boolean toHost = d.target() instanceof Target.Host || (d.target() instanceof Target.Follows && plan.direction() == Direction.TO_HOST);
+                targets.put(d.name(), toHost && d.priorIsVfio() ? "" : plannedDriver(plan, d));
+            }
             return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) decision).users());
         }
 
@@ -195,13 +199,18 @@ public final class RebindEngine implements AutoCloseable {
     private static String plannedDriver(Plan plan) {
         PlannedDevice first = plan.devices().stream().filter(d -> d.name().equals(plan.requested())).findFirst()
                 .orElse(plan.devices().get(0));
-        return plannedDriver(first);
+        return plannedDriver(plan, first);
     }
 
-    private static String plannedDriver(PlannedDevice first) {
+    private static String plannedDriver(Plan plan, PlannedDevice first) {
         Target t = first.target();
         if (t instanceof Target.Driver d) return d.name().value();
         if (t instanceof Target.Module m) return m.module().value();
+        if (t instanceof Target.Follows f && plan.direction() == Direction.TO_VFIO) {
+            // where its container goes
+            return plan.devices().stream().filter(c -> c.name().equals(f.container()) && !(c.target() instanceof Target.Follows))
+                    .findFirst().map(c -> plannedDriver(plan, c)).orElse("");
+        }
         return first.prior().driver().orElse("");
     }
 

@@ -61,6 +61,9 @@ final class Rollback {
         List<PlannedDevice> order = new ArrayList<>(plan.devices());
         java.util.Collections.reverse(order);
         for (PlannedDevice d : order) {
+            // an object of a container is put back by its container's rollback: the kernel removes it with the
+            // container's vfio driver and adds it again under the container's host driver
+            if (d.target() instanceof Target.Follows) continue;
             try {
                 if (!putBack(d, deadline)) gone.add(d.name());
             } catch (KernelCalls.Hung e) {

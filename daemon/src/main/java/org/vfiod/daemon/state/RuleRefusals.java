@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.KernelBus;
 
 /**
  * The checks the daemon makes of a move, made of a rule when the rules are loaded. A rule the daemon would refuse
@@ -25,6 +26,15 @@ final class RuleRefusals {
         }
         if (rule.driver().isEmpty()) return Optional.empty();
         String driver = rule.driver().get();
+        if (KernelBus.isFallbackDriver(driver)) {
+            // a bus's own vfio driver (vfio-platform): no alias to check it by, but only for devices of its bus
+            for (String bus : buses(rule, covered)) {
+                boolean its = KernelBus.named(bus).flatMap(KernelBus::fallback)
+                        .filter(f -> f.driver().value().equals(driver) || f.module().value().equals(driver)).isPresent();
+                if (!its) return Optional.of("driver " + LogText.excerpt(driver) + " is not the vfio driver of the " + bus + " bus");
+            }
+            return Optional.empty();
+        }
         if (!aliases.isVfioModule(driver)) {
             return Optional.of("driver " + LogText.excerpt(driver) + " is not a vfio driver known to the module aliases");
         }
@@ -35,6 +45,18 @@ final class RuleRefusals {
             }
         }
         return Optional.empty();
+    }
+
+    /** The buses of the devices a rule covers: those present, and the bus a rule by bus and name names. */
+    static java.util.Set<String> buses(PersistentRule rule, List<Device> covered) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (Device d : covered) out.add(d.name().bus());
+        if (rule.match() instanceof DeviceMatch.Named n) out.add(n.device().bus());
+        if (rule.match() instanceof DeviceMatch.Address || rule.match() instanceof DeviceMatch.Id
+                || rule.match() instanceof DeviceMatch.DeviceClass) {
+            out.add(KernelBus.PCI.id());
+        }
+        return out;
     }
 
     /** What the devices a rule covers say they are: those present, and for a model rule the model itself. */

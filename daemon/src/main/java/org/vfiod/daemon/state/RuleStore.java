@@ -35,7 +35,8 @@ import org.vfiod.daemon.sysfs.PciAddress;
  * read, copy and edit them, and so writing one never touches another. A file with a mistake is reported with
  * its line and skipped; the others still apply.
  * <pre>
- * match address 0000:03:00.0      # or: match id 15b3:101e[:SVVV:SDDD], match class 0300
+ * match address 0000:03:00.0      # or: match id 15b3:101e[:SVVV:SDDD], match class 0300,
+ *                                 # match bus platform name a000000.virtio_mmio, match compatible virtio,mmio
  * driver vfio-pci                 # optional: this vfio driver instead of the one the aliases choose
  * driver-policy prefer-vfio-pci   # optional, instead of driver: vfio-pci wherever it drives the device
  * group yes                       # optional: move the whole IOMMU group
@@ -130,13 +131,15 @@ public final class RuleStore {
         return current;
     }
 
-    /** The rule that covers a device: an address rule first, then a model, then a class. */
+    /** The rule that covers a device: one naming the device first (address, bus and name), then a model or compatible string, then a class. */
     public Optional<PersistentRule> ruleFor(Device device) {
         Optional<PersistentRule> best = Optional.empty();
         int rank = Integer.MAX_VALUE;
         for (PersistentRule r : current.rules()) {
             if (!r.match().matches(device)) continue;
-            int k = r.match() instanceof DeviceMatch.Address ? 0 : r.match() instanceof DeviceMatch.Id ? 1 : 2;
+            DeviceMatch m = r.match();
+            int k = m instanceof DeviceMatch.Address || m instanceof DeviceMatch.Named ? 0
+                    : m instanceof DeviceMatch.Id || m instanceof DeviceMatch.Compatible ? 1 : 2;
             if (k < rank) {
                 rank = k;
                 best = Optional.of(r);
@@ -150,17 +153,20 @@ public final class RuleStore {
         return ruleFor(device).isPresent();
     }
 
-    /** The file of a device's address rule: {@code pci-0000:01:00.0.conf}. */
+    /** The file of a device's own rule: {@code pci-0000:01:00.0.conf}, {@code platform-a000000.virtio_mmio.conf}. */
     public static Path addressFile(Path dir, DeviceName device) {
         return dir.resolve(device.bus() + "-" + device.name() + ".conf");
     }
 
-    /** The address a rule names the device by: rules cover PCI devices only. */
-    private static PciAddress address(DeviceName device) throws IOException {
-        if (KernelBus.named(device.bus()).orElse(null) != KernelBus.PCI) {
-            throw new IOException("persistent rules cover PCI devices only, not " + device.bus() + " device " + device);
+    /** How a rule written for the device names it: by PCI address, or on another bus by its bus and kernel name. */
+    private static DeviceMatch matchOf(DeviceName device) throws IOException {
+        Optional<KernelBus> bus = KernelBus.named(device.bus());
+        if (bus.isEmpty()) throw new IOException("persistent rules cover the buses vfiod knows, not " + device.bus() + " device " + device);
+        if (bus.get() == KernelBus.PCI) {
+            return new DeviceMatch.Address(PciAddress.parse(device.name()).orElseThrow(() -> new IOException("'" + device + "' is not a PCI address")));
         }
-        return PciAddress.parse(device.name()).orElseThrow(() -> new IOException("'" + device + "' is not a PCI address"));
+        StringBuilder why = new StringBuilder();
+        return DeviceMatch.named(device.bus(), device.name(), why).orElseThrow(() -> new IOException(why.toString()));
     }
 
     /** Writes (atomically) the address rule of a device; the change it returns can put back what was there. */
@@ -171,12 +177,12 @@ public final class RuleStore {
     /** The same, with the uid that gets the device's VFIO nodes whenever the rule moves it. */
     public synchronized RuleChange persist(DeviceName device, Optional<DriverName> driver, boolean group, OptionalLong owner)
             throws IOException {
-        PciAddress address = address(device);
+        DeviceMatch match = matchOf(device);
         StringBuilder b = new StringBuilder();
         b.append("# vfiod: keep this device on VFIO across reboots and re-plugs.\n")
                 .append("# Written by vfiod at ").append(Instant.now()).append(" for a Rebind with persist;\n")
                 .append("# a Restore with persist removes it. You may edit it (see vfiod(8)).\n")
-                .append("match address ").append(address).append('\n');
+                .append("match ").append(match.describe()).append('\n');
         driver.ifPresent(d -> b.append("driver ").append(d).append('\n'));
         if (group) b.append("group yes\n");
         owner.ifPresent(uid -> b.append("owner ").append(uid).append('\n'));
@@ -189,7 +195,8 @@ public final class RuleStore {
 
     /** Removes the address rule of a device (if any); the change it returns can put it back. */
     public synchronized RuleChange forget(DeviceName device) throws IOException {
-        Path f = addressFile(dir, address(device).toDeviceName());
+        DeviceMatch match = matchOf(device);
+        Path f = addressFile(dir, match instanceof DeviceMatch.Address a ? a.address().toDeviceName() : device);
         RuleChange change = new RuleChange(this, f, contentOf(f));
         AtomicFiles.delete(f);
         reload();
@@ -274,8 +281,20 @@ public final class RuleStore {
             int n = i + 1;
             switch (t[0]) {
                 case "match" -> {
-                    if (t.length != 3) {
-                        problems.add(new Problem(file, n, "match needs a kind and a value, e.g. 'match address 0000:03:00.0'"));
+                    if (t.length == 5 && t[1].equals("bus") && t[3].equals("name")) {
+                        StringBuilder why = new StringBuilder();
+                        Optional<DeviceMatch> m = match != null ? Optional.empty() : DeviceMatch.named(t[2], t[4], why);
+                        if (match != null) {
+                            problems.add(new Problem(file, n, "a rule file holds one match line"));
+                            bad = true;
+                        } else if (m.isEmpty()) {
+                            problems.add(new Problem(file, n, why.toString()));
+                            bad = true;
+                        } else {
+                            match = m.get();
+                        }
+                    } else if (t.length != 3) {
+                        problems.add(new Problem(file, n, "match needs a kind and a value, e.g. 'match address 0000:03:00.0', or 'match bus platform name NAME'"));
                         bad = true;
                     } else if (match != null) {
                         problems.add(new Problem(file, n, "a rule file holds one match line"));

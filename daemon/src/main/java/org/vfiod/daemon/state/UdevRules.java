@@ -11,6 +11,7 @@ import java.util.function.UnaryOperator;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasMatch;
 import org.vfiod.daemon.sysfs.Device;
+import org.vfiod.daemon.sysfs.KernelBus;
 
 /**
  * The boot-time udev rules generated from the persistent rules. A kernel add event for a covered device sets
@@ -30,11 +31,23 @@ public final class UdevRules {
      * {@code model}: the vendor and device the line also requires, where the match alone could meet hardware the
      * module does not drive.
      */
-    public record Line(DeviceMatch match, Optional<DeviceMatch.Id> model, String driver, String module) {
+    public record Line(DeviceMatch match, Optional<DeviceMatch.Id> model, String driver, String module, String subsystem) {
+        /** A line for PCI devices. */
+        public Line(DeviceMatch match, Optional<DeviceMatch.Id> model, String driver, String module) {
+            this(match, model, driver, module, KernelBus.PCI.id());
+        }
+
         public Line(DeviceMatch match, String driver, String module) {
             this(match, Optional.empty(), driver, module);
         }
     }
+
+    /**
+     * How many of a device's compatible strings a {@code match compatible} line looks at: udev has one property per
+     * place in the list ({@code OF_COMPATIBLE_0}, ...), and a device tree lists a few, most specific first. A string
+     * further down is matched by vfiod when it runs, not at boot.
+     */
+    static final int COMPATIBLE_PLACES = 8;
 
     /** The lines for the boot, and the rules left to vfiod alone, each with why (to be logged). */
     public record Boot(List<Line> lines, List<String> left) {
@@ -70,19 +83,35 @@ public final class UdevRules {
             List<Device> covered = present.stream().filter(r.match()::matches).toList();
             List<String> meets = bootModaliases(r, covered);
             DriverPolicy policy = r.policy().orElse(defaultPolicy);
-            Optional<String> module = r.driver().map(AliasIndex::normalizeModule).or(() -> chosenModule(meets, aliases, policy));
+            java.util.Set<String> buses = RuleRefusals.buses(r, covered);
+            if (r.match() instanceof DeviceMatch.Compatible && buses.isEmpty()) buses = java.util.Set.of(KernelBus.PLATFORM.id());
+            // the bus's own vfio driver when no alias chooses one (vfio-platform): it takes any device of its bus
+            Optional<KernelBus.VfioFallback> fallback = buses.size() == 1
+                    ? KernelBus.named(buses.iterator().next()).flatMap(KernelBus::fallback) : Optional.empty();
+            Optional<String> module = r.driver().map(d -> fallback.filter(f -> f.driver().value().equals(d)).map(f -> f.module().value())
+                    .orElse(AliasIndex.normalizeModule(d))).or(() -> chosenModule(meets, aliases, policy))
+                    .or(() -> fallback.map(f -> f.module().value()));
             if (module.isEmpty()) {
                 left.add(name + ": no one vfio driver drives every device of " + r.match().describe()
                         + "; it is applied when vfiod runs, not by udev at boot");
                 continue;
             }
-            Optional<String> undriven = meets.stream().filter(m -> !aliases.drives(module.get(), m)).findFirst();
+            boolean isFallback = fallback.filter(f -> f.module().value().equals(module.get())).isPresent();
+            if (buses.size() > 1 || (buses.size() == 1 && !buses.contains(KernelBus.PCI.id()) && !isFallback
+                    && !(r.match() instanceof DeviceMatch.Named))) {
+                left.add(name + ": " + r.match().describe() + " covers devices of " + String.join(", ", buses)
+                        + "; it is applied when vfiod runs, not by udev at boot");
+                continue;
+            }
+            Optional<String> undriven = isFallback ? Optional.empty() : meets.stream().filter(m -> !aliases.drives(module.get(), m)).findFirst();
             if (undriven.isPresent()) {
                 left.add(name + ": " + module.get() + " does not drive every device " + r.match().describe()
                         + " may cover at boot (not " + undriven.get() + "); it is applied when vfiod runs, not by udev at boot");
                 continue;
             }
-            lines.add(new Line(r.match(), pinnedModel(r, covered, module.get(), aliases), driverName.apply(module.get()), module.get()));
+            String driver = isFallback ? fallback.get().driver().value() : driverName.apply(module.get());
+            lines.add(new Line(r.match(), pinnedModel(r, covered, module.get(), aliases), driver, module.get(),
+                    buses.isEmpty() ? KernelBus.PCI.id() : buses.iterator().next()));
         }
         return new Boot(new ArrayList<>(lines), left);
     }
@@ -94,7 +123,9 @@ public final class UdevRules {
     private static List<String> bootModaliases(PersistentRule r, List<Device> covered) {
         List<String> out = new ArrayList<>(RuleRefusals.modaliases(r, covered));
         if (r.match() instanceof DeviceMatch.DeviceClass c) out.add(RuleRefusals.modalias(c));
-        if (r.match() instanceof DeviceMatch.Address && covered.isEmpty()) out.add(RuleRefusals.ANY_DEVICE);
+        boolean pciName = r.match() instanceof DeviceMatch.Address
+                || (r.match() instanceof DeviceMatch.Named n && n.device().bus().equals(KernelBus.PCI.id()));
+        if (pciName && covered.isEmpty()) out.add(RuleRefusals.ANY_DEVICE);
         return out;
     }
 
@@ -103,7 +134,8 @@ public final class UdevRules {
      * to the model there now.
      */
     private static Optional<DeviceMatch.Id> pinnedModel(PersistentRule r, List<Device> covered, String module, AliasIndex aliases) {
-        if (!(r.match() instanceof DeviceMatch.Address) || covered.isEmpty() || aliases.drives(module, RuleRefusals.ANY_DEVICE)) {
+        if (!(r.match() instanceof DeviceMatch.Address) || covered.isEmpty() || covered.get(0).pci().isEmpty()
+                || aliases.drives(module, RuleRefusals.ANY_DEVICE)) {
             return Optional.empty();
         }
         return covered.get(0).pci().map(p -> new DeviceMatch.Id(p.vendorId(), p.deviceId(), OptionalInt.empty(),
@@ -126,10 +158,16 @@ public final class UdevRules {
         b.append("# Generated by vfiod from ").append(source).append(". Do not edit: edit the rules there;\n")
                 .append("# vfiod rewrites this file when they change.\n");
         for (Line l : lines) {
-            b.append("ACTION==\"add\", SUBSYSTEM==\"pci\", ").append(match(l.match()));
-            l.model().ifPresent(m -> b.append(", ").append(match(m)));
-            b.append(", ATTR{driver_override}=\"").append(l.driver()).append("\"")
-                    .append(", RUN{builtin}+=\"kmod load ").append(l.module()).append("\"\n");
+            // a compatible string may stand anywhere in the device's list: one line per place udev names
+            int places = l.match() instanceof DeviceMatch.Compatible ? COMPATIBLE_PLACES : 1;
+            for (int i = 0; i < places; i++) {
+                b.append("ACTION==\"add\", SUBSYSTEM==\"").append(l.subsystem()).append("\", ");
+                if (l.match() instanceof DeviceMatch.Compatible c) b.append("ENV{OF_COMPATIBLE_").append(i).append("}==\"").append(c.value()).append("\"");
+                else b.append(match(l.match()));
+                l.model().ifPresent(m -> b.append(", ").append(match(m)));
+                b.append(", ATTR{driver_override}=\"").append(l.driver()).append("\"")
+                        .append(", RUN{builtin}+=\"kmod load ").append(l.module()).append("\"\n");
+            }
         }
         for (String pf : autoprobeOffPfs) {
             b.append("# SR-IOV: a rule covers the VFs of ").append(pf).append(": keep the host driver from probing them\n")
@@ -141,6 +179,8 @@ public final class UdevRules {
 
     private static String match(DeviceMatch m) {
         if (m instanceof DeviceMatch.Address a) return "KERNEL==\"" + a.address() + "\"";
+        // parsed without udev's pattern characters
+        if (m instanceof DeviceMatch.Named n) return "KERNEL==\"" + n.device().name() + "\"";
         if (m instanceof DeviceMatch.Id id) {
             String s = String.format("ATTR{vendor}==\"0x%04x\", ATTR{device}==\"0x%04x\"", id.vendor(), id.device());
             if (id.subVendor().isPresent()) {

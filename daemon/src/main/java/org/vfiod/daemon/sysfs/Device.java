@@ -11,12 +11,22 @@ import java.util.OptionalInt;
  * {@code bootVga}: the firmware console scans out of it. {@code vfioDev}: the kernel shows a {@code vfio-dev/}
  * folder (a vfio driver holds it); {@code vfioCdev}: the {@code vfioN} in it that has a device number, i.e. a
  * {@code /dev/vfio/devices/vfioN} node (6.2 and later with CONFIG_VFIO_DEVICE_CDEV; 6.1 shows {@code vfioN} with none).
+ * {@code compatible}: the device-tree compatible strings of its {@code of_node}, most specific first (platform and
+ * AMBA devices described by a device tree; empty otherwise).
  */
 public record Device(DeviceName name, String modalias, Optional<String> driver, Optional<String> driverOverride,
                      OptionalInt iommuGroup, List<DeviceName> groupMembers, boolean bootVga, boolean vfioDev,
-                     boolean bridge, Optional<PciInfo> pci, Optional<String> vfioCdev) {
+                     boolean bridge, Optional<PciInfo> pci, Optional<String> vfioCdev, List<String> compatible) {
     public Device {
         groupMembers = List.copyOf(groupMembers);
+        compatible = List.copyOf(compatible);
+    }
+
+    /** A device without device-tree compatible strings. */
+    public Device(DeviceName name, String modalias, Optional<String> driver, Optional<String> driverOverride,
+                  OptionalInt iommuGroup, List<DeviceName> groupMembers, boolean bootVga, boolean vfioDev,
+                  boolean bridge, Optional<PciInfo> pci, Optional<String> vfioCdev) {
+        this(name, modalias, driver, driverOverride, iommuGroup, groupMembers, bootVga, vfioDev, bridge, pci, vfioCdev, List.of());
     }
 
     /** A device without a VFIO cdev. */

@@ -26,7 +26,8 @@ import java.util.OptionalInt;
  * The devices of sysfs under one root, on the buses vfiod implements ({@link KernelBus}). Every path is built from
  * the root plus constants, a validated {@link DeviceName} or a {@link DriverName}, and every link is resolved and
  * checked to stay under the root before it is used. The generic reads and writes take a {@link DeviceName}; only
- * the bus parts of a read ({@link PciInfo}) and the SR-IOV attributes know PCI.
+ * the bus parts of a read ({@link PciInfo}) and the SR-IOV attributes know PCI, and what differs between the buses
+ * (the modalias, the container rule, the fallback vfio driver) is asked of the bus table, {@link KernelBus}.
  */
 public final class Sysfs {
     private final Path root;
@@ -132,18 +133,19 @@ public final class Sysfs {
                     .orElse(OptionalInt.empty());
             List<DeviceName> members = group.isEmpty() ? List.of(device)
                     : groups == null ? groupMembers(group.getAsInt()) : groupMembersOnce(group.getAsInt(), groups);
-            String modalias = attr(dir, "modalias").orElse("");
+            Optional<KernelBus> bus = KernelBus.of(device);
+            String modalias = bus.isPresent() ? bus.get().modalias(n -> attr(dir, n)).orElse("") : attr(dir, "modalias").orElse("");
             Optional<String> driver = linkName(dir.resolve("driver"));
             Optional<String> override = attr(dir, "driver_override").filter(s -> !s.isEmpty() && !s.equals("(null)"));
             boolean vfioDev = Files.isDirectory(dir.resolve("vfio-dev"));
             Optional<String> cdev = vfioDev ? vfioCdev(dir) : Optional.empty();
-            if (KernelBus.named(device.bus()).orElse(null) == KernelBus.PCI) {
+            if (bus.orElse(null) == KernelBus.PCI) {
                 PciInfo pci = readPci(dir, modalias);
                 return Optional.of(new Device(device, modalias, driver, override, group, members,
                         attr(dir, "boot_vga").map("1"::equals).orElse(false), vfioDev, pci.isBridge(), Optional.of(pci), cdev));
             }
             return Optional.of(new Device(device, modalias, driver, override, group, members, false, vfioDev, false,
-                    Optional.empty(), cdev));
+                    Optional.empty(), cdev, compatible(dir)));
         } catch (NoSuchFileException gone) {
             // the device went away while we read it; the caller sees it as absent
             if (!Files.exists(dir)) return Optional.empty();
@@ -198,28 +200,125 @@ public final class Sysfs {
         return listed;
     }
 
-    /** The devices in an IOMMU group that are on a bus vfiod implements, sorted. */
+    /**
+     * The devices in an IOMMU group that are on a bus vfiod implements, sorted. A group lists its members by kernel
+     * name alone, and platform and AMBA names are free-form (one could even look like another bus's), so each
+     * member's bus is read from its folder, never guessed from its name.
+     */
     public List<DeviceName> groupMembers(int group) throws IOException {
         Path dir = root.resolve("kernel").resolve("iommu_groups").resolve(Integer.toString(group)).resolve("devices");
         List<DeviceName> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return out;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path e : entries) named(e.getFileName().toString()).ifPresent(out::add);
+            for (Path e : entries) {
+                try {
+                    member(e).ifPresent(out::add);
+                } catch (NoSuchFileException gone) {
+                    // removed while the group was listed
+                }
+            }
         }
         Collections.sort(out);
         return out;
     }
 
-    /**
-     * An IOMMU group lists its members by kernel name alone; the bus that gives that name is theirs. Bus names do
-     * not overlap (a PCI address is no platform device's name), so the first bus that would give it is the one.
-     */
-    private static Optional<DeviceName> named(String kernelName) {
+    /** The device a group's entry links to: its bus from its folder's {@code subsystem} link. */
+    private Optional<DeviceName> member(Path entry) throws IOException {
+        String name = entry.getFileName().toString();
+        Path folder = inside(entry);
+        Optional<String> subsystem = linkName(folder.resolve("subsystem"));
+        if (subsystem.isPresent()) return KernelBus.named(subsystem.get()).flatMap(b -> b.parse(name));
+        // a folder without a subsystem link (a tree laid out by hand): the bus whose devices/ entry is this folder
         for (KernelBus bus : KernelBus.values()) {
-            Optional<DeviceName> d = bus.parse(kernelName);
-            if (d.isPresent()) return d;
+            Optional<DeviceName> d = bus.parse(name);
+            if (d.isEmpty()) continue;
+            Path link = busDir(d.get()).resolve("devices").resolve(name);
+            if (Files.exists(link) && inside(link).equals(folder)) return d;
         }
         return Optional.empty();
+    }
+
+    /**
+     * The device-tree compatible strings of a device folder ({@code of_node/compatible}: NUL-separated, most
+     * specific first); empty without an {@code of_node}.
+     */
+    private List<String> compatible(Path dir) throws IOException {
+        Path file = dir.resolve("of_node").resolve("compatible");
+        if (!Files.exists(file)) return List.of();
+        byte[] bytes;
+        try (SeekableByteChannel ch = Files.newByteChannel(inside(file))) {
+            bytes = readSmall(ch);
+        } catch (NoSuchFileException gone) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String s : new String(bytes, StandardCharsets.US_ASCII).split("\u0000")) {
+            String v = s.strip();
+            if (!v.isEmpty() && CallerText.printable(v).equals(v) && v.indexOf(' ') < 0) out.add(v);
+        }
+        return out;
+    }
+
+    // ---- the bus table's facts that need reading ----------------------------------------------------------
+
+    /**
+     * Whether vfio runs in its no-IOMMU mode ({@code module/vfio/parameters/enable_unsafe_noiommu_mode} is Y): vfio
+     * then gives a device without an IOMMU group a fake one when it binds, with no isolation at all.
+     */
+    public boolean noIommuMode() throws IOException {
+        return moduleParameter("vfio", "enable_unsafe_noiommu_mode").map("Y"::equals).orElse(false);
+    }
+
+    /** {@code module/<module>/parameters/<name>}, stripped; empty when the module or the parameter is absent. */
+    public Optional<String> moduleParameter(String module, String name) throws IOException {
+        if (!DriverName.isValid(module) || !DriverName.isValid(name)) return Optional.empty();
+        Path dir = root.resolve("module").resolve(module).resolve("parameters");
+        if (!Files.isDirectory(dir)) return Optional.empty();
+        return attr(inside(dir), name);
+    }
+
+    /**
+     * Whether the driver, on the device's bus, has the attribute ({@code bind}, {@code unbind}): a driver registered
+     * with {@code suppress_bind_attrs} has neither, and a device cannot be taken from it, nor given back by a bind.
+     */
+    public boolean driverHas(DeviceName device, DriverName driver, String attribute) {
+        return Files.exists(busDir(device).resolve("drivers").resolve(driver.value()).resolve(attribute), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Why the bus's vfio driver may have failed to probe the device, from what the bus table knows; empty if nothing. */
+    public Optional<String> probeFailureHint(DeviceName device) throws IOException {
+        Optional<KernelBus> bus = KernelBus.of(device);
+        return bus.isEmpty() ? Optional.empty() : bus.get().probeFailureHint(this::moduleParameter);
+    }
+
+    /**
+     * The container the device belongs to, on a bus with containers ({@link KernelBus#isContainer}): the nearest
+     * folder above the device's that is a container of the same bus. Empty for a container itself and for a device
+     * of a bus without containers.
+     */
+    public Optional<DeviceName> containerOf(DeviceName device) throws IOException {
+        Optional<KernelBus> bus = KernelBus.of(device);
+        if (bus.isEmpty() || bus.get().isContainer(device)) return Optional.empty();
+        Optional<Path> dir = deviceDir(device);
+        if (dir.isEmpty()) return Optional.empty();
+        for (Path up = dir.get().getParent(); up != null && up.startsWith(root) && !up.equals(root); up = up.getParent()) {
+            Optional<DeviceName> d = bus.get().parse(up.getFileName().toString());
+            if (d.isPresent() && bus.get().isContainer(d.get()) && linkName(up.resolve("subsystem")).map(bus.get().id()::equals).orElse(true)) {
+                return d;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The objects of a container: the devices of its bus whose container ({@link #containerOf}) it is, sorted. */
+    public List<DeviceName> containedIn(DeviceName container) throws IOException {
+        Optional<KernelBus> bus = KernelBus.of(container);
+        if (bus.isEmpty() || !bus.get().isContainer(container)) return List.of();
+        List<DeviceName> out = new ArrayList<>();
+        for (DeviceName d : devices()) {
+            if (d.bus().equals(container.bus()) && containerOf(d).filter(container::equals).isPresent()) out.add(d);
+        }
+        return out;
     }
 
     /** The name of the driver bound to the device now, if any. */

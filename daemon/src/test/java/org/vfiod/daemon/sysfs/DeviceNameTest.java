@@ -35,7 +35,8 @@ class DeviceNameTest {
         assertEquals(Optional.of(new DeviceName("pci", "0000:01:00.0")), KernelBus.PCI.parse("01:00.0"));
         assertEquals(Optional.empty(), KernelBus.PCI.parse("../../x"));
         assertEquals(Optional.of(KernelBus.PCI), KernelBus.named("pci"));
-        assertEquals(Optional.empty(), KernelBus.named("platform"));
+        assertEquals(Optional.of(KernelBus.PLATFORM), KernelBus.named("platform"));
+        assertEquals(Optional.empty(), KernelBus.named("ccw"), "s390's mdev-based buses are not in the table");
         assertEquals("PCI", KernelBus.titleOf(new DeviceName("pci", "0000:01:00.0")));
         assertEquals("platform", KernelBus.titleOf(new DeviceName("platform", "a.0")));
     }
