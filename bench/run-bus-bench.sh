@@ -29,7 +29,7 @@
 #   raw (a blocking AF_UNIX socket and a pre-marshalled message: the least client overhead, so the ratio shows the
 #   services' difference most sharply). Each: one connection, a warm-up, then N calls per service in alternating
 #   blocks of 500; then THREADS threads with a connection each, 2 alternating rounds of ROUND_SECONDS per service.
-#   vfiod answers Get(org.vfiod1.Device, Driver) on /org/vfiod/devices/pci_0000_03_00_0; polkitd
+#   vfiod answers Get(org.vfiod1.Device, Driver) on /org/vfiod/devices/pci_0000_3a03_3a00_2e0; polkitd
 #   Get(org.freedesktop.PolicyKit1.Authority, BackendName). Run against vfiod with the recommended, default and
 #   launcher flags, in that order, while TOTAL_BUDGET lasts.
 #
@@ -210,7 +210,7 @@ recommended_base="$gc_jit -Xss512k -Xms12m -Xmx128m $rest"
 echo "training run for the CDS archive..."
 # shellcheck disable=SC2086
 if start_vfiod -XX:ArchiveClassesAtExit="$jsa" $recommended_base; then
-    busctl --address="$address" get-property org.vfiod /org/vfiod/devices/pci_0000_03_00_0 org.vfiod1.Device Driver >/dev/null || true
+    busctl --address="$address" get-property org.vfiod /org/vfiod/devices/pci_0000_3a03_3a00_2e0 org.vfiod1.Device Driver >/dev/null || true
     busctl --address="$address" call org.vfiod /org/vfiod org.freedesktop.DBus.ObjectManager GetManagedObjects >/dev/null || true
     busctl --address="$address" call org.vfiod /org/vfiod org.vfiod1.Manager Rebind 'sa{sv}' 0000:03:00.0 2 dry-run b true group b true >/dev/null 2>&1 || true
     stop_vfiod 600   # the archive is written at exit

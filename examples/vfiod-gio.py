@@ -6,6 +6,7 @@
     vfiod-gio.py move ADDRESS [--group]      dry-run a Rebind, Rebind, then dry-run a Restore, Restore; printing
                                              the property changes each one caused
 
+A device's ADDRESS is a PCI address (0000:03:00.0) or bus:name (platform:a000000.virtio_mmio), as `list` shows it.
 --address ADDRESS (before the command) talks to that bus instead of the system bus (the test suite's private bus,
 or the one `scripts/demo` prints). Errors are one line on stderr with vfiod's D-Bus error name and message; the exit
 code is 1. Nothing here is vfiod-specific GLib: a Gio.DBusObjectManagerClient keeps every device's properties
@@ -43,12 +44,18 @@ def devices(manager):
         proxy = obj.get_interface(DEVICE_IFACE)
         if proxy is not None:
             out.append(proxy)
-    return sorted(out, key=lambda p: prop(p, "Address"))
+    return sorted(out, key=lambda p: (prop(p, "Subsystem") or "", prop(p, "Address")))
 
 
 def prop(proxy, name):
     v = proxy.get_cached_property(name)
     return None if v is None else v.unpack()
+
+
+def ident(proxy):
+    """A PCI device by its address, a device of another bus as bus:name: what the Manager's methods take"""
+    bus = prop(proxy, "Subsystem")
+    return prop(proxy, "Address") if bus in (None, "", "pci") else f"{bus}:{prop(proxy, 'Address')}"
 
 
 def cmd_list(bus):
@@ -58,7 +65,7 @@ def cmd_list(bus):
         name = " ".join(x for x in (prop(d, "Vendor"), prop(d, "Product")) if x) or \
             "%04x:%04x" % (prop(d, "VendorId"), prop(d, "DeviceId"))
         group = prop(d, "IommuGroup")
-        print(f"{prop(d, 'Address'):<13} {'-' if group < 0 else group:>5} {prop(d, 'State'):<7} "
+        print(f"{ident(d):<13} {'-' if group < 0 else group:>5} {prop(d, 'State'):<7} "
               f"{prop(d, 'Driver') or '-':<14} {prop(d, 'VfioDriver') or '-':<14} {name}")
     return 0
 
@@ -75,7 +82,7 @@ class Watcher:
     @staticmethod
     def address(obj):
         proxy = obj.get_interface(DEVICE_IFACE)
-        return prop(proxy, "Address") if proxy is not None else obj.get_object_path()
+        return ident(proxy) if proxy is not None else obj.get_object_path()
 
     def say(self, line):
         self.lines += 1
@@ -118,7 +125,7 @@ def wait_for_state(manager, address, state, seconds=10):
     while GLib.get_monotonic_time() < deadline:
         while context.iteration(False):
             pass
-        d = [p for p in devices(manager) if prop(p, "Address") == address]
+        d = [p for p in devices(manager) if address in (ident(p), f"{prop(p, 'Subsystem')}:{prop(p, 'Address')}")]
         if d and prop(d[0], "State") == state:
             return True
         GLib.usleep(20_000)

@@ -301,7 +301,7 @@ if [ "$rc" = 64 ] && grep -q 'no commands yet' "$work/vfioctl.log"; then
     echo "    TODO(vfioctl): the same call through busctl until 'vfioctl --address ADDR list' exists"
     busctl --address="$address" call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices > "$work/list.log" \
         || fail "busctl ListDevices"
-    grep -q pci_0000_03_00_0 "$work/list.log" || fail "ListDevices lacks 0000:03:00.0: $(cat "$work/list.log")"
+    grep -q pci_0000_3a03_3a00_2e0 "$work/list.log" || fail "ListDevices lacks 0000:03:00.0: $(cat "$work/list.log")"
     ok "ListDevices (busctl): $(cut -c1-100 "$work/list.log")..."
 else
     [ "$rc" = 0 ] || fail "vfioctl --address ADDR list: exit $rc: $(cat "$work/vfioctl.log")"
@@ -311,7 +311,7 @@ else
 fi
 
 step "Rebind and Restore with persist (polkit authorizes root through the installed action)"
-dev=/org/vfiod/devices/pci_0000_03_00_0
+dev=/org/vfiod/devices/pci_0000_3a03_3a00_2e0
 driver() { busctl --address="$address" get-property org.vfiod "$dev" org.vfiod1.Device Driver; }
 before=$(driver)
 out=$(busctl --address="$address" call org.vfiod /org/vfiod org.vfiod1.Manager Rebind 'sa{sv}' 0000:03:00.0 1 persist b true 2>&1) \

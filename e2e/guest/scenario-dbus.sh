@@ -27,6 +27,15 @@ vfiod_start
 vfiod_device_path "$BDF"
 DEV=$VFIOD_PATH
 
+e2e_step "the device's object path: the address alone and pci:ADDRESS name it, as the escaped form"
+for a in "$BDF" "pci:$BDF"; do
+    vfiod_manager DeviceByAddress s "$a" || e2e_fail "DeviceByAddress $a: $VFIOD_ERR"
+    e2e_assert_eq "$VFIOD_REPLY" "o \"$DEV\"" "DeviceByAddress $a"
+done
+vfiod_manager DeviceByAddress s "platform:../$BDF" && e2e_fail "DeviceByAddress platform:../$BDF answered $VFIOD_REPLY"
+[[ $VFIOD_ERR == *"is not a device address"* ]] || e2e_fail "DeviceByAddress platform:../$BDF: $VFIOD_ERR"
+echo "ok: platform:../$BDF refused: $VFIOD_ERR"
+
 e2e_step "device object before the Rebind"
 vfiod_prop "$BDF" Driver || e2e_fail "get-property Driver"
 e2e_assert_eq "$VFIOD_VALUE" e1000e "Driver property"

@@ -77,7 +77,8 @@ lost_since() {
     LOST=0 LOST_WHICH=""
     list=$(vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices 2>&1)
     for b in "${SNAP[@]}"; do
-        if [ ! -e "/sys/bus/pci/devices/$b/driver" ] || [[ $list != *"pci_${b//[:.]/_}"* ]]; then
+        vfiod_device_path "$b"
+        if [ ! -e "/sys/bus/pci/devices/$b/driver" ] || [[ $list != *"\"$VFIOD_PATH\""* ]]; then
             LOST=$((LOST + 1)); LOST_WHICH+=" $b"
         fi
     done
@@ -163,7 +164,7 @@ e2e_assert "dbus-daemon asked systemd to start vfiod.service for the call" \
 PID=$SD_PID
 e2e_assert_eq "$(</proc/$PID/comm)" java "vfiod's main process is the JVM the launcher execs"
 vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices > "$RES/list.out" 2>&1 || e2e_fail "ListDevices: $(<"$RES/list.out")"
-e2e_assert "ListDevices names $BDF" grep -qF "pci_0000_00_03_0" "$RES/list.out"
+e2e_assert "ListDevices names $BDF" grep -qF "pci_0000_3a00_3a03_2e0" "$RES/list.out"
 # the package's own client, as an admin would call it
 e2e_time "vfioctl list (the package's client)" bash -c 'vfioctl list > "$1" 2>&1' _ "$RES/vfioctl-list.out" \
     || e2e_fail "vfioctl list: $(<"$RES/vfioctl-list.out")"

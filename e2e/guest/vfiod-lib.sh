@@ -259,7 +259,16 @@ vfiod_stop_all() {
     return $rc
 }
 
-vfiod_device_path() { VFIOD_PATH=/org/vfiod/devices/pci_${1//[:.]/_}; }
+# vfiod's path of PCI device $1: the bus and the name escaped as systemd escapes labels, every character outside
+# [A-Za-z0-9] as _ and two lower-case hex digits (0000:00:03.0 -> pci_0000_3a00_3a03_2e0). Builtins only.
+vfiod_device_path() {
+    local s=$1 out= c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        if [[ $c == [0-9A-Za-z] ]]; then out+=$c; else printf -v c '_%02x' "'$c"; out+=$c; fi
+    done
+    VFIOD_PATH=/org/vfiod/devices/pci_$out
+}
 
 # vfiod_gdbus_manager METHOD ARGS...: a call to org.vfiod1.Manager as root; gdbus's output on stdout, its errors
 # (with the D-Bus error name) on stderr

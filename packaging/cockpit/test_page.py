@@ -53,16 +53,22 @@ class Vfiod:
         return json.loads(out)["data"]
 
     def devices(self):
-        """{address: group} from ListDevices and each device's properties"""
+        """{device: group} from ListDevices and each device's properties; a device as the page names it, a PCI
+        device by its address, another bus's as bus:name"""
         paths = self.busctl("call", "org.vfiod", "/org/vfiod", "org.vfiod1.Manager", "ListDevices")[0]
         check(len(paths) > 0, "ListDevices is empty")
-        return {self.prop(p, "Address"): self.prop(p, "IommuGroup") for p in paths}
+        return {self.ident(p): self.prop(p, "IommuGroup") for p in paths}
+
+    def ident(self, path):
+        bus, name = self.prop(path, "Subsystem"), self.prop(path, "Address")
+        return name if bus == "pci" else bus + ":" + name
 
     def prop(self, path, name):
         return self.busctl("get-property", "org.vfiod", path, "org.vfiod1.Device", name)
 
     def path(self, address):
-        return "/org/vfiod/devices/pci_" + address.replace(":", "_").replace(".", "_")
+        """the device's object path as vfiod gives it: clients never build one"""
+        return self.busctl("call", "org.vfiod", "/org/vfiod", "org.vfiod1.Manager", "DeviceByAddress", "s", address)[0]
 
     def kernel_driver(self, address):
         link = os.path.join(self.sysfs, "bus/pci/devices", address, "driver")
@@ -144,12 +150,20 @@ class Browser:
         d.switch_to.frame(frame)
 
     def rows(self):
-        """{address: group} as the page shows them"""
+        """{device: group} as the page shows them"""
         out = {}
         for section in self.driver.find_elements(By.CSS_SELECTOR, "section[data-group]"):
             g = int(section.get_attribute("data-group"))
             for tr in section.find_elements(By.CSS_SELECTOR, "tr[data-address]"):
                 out[tr.get_attribute("data-address")] = g
+        return out
+
+    def buses(self):
+        """{device: bus} by the bus section each row is in"""
+        out = {}
+        for section in self.driver.find_elements(By.CSS_SELECTOR, "section.vfiod-bus[data-bus]"):
+            for tr in section.find_elements(By.CSS_SELECTOR, "tr[data-address]"):
+                out[tr.get_attribute("data-address")] = section.get_attribute("data-bus")
         return out
 
     def row(self, address):
@@ -187,8 +201,16 @@ def test_page_shows_what_vfiod_lists(b, vfiod, password):
     expected = open_page(b, vfiod, MEMBER, password)
     b.shot("devices-by-group")
     check(b.rows() == expected, "the page shows %s, ListDevices and IommuGroup say %s" % (b.rows(), expected))
+    # each device under its bus's heading, PCI first
+    shown = b.buses()
+    for a in expected:
+        check(shown.get(a) == vfiod.prop(vfiod.path(a), "Subsystem"), "%s is under the bus %s" % (a, shown.get(a)))
+    order = [s.get_attribute("data-bus") for s in b.driver.find_elements(By.CSS_SELECTOR, "section.vfiod-bus")]
+    check(order and order[0] == "pci" and len(order) == len(set(order)), "one section per bus, PCI first: %s" % order)
+    print("  buses shown: %s" % order)
     for a in expected:
         p = vfiod.path(a)
+        check(b.cell(a, "Address") == a, a + ": the address shown is " + b.cell(a, "Address"))
         check(b.cell(a, "Driver") == (vfiod.prop(p, "Driver") or "none"), a + ": driver")
         check(b.cell(a, "VFIO driver") == (vfiod.prop(p, "VfioDriver") or "none"), a + ": VFIO driver")
         check(b.cell(a, "State") == vfiod.prop(p, "State"), a + ": state")

@@ -3,6 +3,8 @@
  * through the ObjectManager (cockpit.dbus proxies, kept current by InterfacesAdded/Removed and PropertiesChanged:
  * no polling), Device.Users() re-read when a device changes, and Manager.Rebind/Restore with their a{sv} options.
  * The client runs as the logged-in user (no superuser): polkit decides, and its answer is shown as vfiod gave it.
+ * Devices of every bus vfiod serves are shown, by bus; the page names a device to vfiod as BUS:NAME (Subsystem and
+ * Address) and takes its object path from the ObjectManager, never building one.
  */
 "use strict";
 
@@ -69,9 +71,28 @@
         return Object.keys(proxies).map(p => proxies[p]).filter(d => d && d.valid && d.Address);
     }
 
+    /* what the Manager's methods take and what the page shows: a PCI device by its address, another bus's device as
+     * BUS:NAME (platform:a000000.virtio_mmio) */
+    function isPci(d) {
+        return !d.Subsystem || d.Subsystem === "pci";
+    }
+
+    function ident(d) {
+        return isPci(d) ? d.Address : d.Subsystem + ":" + d.Address;
+    }
+
+    const BUS_TITLES = { pci: "PCI", platform: "Platform", cdx: "CDX", "fsl-mc": "fsl-mc (DPAA2)", amba: "AMBA" };
+
+    function busTitle(bus) {
+        return BUS_TITLES[bus] || bus;
+    }
+
     function deviceName(d) {
         const name = [d.Vendor, d.Product].filter(s => s).join(" ");
-        return name || "PCI device " + hex4(d.VendorId) + ":" + hex4(d.DeviceId);
+        if (name) return name;
+        /* off PCI there are no ids: the modalias says what the device is (of:NvirtioT(null)Cvirtio,mmio) */
+        return isPci(d) ? "PCI device " + hex4(d.VendorId) + ":" + hex4(d.DeviceId)
+                        : busTitle(d.Subsystem) + " device " + (d.Modalias || d.Address);
     }
 
     function hex4(n) {
@@ -85,18 +106,24 @@
     /* the endpoints Rebind may move: vfiod leaves bridges (PCI class 06 04) out of a group and knows no VFIO driver
      * for some devices */
     function movable(d) {
-        return d.VfioDriver !== "" && (d.Class >>> 8) !== 0x0604;
+        return d.VfioDriver !== "" && !(isPci(d) && (d.Class >>> 8) === 0x0604);
     }
 
-    function groups() {
-        const byGroup = new Map();
+    /* [bus, [[group, devices]...]]...: PCI first, then the other buses by name; groups by number */
+    function buses() {
+        const byBus = new Map();
         for (const d of devices()) {
-            const g = d.IommuGroup;
-            if (!byGroup.has(g)) byGroup.set(g, []);
-            byGroup.get(g).push(d);
+            const bus = d.Subsystem || "pci";
+            if (!byBus.has(bus)) byBus.set(bus, new Map());
+            const byGroup = byBus.get(bus);
+            if (!byGroup.has(d.IommuGroup)) byGroup.set(d.IommuGroup, []);
+            byGroup.get(d.IommuGroup).push(d);
         }
-        for (const list of byGroup.values()) list.sort((a, b) => a.Address.localeCompare(b.Address));
-        return [...byGroup.entries()].sort((a, b) => a[0] - b[0]);
+        const order = (a, b) => (a === "pci" ? -1 : b === "pci" ? 1 : a.localeCompare(b));
+        return [...byBus.entries()].sort((a, b) => order(a[0], b[0])).map(([bus, byGroup]) => {
+            for (const list of byGroup.values()) list.sort((a, b) => a.Address.localeCompare(b.Address));
+            return [bus, [...byGroup.entries()].sort((a, b) => a[0] - b[0])];
+        });
     }
 
     function scheduleRender() {
@@ -148,7 +175,8 @@
 
     function deviceRow(d) {
         const tr = el("tr");
-        tr.setAttribute("data-address", d.Address);
+        tr.setAttribute("data-address", ident(d));
+        tr.setAttribute("data-bus", d.Subsystem || "pci");
         tr.setAttribute("data-state", d.State);
         const name = el("div");
         name.append(el("span", "vfiod-name", deviceName(d)));
@@ -156,7 +184,7 @@
         if (inUse(d)) name.append(label("In use", "red", "in-use"));
         if (d.Recovery) name.append(label("Recovered", "purple", "recovery"));
         cell(tr, "Device", name);
-        cell(tr, "Address", d.Address);
+        cell(tr, "Address", ident(d));
         cell(tr, "Driver", d.Driver || "none");
         cell(tr, "VFIO driver", d.VfioDriver || "none");
         const state = el("span", "vfiod-state vfiod-state-" + d.State, d.State);
@@ -224,10 +252,17 @@
         return card;
     }
 
+    function busSection(bus, groups) {
+        const section = el("section", "vfiod-bus");
+        section.setAttribute("data-bus", bus);
+        section.append(el("h2", "pf-c-title pf-m-xl vfiod-bus-title", busTitle(bus) + " devices"));
+        section.append(...groups.map(([g, list]) => groupCard(g, list)));
+        return section;
+    }
+
     function render() {
         const box = document.getElementById("vfiod-groups");
-        const all = groups();
-        box.replaceChildren(...all.map(([g, list]) => groupCard(g, list)));
+        box.replaceChildren(...buses().map(([bus, groups]) => busSection(bus, groups)));
         if (dialog) refreshDialogList();
     }
 
@@ -274,7 +309,7 @@
 
     function groupOf(d) {
         return devices().filter(o => o.IommuGroup === d.IommuGroup && d.IommuGroup >= 0)
-                .sort((a, b) => a.Address.localeCompare(b.Address));
+                .sort((a, b) => ident(a).localeCompare(ident(b)));
     }
 
     function options(dryRun) {
@@ -288,14 +323,14 @@
     function openDialog(d, toVfio, wholeGroup) {
         dialog = { device: d, toVfio: toVfio, seq: 0, running: false };
         const verb = toVfio ? "Give to VMs" : "Give back to the host";
-        document.getElementById("vfiod-dialog-title").textContent = verb + ": " + d.Address;
-        const others = groupOf(d).filter(o => o.Address !== d.Address && movable(o));
+        document.getElementById("vfiod-dialog-title").textContent = verb + ": " + ident(d);
+        const others = groupOf(d).filter(o => o.path !== d.path && movable(o));
         const g = document.getElementById("vfiod-opt-group");
         g.checked = wholeGroup;
         g.disabled = others.length === 0;
         document.getElementById("vfiod-opt-group-label").textContent = others.length === 0
             ? "The whole IOMMU group (this device is alone in it)"
-            : "The whole IOMMU group " + d.IommuGroup + ", with " + others.map(o => o.Address).join(", ");
+            : "The whole IOMMU group " + d.IommuGroup + ", with " + others.map(ident).join(", ");
         const p = document.getElementById("vfiod-opt-persist");
         p.checked = false;
         document.getElementById("vfiod-opt-persist-label").textContent = toVfio
@@ -324,11 +359,11 @@
         const moving = all.filter(o => dialog.toVfio ? o.State !== "vfio" : o.State === "vfio");
         list.replaceChildren(...moving.map(o => {
             let target;
-            if (dialog.toVfio) target = (o.Address === d.Address && answer) ? answer : (o.VfioDriver || "?");
-            else target = (o.Address === d.Address && answer) ? answer : "its host driver";
+            if (dialog.toVfio) target = (o.path === d.path && answer) ? answer : (o.VfioDriver || "?");
+            else target = (o.path === d.path && answer) ? answer : "its host driver";
             const li = el("li", "vfiod-step");
-            li.setAttribute("data-address", o.Address);
-            li.textContent = o.Address + " (" + deviceName(o) + "): " + (o.Driver || "no driver") + " \u2192 " + target;
+            li.setAttribute("data-address", ident(o));
+            li.textContent = ident(o) + " (" + deviceName(o) + "): " + (o.Driver || "no driver") + " \u2192 " + target;
             return li;
         }));
     }
@@ -343,7 +378,7 @@
         verdict.replaceChildren(el("p", "vfiod-muted", "vfiod is checking..."));
         dialog.answer = undefined;
         refreshDialogList();
-        client.call(MANAGER_PATH, MANAGER, dialog.toVfio ? "Rebind" : "Restore", [d.Address, options(true)],
+        client.call(MANAGER_PATH, MANAGER, dialog.toVfio ? "Rebind" : "Restore", [ident(d), options(true)],
                     { type: "sa{sv}" })
                 .then(reply => {
                     if (!dialog || seq !== dialog.seq) return;
@@ -351,7 +386,7 @@
                     refreshDialogList();
                     const ok = el("div", "pf-c-alert pf-m-success pf-m-inline vfiod-verdict");
                     ok.setAttribute("data-verdict", "ok");
-                    ok.append(el("p", "pf-c-alert__title", "vfiod would do this: " + d.Address + " ends on " +
+                    ok.append(el("p", "pf-c-alert__title", "vfiod would do this: " + ident(d) + " ends on " +
                                  (reply[0] || "no driver") + ". Nothing has moved yet."));
                     verdict.replaceChildren(ok);
                     apply.disabled = dialog.running;
@@ -374,9 +409,9 @@
         const button = document.getElementById("vfiod-dialog-apply");
         button.disabled = true;
         document.getElementById("vfiod-dialog-error").replaceChildren(el("p", "vfiod-muted", "moving..."));
-        client.call(MANAGER_PATH, MANAGER, method, [d.Address, options(false)], { type: "sa{sv}" })
+        client.call(MANAGER_PATH, MANAGER, method, [ident(d), options(false)], { type: "sa{sv}" })
                 .then(reply => {
-                    pageAlert("success", d.Address + (method === "Rebind" ? " was given to VMs: " : " is back on the host: ") +
+                    pageAlert("success", ident(d) + (method === "Rebind" ? " was given to VMs: " : " is back on the host: ") +
                               "it is on " + (reply[0] || "no driver") + ".");
                     closeDialog();
                 })
@@ -384,7 +419,7 @@
                     if (!dialog) return;
                     dialog.running = false;
                     const box = document.getElementById("vfiod-dialog-error");
-                    box.replaceChildren(errorAlert(ex, method + " " + d.Address));
+                    box.replaceChildren(errorAlert(ex, method + " " + ident(d)));
                     button.disabled = false;
                 });
     }

@@ -11,7 +11,8 @@ import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 
 /**
- * {@code org.vfiod1.Device} at {@code /org/vfiod/devices/pci_0000_01_00_0}. Every property change is announced
+ * {@code org.vfiod1.Device} at {@code /org/vfiod/devices/pci_0000_3a01_3a00_2e0} (see {@link DevicePaths}; take paths
+ * from DeviceByAddress or ListDevices rather than build them). Every property change is announced
  * with {@code org.freedesktop.DBus.Properties.PropertiesChanged}.
  */
 @DBusInterfaceName(Device.INTERFACE)

@@ -6,7 +6,8 @@ import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.types.Variant;
 
 /**
- * A device object's properties at one moment. {@code vfioGroupNode}, {@code vfioDeviceNode}: its VFIO nodes ("" when
+ * A device object's properties at one moment. {@code address} is the kernel name, {@code subsystem} the bus
+ * ({@link #busAddress()} joins them). {@code vfioGroupNode}, {@code vfioDeviceNode}: its VFIO nodes ("" when
  * none); {@code accessUids}: who was given them.
  */
 public record DeviceInfo(String path, String address, String subsystem, String modalias, int vendorId, int deviceId,
@@ -26,6 +27,11 @@ public record DeviceInfo(String path, String address, String subsystem, String m
                       boolean persistent, String state) {
         this(path, address, subsystem, modalias, vendorId, deviceId, classCode, vendor, product, driver, driverOverride,
                 vfioDriver, iommuGroup, groupDevices, bootVga, persistent, state, "", "", List.of());
+    }
+
+    /** {@code bus:name} ({@code pci:0000:03:00.0}): what the Manager's methods take for this device. */
+    public String busAddress() {
+        return subsystem + ":" + address;
     }
 
     static DeviceInfo from(String path, Map<String, Variant<?>> p) {

@@ -14,6 +14,8 @@ import org.vfiod1.Manager;
 /**
  * A typed client of vfiod for Java programs (and vfioctl). Errors arrive as the contract's exception classes
  * ({@code org.vfiod1.Error.*}); a polkit denial as dbus-java's {@code org.freedesktop.dbus.errors.AccessDenied}.
+ * An {@code address} is {@code bus:name} ({@code platform:a000000.virtio_mmio}, {@code pci:0000:03:00.0}) or a PCI
+ * address alone; {@link DeviceInfo#busAddress()} gives it for a device listed.
  */
 public final class VfiodClient implements AutoCloseable {
     private final DBusConnection connection;
@@ -38,8 +40,14 @@ public final class VfiodClient implements AutoCloseable {
         return manager.ListDevices().stream().map(DBusPath::getPath).toList();
     }
 
+    /** The object path of the device at {@code address}, as vfiod gives it (never built here). */
     public String devicePath(String address) {
         return manager.DeviceByAddress(address).getPath();
+    }
+
+    /** The object path of device {@code name} on {@code bus} ({@code "platform", "a000000.virtio_mmio"}). */
+    public String devicePath(String bus, String name) {
+        return devicePath(bus + ":" + name);
     }
 
     public DeviceInfo device(String path) throws DBusException {
@@ -47,17 +55,17 @@ public final class VfiodClient implements AutoCloseable {
         return DeviceInfo.from(path, p.GetAll(Device.INTERFACE));
     }
 
-    /** Every device in one round trip, through the ObjectManager. */
     /** Who uses the device at {@code path} and its group's other endpoints, one line each (Device.Users). */
     public List<String> users(String path) throws DBusException {
         return List.copyOf(connection.getRemoteObject(Manager.BUS_NAME, path, org.vfiod1.Device.class).Users());
     }
 
+    /** Every device in one round trip, through the ObjectManager; by bus, then by kernel name. */
     public List<DeviceInfo> devices() throws DBusException {
         var om = connection.getRemoteObject(Manager.BUS_NAME, Manager.PATH, org.freedesktop.dbus.interfaces.ObjectManager.class);
         return om.GetManagedObjects().entrySet().stream()
                 .map(e -> DeviceInfo.from(e.getKey().getPath(), e.getValue().getOrDefault(Device.INTERFACE, Map.of())))
-                .sorted(java.util.Comparator.comparing(DeviceInfo::address))
+                .sorted(java.util.Comparator.comparing(DeviceInfo::subsystem).thenComparing(DeviceInfo::address))
                 .toList();
     }
 

@@ -31,7 +31,7 @@ import org.freedesktop.dbus.interfaces.Properties;
  *
  * <pre>java -cp bench/target/benchmarks.jar org.vfiod.bench.BusLatency --address unix:path=SOCK [--no-polkit]
  *     [--clients dbus-java,raw] [--n 5000] [--block 500] [--warmup 2000] [--threads 8] [--seconds 1]
- *     [--vfiod-path /org/vfiod/devices/pci_0000_03_00_0] [--vfiod-property Driver]</pre>
+ *     [--vfiod-path /org/vfiod/devices/pci_0000_3a03_3a00_2e0] [--vfiod-property Driver]</pre>
  */
 public final class BusLatency {
     private record Target(String name, String bus, String path, String iface, String property) {
@@ -96,7 +96,7 @@ public final class BusLatency {
         boolean polkit = true;
         int n = 5000, block = 500, warmup = 2000, threads = 8;
         double seconds = 1;
-        String vPath = "/org/vfiod/devices/pci_0000_03_00_0", vProp = "Driver";
+        String vPath = "/org/vfiod/devices/pci_0000_3a03_3a00_2e0", vProp = "Driver";
         List<Client> clients = List.of(DBUS_JAVA, RAW);
         for (int i = 0; i < argv.length; i++) {
             switch (argv[i]) {

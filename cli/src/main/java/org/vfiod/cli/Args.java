@@ -141,10 +141,11 @@ final class Args {
         if (rest.isEmpty()) throw new UsageException("'" + command + "' needs a device: vfioctl " + command + " DEV" + HINT);
         if (rest.size() > 1) throw new UsageException("'" + command + "' takes one device, not also '" + Exit.oneLine(rest.get(1)) + "'" + HINT);
         String dev = rest.get(0);
-        String address = Pci.canonicalDevice(dev);
+        String address = DeviceNames.canonicalDevice(dev);
         if (address == null) {
-            throw new UsageException("'" + Exit.oneLine(dev) + "' is not a PCI address (DDDD:BB:DD.F or BB:DD.F in hex, "
-                    + "e.g. 0000:03:00.0) or a device object path (/org/vfiod/devices/pci_0000_03_00_0)");
+            throw new UsageException("'" + Exit.oneLine(dev) + "' is not a device: a PCI address (DDDD:BB:DD.F or BB:DD.F "
+                    + "in hex, e.g. 0000:03:00.0), BUS:NAME (e.g. platform:a000000.virtio_mmio) or a device object path "
+                    + "(/org/vfiod/devices/pci_0000_3a03_3a00_2e0)");
         }
         return address;
     }

@@ -104,7 +104,8 @@ final class DriverctlImport {
         Set<String> wanted = new HashSet<>();
         for (Entry e : entries) if (e.kind() == Kind.VFIO) wanted.add(e.address());
         if (!wanted.isEmpty()) {
-            for (DeviceInfo d : vfiod.devices()) devices.put(d.address(), d);
+            // driverctl overrides PCI devices only; another bus's device could share a kernel name
+            for (DeviceInfo d : vfiod.devices()) if (DeviceNames.isPci(d)) devices.put(d.address(), d);
         }
         List<Outcome> out = new ArrayList<>(entries.size());
         for (Entry e : entries) {
@@ -143,7 +144,7 @@ final class DriverctlImport {
     static boolean needsGroup(DeviceInfo d, Map<String, DeviceInfo> devices, Set<String> wanted) {
         boolean blocked = false;
         for (String path : d.groupDevices()) {
-            String a = Pci.addressOrPath(path);
+            String a = DeviceNames.addressOrPath(path);
             if (a.equals(d.address())) continue;
             DeviceInfo other = devices.get(a);
             if (other == null || Pci.isBridge(other.classCode())) continue;

@@ -8,11 +8,12 @@ final class Help {
     static final String TEXT = """
             Usage: vfioctl [--address ADDR] [--json] COMMAND [ARGS] [OPTIONS]
 
-            Moves PCI devices to VFIO drivers and back through vfiod (bus name org.vfiod).
+            Moves devices (PCI, and platform, CDX, fsl-mc where vfiod serves them) to VFIO drivers and back
+            through vfiod (bus name org.vfiod).
 
             Commands:
-              list                      every PCI device: address, vendor:device, driver, vfio driver,
-                                        IOMMU group, state, persistent, name
+              list                      every device, by bus: address (BUS:NAME off PCI), vendor:device,
+                                        driver, vfio driver, IOMMU group, state, persistent, name
               show DEV                  one device in full
               rebind DEV                move a device to its vfio driver
                   --group               move the other devices of its IOMMU group too
@@ -35,7 +36,9 @@ final class Help {
                   --dry-run --no-ask    as for rebind
               help                      this text
 
-            DEV is an address (0000:03:00.0 or 03:00.0) or an object path (/org/vfiod/devices/pci_0000_03_00_0).
+            DEV is a PCI address (0000:03:00.0 or 03:00.0), BUS:NAME with NAME as in /sys/bus/BUS/devices
+            (platform:a000000.virtio_mmio, fsl-mc:dprc.1, cdx:cdx-00:01, pci:0000:03:00.0), or an object path
+            (/org/vfiod/devices/pci_0000_3a03_3a00_2e0, as vfioctl show prints it).
 
             Options for every command:
               --address ADDR            the bus to use (default: $DBUS_SYSTEM_BUS_ADDRESS, else

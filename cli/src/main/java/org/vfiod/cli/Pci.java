@@ -1,26 +1,12 @@
 package org.vfiod.cli;
 
 /**
- * The small PCI facts vfioctl needs without asking the daemon: the forms of an address and of a device's object
- * path, driver names, and the names of the PCI base classes. Plain string work, no regular expressions, so that
- * a command costs no pattern compilation at start.
+ * The small PCI facts vfioctl needs without asking the daemon: the form of an address, driver names, and the names
+ * of the PCI base classes (every bus's device names are {@link DeviceNames}). Plain string work, no regular
+ * expressions, so that a command costs no pattern compilation at start.
  */
 final class Pci {
-    static final String DEVICES_PATH = "/org/vfiod/devices/";
-    private static final String ELEMENT_PREFIX = "pci_";
-
     private Pci() {
-    }
-
-    /**
-     * The canonical address ({@code 0000:03:00.0}) of a device argument: an address with or without its domain,
-     * in either case, or the device's object path ({@code /org/vfiod/devices/pci_0000_03_00_0}). Null if it is
-     * neither.
-     */
-    static String canonicalDevice(String text) {
-        if (text == null) return null;
-        if (text.startsWith("/")) return fromObjectPath(text);
-        return canonicalAddress(text);
     }
 
     /** {@code [DDDD:]BB:DD.F} in hex, device at most 1f and function at most 7, in canonical lower case; else null. */
@@ -35,25 +21,6 @@ final class Pci {
         char f = s.charAt(11);
         if (f < '0' || f > '7') return null;
         return s.toLowerCase(java.util.Locale.ROOT);
-    }
-
-    /** The address of a vfiod device object path, or null when the path is not one. */
-    static String fromObjectPath(String path) {
-        if (path == null || !path.startsWith(DEVICES_PATH)) return null;
-        String e = path.substring(DEVICES_PATH.length());
-        // pci_0000_03_00_0
-        if (e.length() != 16 || !e.startsWith(ELEMENT_PREFIX) || e.charAt(8) != '_' || e.charAt(11) != '_' || e.charAt(14) != '_') {
-            return null;
-        }
-        String a = e.substring(4, 8) + ":" + e.substring(9, 11) + ":" + e.substring(12, 14) + "." + e.substring(15);
-        String canonical = canonicalAddress(a);
-        return canonical != null && canonical.equals(a) ? canonical : null;
-    }
-
-    /** The address a device path names, or the path itself when it is not a vfiod device path. */
-    static String addressOrPath(String path) {
-        String a = fromObjectPath(path);
-        return a == null ? path : a;
     }
 
     /** A kernel driver or module name: letters, digits, {@code _ . + -}, at most 64, not starting with a sign. */

@@ -23,7 +23,7 @@ final class Render {
     static String table(List<DeviceInfo> devices) {
         Table t = new Table("ADDRESS", "VENDOR:DEVICE", "DRIVER", "VFIO DRIVER", "GROUP", "STATE", "PERSISTENT", "NAME");
         for (DeviceInfo d : devices) {
-            t.add(d.address(), ids(d), d.driver(), d.vfioDriver(), group(d), d.state(), yesNo(d.persistent()), name(d));
+            t.add(DeviceNames.of(d), ids(d), d.driver(), d.vfioDriver(), group(d), d.state(), yesNo(d.persistent()), name(d));
         }
         return t.toString();
     }
@@ -35,10 +35,10 @@ final class Render {
     /** The device, and who uses it (the host or a VM): what would stop a move, one line each. */
     static String show(DeviceInfo d, List<String> users) {
         StringBuilder b = new StringBuilder();
-        b.append(Exit.oneLine(d.address())).append("  ").append(Exit.oneLine(name(d))).append('\n');
+        b.append(Exit.oneLine(DeviceNames.of(d))).append("  ").append(Exit.oneLine(name(d))).append('\n');
         line(b, "object path", d.path());
         line(b, "vendor:device", ids(d));
-        line(b, "class", d.classCode() < 0 ? "" : Pci.hex(d.classCode(), 6) + " (" + Pci.className(d.classCode()) + ")");
+        line(b, "class", d.classCode() < 0 || !DeviceNames.isPci(d) ? "" : Pci.hex(d.classCode(), 6) + " (" + Pci.className(d.classCode()) + ")");
         line(b, "vendor", d.vendor());
         line(b, "product", d.product());
         line(b, "modalias", d.modalias());
@@ -75,10 +75,11 @@ final class Render {
         m.put("address", d.address());
         m.put("path", d.path());
         m.put("subsystem", d.subsystem());
-        m.put("vendorId", d.vendorId() < 0 ? null : Pci.hex(d.vendorId(), 4));
-        m.put("deviceId", d.deviceId() < 0 ? null : Pci.hex(d.deviceId(), 4));
-        m.put("class", d.classCode() < 0 ? null : Pci.hex(d.classCode(), 6));
-        m.put("className", d.classCode() < 0 ? null : Pci.className(d.classCode()));
+        boolean pci = DeviceNames.isPci(d);
+        m.put("vendorId", d.vendorId() < 0 || !pci ? null : Pci.hex(d.vendorId(), 4));
+        m.put("deviceId", d.deviceId() < 0 || !pci ? null : Pci.hex(d.deviceId(), 4));
+        m.put("class", d.classCode() < 0 || !pci ? null : Pci.hex(d.classCode(), 6));
+        m.put("className", d.classCode() < 0 || !pci ? null : Pci.className(d.classCode()));
         m.put("vendor", orNull(d.vendor()));
         m.put("product", orNull(d.product()));
         m.put("modalias", d.modalias());
@@ -102,13 +103,24 @@ final class Render {
         return out;
     }
 
-    /** {@code 8086:10d3}, or {@code ????:????} parts when the daemon did not say. */
+    /**
+     * {@code 8086:10d3}, or {@code ????:????} parts when the daemon did not say; {@code -} off PCI, where vfiod
+     * reports no ids (the modalias says what the device is).
+     */
     static String ids(DeviceInfo d) {
+        if (!DeviceNames.isPci(d)) return "-";
         return (d.vendorId() < 0 ? "????" : Pci.hex(d.vendorId(), 4)) + ":" + (d.deviceId() < 0 ? "????" : Pci.hex(d.deviceId(), 4));
     }
 
-    /** Like lspci: {@code Network controller: Intel Corporation 82574L}, and a note on the boot VGA device. */
+    /**
+     * Like lspci: {@code Network controller: Intel Corporation 82574L}, and a note on the boot VGA device. Off PCI,
+     * which has no class code: the bus and the modalias ({@code platform device: of:NvirtioT(null)Cvirtio,mmio}).
+     */
     static String name(DeviceInfo d) {
+        if (!DeviceNames.isPci(d)) {
+            String names = (d.vendor() + " " + d.product()).strip();
+            return d.subsystem() + " device: " + (names.isEmpty() ? d.modalias() : names);
+        }
         StringBuilder b = new StringBuilder(Pci.className(d.classCode()));
         String names = (d.vendor() + " " + d.product()).strip();
         if (!names.isEmpty()) b.append(": ").append(names);
@@ -122,7 +134,7 @@ final class Render {
 
     private static List<String> addresses(List<String> paths) {
         List<String> out = new ArrayList<>(paths.size());
-        for (String p : paths) out.add(Pci.addressOrPath(p));
+        for (String p : paths) out.add(DeviceNames.addressOrPath(p));
         return out;
     }
 
@@ -224,7 +236,7 @@ final class Render {
     /** One monitor line: {@code time event address [Name=value...]}. */
     static String event(String time, String event, String path, Map<String, Object> properties) {
         StringBuilder b = new StringBuilder(time).append(' ').append(event);
-        if (path != null) b.append(' ').append(Exit.oneLine(Pci.addressOrPath(path)));
+        if (path != null) b.append(' ').append(Exit.oneLine(DeviceNames.addressOrPath(path)));
         if (properties != null) {
             for (Map.Entry<String, Object> e : properties.entrySet()) {
                 b.append(' ').append(Exit.oneLine(e.getKey())).append('=').append(textValue(e.getKey(), e.getValue()));
@@ -238,7 +250,7 @@ final class Render {
         m.put("time", time);
         m.put("event", event);
         if (path != null) {
-            m.put("address", Pci.fromObjectPath(path));
+            m.put("address", DeviceNames.fromObjectPath(path));
             m.put("path", path);
         }
         if (properties != null) {
@@ -252,7 +264,7 @@ final class Render {
     private static Object jsonValue(String key, Object v) {
         if (key.equals("GroupDevices") && v instanceof List<?> list) {
             List<String> out = new ArrayList<>();
-            for (Object o : list) out.add(Pci.addressOrPath(String.valueOf(o)));
+            for (Object o : list) out.add(DeviceNames.addressOrPath(String.valueOf(o)));
             return out;
         }
         return v;

@@ -38,14 +38,30 @@ class ArgsTest {
         assertEquals(new Command.Show("0000:03:00.0"), parse("show", "0000:03:00.0"));
         assertEquals(new Command.Show("0000:03:00.0"), parse("show", "03:00.0"));
         assertEquals(new Command.Show("0000:0a:1f.7"), parse("show", "0A:1F.7"));
-        assertEquals(new Command.Show("0000:01:00.1"), parse("show", "/org/vfiod/devices/pci_0000_01_00_1"));
+        assertEquals(new Command.Show("0000:01:00.1"), parse("show", "/org/vfiod/devices/pci_0000_3a01_3a00_2e1"));
+        assertEquals(new Command.Show("0000:01:00.1"), parse("show", "pci:01:00.1"));
+        assertEquals(new Command.Show("0000:01:00.1"), parse("show", "pci:0000:01:00.1"));
+    }
+
+    @Test
+    void a_device_of_another_bus_is_bus_colon_name_or_its_object_path() throws Exception {
+        assertEquals(new Command.Show("platform:a000000.virtio_mmio"), parse("show", "platform:a000000.virtio_mmio"));
+        assertEquals(new Command.Show("platform:a000000.virtio_mmio"), parse("show", "/org/vfiod/devices/platform_a000000_2evirtio_5fmmio"));
+        assertEquals(new Command.Show("fsl-mc:dprc.1"), parse("show", "/org/vfiod/devices/fsl_2dmc_dprc_2e1"));
+        assertEquals(new Command.Show("cdx:cdx-00:01"), parse("show", "cdx:cdx-00:01"));
+        // which names a bus gives, and which buses there are, is vfiod's to say (InvalidArgument, exit 64 too)
+        assertEquals(new Command.Show("zz:00.0"), parse("show", "zz:00.0"));
+        RebindOptions none = new RebindOptions(false, false, false, false, Optional.empty(), OptionalLong.empty(), false);
+        assertEquals(new Command.Rebind("platform:a000000.virtio_mmio", none), parse("rebind", "platform:a000000.virtio_mmio"));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"3:00.0", "0000:03:20.0", "0000:03:00.8", "0000-03:00.0", "00000:03:00.0", "zz:00.0",
-            "/org/vfiod/devices/pci_0000_03_00", "/org/vfiod/devices/pci_0000_03_00_0/x", "/org/vfiod", "", "0000:03:00.0\n"})
+    @ValueSource(strings = {"3:00.0", "0000:03:20.0", "0000:03:00.8", "0000-03:00.0", "00000:03:00.0", "pci:zz:00.0",
+            "pci:0000:03:00.8", "platform:../x", "platform:a/b", "platform:", ":a", "Platform:a", "platform:a b",
+            "platform:..", "/org/vfiod/devices/pci_0000_03_00_0", "/org/vfiod/devices/pci_0000_3a03_3a00_2e0/x",
+            "/org/vfiod/devices/usb_1_2d1", "/org/vfiod", "", "0000:03:00.0\n"})
     void a_device_that_is_neither_address_nor_path_is_a_usage_error(String dev) {
-        assertTrue(usage("show", dev).contains("is not a PCI address"), dev);
+        assertTrue(usage("show", dev).contains("is not a device: a PCI address"), dev);
     }
 
     @Test

@@ -28,7 +28,8 @@ final class FakeVfiod implements Vfiod {
     boolean closed;
 
     FakeVfiod with(DeviceInfo... ds) {
-        for (DeviceInfo d : ds) devices.put(d.address(), d);
+        // by what vfioctl asks with: a PCI address alone, bus:name off PCI
+        for (DeviceInfo d : ds) devices.put(DeviceNames.of(d), d);
         return this;
     }
 
@@ -141,7 +142,14 @@ final class FakeVfiod implements Vfiod {
     }
 
     static String path(String address) {
-        return "/org/vfiod/devices/pci_" + address.replace(':', '_').replace('.', '_');
+        return org.vfiod1.DevicePaths.path("pci", address);
+    }
+
+    /** A virtio-mmio device on the platform bus, alone in IOMMU group 9, as the arm64 virt machine has them. */
+    static DeviceInfo platformDevice() {
+        String path = org.vfiod1.DevicePaths.path("platform", "a000000.virtio_mmio");
+        return new DeviceInfo(path, "a000000.virtio_mmio", "platform", "of:NvirtioT(null)Cvirtio,mmio", 0, 0, 0,
+                "", "", "virtio-mmio", "", "vfio-platform", 9, List.of(path), false, false, "host");
     }
 
     static final List<String> GROUP1 = List.of("0000:00:01.0", "0000:01:00.0", "0000:01:00.1");

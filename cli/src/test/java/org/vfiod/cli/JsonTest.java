@@ -18,7 +18,7 @@ class JsonTest {
     void plain_strings() {
         assertEquals("\"vfio-pci\"", Json.quote("vfio-pci"));
         assertEquals("\"\"", Json.quote(""));
-        assertEquals("\"/org/vfiod/devices/pci_0000_03_00_0\"", Json.quote("/org/vfiod/devices/pci_0000_03_00_0"));
+        assertEquals("\"/org/vfiod/devices/pci_0000_3a03_3a00_2e0\"", Json.quote("/org/vfiod/devices/pci_0000_3a03_3a00_2e0"));
     }
 
     @Test

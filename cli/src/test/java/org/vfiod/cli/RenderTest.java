@@ -36,9 +36,9 @@ class RenderTest {
     @Test
     void device_table_like_lspci() {
         FakeVfiod demo = FakeVfiod.demo();
-        DeviceInfo named = new DeviceInfo("/org/vfiod/devices/pci_0000_00_02_0", "0000:00:02.0", "pci", "pci:x", 0x8086,
+        DeviceInfo named = new DeviceInfo("/org/vfiod/devices/pci_0000_3a00_3a02_2e0", "0000:00:02.0", "pci", "pci:x", 0x8086,
                 0x9a49, 0x030000, "Intel Corporation", "TigerLake-LP GT2 [Iris Xe Graphics]", "i915", "", "vfio_pci",
-                2, List.of("/org/vfiod/devices/pci_0000_00_02_0"), true, true, "host");
+                2, List.of("/org/vfiod/devices/pci_0000_3a00_3a02_2e0"), true, true, "host");
         demo.with(named);
         String t = Render.table(demo.devices());
         String[] lines = t.split("\n");
@@ -61,7 +61,7 @@ class RenderTest {
     @Test
     void device_json() {
         DeviceInfo d = FakeVfiod.demo().devices.get("0000:01:00.0");
-        assertEquals("{\"address\":\"0000:01:00.0\",\"path\":\"/org/vfiod/devices/pci_0000_01_00_0\",\"subsystem\":\"pci\","
+        assertEquals("{\"address\":\"0000:01:00.0\",\"path\":\"/org/vfiod/devices/pci_0000_3a01_3a00_2e0\",\"subsystem\":\"pci\","
                 + "\"vendorId\":\"1002\",\"deviceId\":\"73bf\",\"class\":\"030000\",\"className\":\"Display controller\","
                 + "\"vendor\":null,\"product\":null,\"modalias\":\"" + d.modalias() + "\",\"driver\":\"amdgpu\","
                 + "\"driverOverride\":null,\"vfioDriver\":\"vfio_pci\",\"iommuGroup\":1,"
@@ -83,8 +83,8 @@ class RenderTest {
 
     @Test
     void showNamesTheVfioNodesAndWhoMayOpenThem() {
-        DeviceInfo d = new DeviceInfo("/org/vfiod/devices/pci_0000_03_00_0", "0000:03:00.0", "pci", "pci:v00008086d000010D3sv00008086sd00000001bc02sc00i00",
-                0x8086, 0x10d3, 0x020000, "", "", "vfio-pci", "vfio-pci", "vfio_pci", 3, List.of("/org/vfiod/devices/pci_0000_03_00_0"),
+        DeviceInfo d = new DeviceInfo("/org/vfiod/devices/pci_0000_3a03_3a00_2e0", "0000:03:00.0", "pci", "pci:v00008086d000010D3sv00008086sd00000001bc02sc00i00",
+                0x8086, 0x10d3, 0x020000, "", "", "vfio-pci", "vfio-pci", "vfio_pci", 3, List.of("/org/vfiod/devices/pci_0000_3a03_3a00_2e0"),
                 false, false, "vfio", "/dev/vfio/3", "/dev/vfio/devices/vfio0", List.of(1000L, 1001L));
         String s = Render.show(d);
         assertTrue(s.contains("\n  state:            vfio\n  vfio nodes:       /dev/vfio/3 /dev/vfio/devices/vfio0\n  access:           uid 1000, 1001\n"), s);
@@ -123,7 +123,7 @@ class RenderTest {
 
     @Test
     void monitor_lines() {
-        String path = "/org/vfiod/devices/pci_0000_03_00_0";
+        String path = "/org/vfiod/devices/pci_0000_3a03_3a00_2e0";
         assertEquals("12:00:00.000 changed 0000:03:00.0 Driver=vfio-pci State=vfio",
                 Render.event("12:00:00.000", "changed", path, FakeVfiod.props("Driver", "vfio-pci", "State", "vfio")));
         assertEquals("t changed 0000:03:00.0 DriverOverride=\"\" Persistent=true IommuGroup=3 Vendor=\"Intel Corp\\n\"",
@@ -143,10 +143,16 @@ class RenderTest {
 
     @Test
     void pci_facts() {
-        assertEquals("0000:03:00.0", Pci.fromObjectPath("/org/vfiod/devices/pci_0000_03_00_0"));
-        assertEquals(null, Pci.fromObjectPath("/org/vfiod/devices/pci_0000_03_00_9"));
-        assertEquals(null, Pci.fromObjectPath("/org/vfiod/devices/pci_0000_03_00_0_"));
-        assertEquals(null, Pci.fromObjectPath("/org/vfiod/devices/pci_0000_0A_00_0"), "paths are lower case");
+        assertEquals("0000:03:00.0", DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_3a03_3a00_2e0"));
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_03_00_0"), "the old form");
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_3a03_3a00_2e9"));
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_3a03_3a00_2e0_"));
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_3a0A_3a00_2e0"), "PCI paths are lower case");
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/pci_0000_3A03_3a00_2e0"), "escapes are lower case");
+        assertEquals("platform:a000000.virtio_mmio", DeviceNames.fromObjectPath("/org/vfiod/devices/platform_a000000_2evirtio_5fmmio"));
+        assertEquals("fsl-mc:dprc.1", DeviceNames.fromObjectPath("/org/vfiod/devices/fsl_2dmc_dprc_2e1"));
+        assertEquals("cdx:cdx-00:01", DeviceNames.fromObjectPath("/org/vfiod/devices/cdx_cdx_2d00_3a01"));
+        assertEquals(null, DeviceNames.fromObjectPath("/org/vfiod/devices/platform_a_2f_2e_2e"), "a name with / is none");
         assertTrue(Pci.isVfioDriver("vfio-pci"));
         assertTrue(Pci.isVfioDriver("vfio_pci"));
         assertTrue(Pci.isVfioDriver("mlx5_vfio_pci"));

@@ -87,10 +87,30 @@ class VfioctlTest {
         assertEquals(0, run("list", "--json"));
         assertTrue(out.startsWith("[{\"address\":\"0000:00:01.0\""));
         assertTrue(out.endsWith("}]\n"));
-        assertEquals(0, run("show", "/org/vfiod/devices/pci_0000_03_00_0"));
+        assertEquals(0, run("show", "/org/vfiod/devices/pci_0000_3a03_3a00_2e0"));
         assertTrue(out.startsWith("0000:03:00.0  Network controller\n"));
         assertEquals(0, run("--json", "show", "03:00.0"));
         assertTrue(out.startsWith("{\"address\":\"0000:03:00.0\""));
+    }
+
+    @Test
+    void a_device_of_another_bus_is_listed_shown_and_moved_as_bus_colon_name() {
+        fake.with(FakeVfiod.platformDevice());
+        assertEquals(0, run("list"));
+        String line = out.lines().filter(l -> l.contains("virtio")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(line.matches("platform:a000000\\.virtio_mmio +- +virtio-mmio +vfio-platform +9 +host +no +"
+                + "platform device: of:NvirtioT\\(null\\)Cvirtio,mmio"), line);
+        assertEquals(0, run("show", "/org/vfiod/devices/platform_a000000_2evirtio_5fmmio"));
+        assertTrue(out.startsWith("platform:a000000.virtio_mmio  platform device: "), out);
+        assertTrue(out.contains("\n  IOMMU group:      9: platform:a000000.virtio_mmio\n"), out);
+        assertTrue(out.contains("\n  vendor:device:    -\n"), out);
+        assertEquals(0, run("--json", "show", "platform:a000000.virtio_mmio"));
+        assertTrue(out.startsWith("{\"address\":\"a000000.virtio_mmio\",\"path\":\"/org/vfiod/devices/platform_a000000_2evirtio_5fmmio\","
+                + "\"subsystem\":\"platform\",\"vendorId\":null,"), out);
+        assertEquals(0, run("rebind", "platform:a000000.virtio_mmio"));
+        assertEquals("platform:a000000.virtio_mmio", fake.mutations().get(0).address());
+        assertEquals(0, run("restore", "/org/vfiod/devices/platform_a000000_2evirtio_5fmmio"));
+        assertEquals("platform:a000000.virtio_mmio", fake.mutations().get(1).address());
     }
 
     @Test

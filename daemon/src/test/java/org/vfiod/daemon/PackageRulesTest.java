@@ -45,8 +45,8 @@ class PackageRulesTest {
     private static final Pattern PCI = Pattern.compile("\\bPci[A-Z]\\w*|\\bKernelBus\\.PCI\\b|\\.pci\\(\\)|\"pci[\":_]|bus/pci\\b");
     /** The places of the generic packages that may name PCI, each with why. */
     private static final Map<String, String> PCI_ALLOWED = Map.of(
-            "bus/AddressArgument.java", "the Manager's Rebind, Restore and DeviceByAddress take a PCI address by contract "
-                    + "(org.vfiod1); caller text is parsed by PCI's parser into a DeviceName there and nowhere else");
+            "bus/AddressArgument.java", "the Manager's methods take a PCI address alone as well as "
+                    + "bus:name (org.vfiod1), so PCI's parser is tried first there, and nowhere else");
     private static final Pattern USE = Pattern.compile("\\borg\\.vfiod\\.daemon\\.([a-z]+)\\.");
     private static final Path SOURCES = Path.of("src", "main", "java", "org", "vfiod", "daemon");
 

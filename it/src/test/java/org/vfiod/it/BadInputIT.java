@@ -49,12 +49,12 @@ class BadInputIT {
         List<Executable> checks = new ArrayList<>();
         for (String a : MALFORMED_ADDRESSES) {
             checks.add(() -> {
-                String m = env.manager(User.ROOT, "Rebind", a, "{}").assertError(Env.INVALID_ARGUMENT, "is not a PCI address");
+                String m = env.manager(User.ROOT, "Rebind", a, "{}").assertError(Env.INVALID_ARGUMENT, "is not a device address");
                 assertClear(m, a);
                 // Restore and DeviceByAddress parse addresses with the same code: the path-like inputs suffice there
                 if (a.contains("/") || a.startsWith(".")) {
-                    env.manager(User.ROOT, "Restore", a, "{}").assertError(Env.INVALID_ARGUMENT, "is not a PCI address");
-                    env.manager(User.ROOT, "DeviceByAddress", a).assertError(Env.INVALID_ARGUMENT, "is not a PCI address");
+                    env.manager(User.ROOT, "Restore", a, "{}").assertError(Env.INVALID_ARGUMENT, "is not a device address");
+                    env.manager(User.ROOT, "DeviceByAddress", a).assertError(Env.INVALID_ARGUMENT, "is not a device address");
                 }
                 before.assertUnchanged("address " + show(a));
             });

@@ -61,7 +61,7 @@ class BadInputTableIT {
      */
     static final String BUS_DISCONNECTS = "(the bus disconnects the sender)";
 
-    static final String NOT_ADDRESS = "is not a PCI address";
+    static final String NOT_ADDRESS = "is not a device address";
     static final String NOT_VFIO = "is not a vfio driver";
     /** vfiod's messages quote what the caller sent, shortened (BadInputIT's limit). */
     static final int MAX_MESSAGE = 300;
@@ -210,12 +210,21 @@ class BadInputTableIT {
                 "0000:03:00.0\u001f", // unit separator
                 "ffffffff:03:00.0", "100000000:03:00.0", "18446744073709551616:03:00.0", // domain overflow, 32/33/65 bits
                 "00000:03:00.0", "0000:100:00.0", "0000:03:32.0", "0000:03:00.-1", "0000:03:00.0.0",
-                "0".repeat(255), "0000:03:00.0" + "/..".repeat(100)));
+                "0".repeat(255), "0000:03:00.0" + "/..".repeat(100),
+                // bus:name (issue 18): an unknown bus, names the bus never gives, paths through the name
+                "usb:1-1", "PCI:0000:03:00.0", "Pci:0000:03:00.0", ":0000:03:00.0", "pci:", "pci:0000:03:00.8",
+                "pci:0000:03:00.0/..", "pci:../0000:03:00.0", "pci::0000:03:00.0", "pci:pci:0000:03:00.0", "pci: 0000:03:00.0",
+                "pci:0000:03:00.0\n", "platform:../x", "platform:../../../../etc/passwd",
+                "platform:a/b", "platform:", "platform:.", "platform:..", "platform:a b", "platform:a\u001b[2J",
+                "platform:\uff41000000.virtio_mmio", "fsl-mc:..", "fsl-mc:dprc.1/..", "cdx:../cdx-00:01", "cdx:cdx-00:01/driver",
+                "platform:" + "a".repeat(65), "sys/bus/pci:0000:03:00.0", "../pci:0000:03:00.0", "pci_0000_3a03_3a00_2e0",
+                "/org/vfiod/devices/pci_0000_3a03_3a00_2e0"));
         for (String a : addresses) {
             rows.add(new Row("address " + show(a), rebind(a, "{}"), Env.INVALID_ARGUMENT, NOT_ADDRESS, null,
-                    "the contract: address is DDDD:BB:DD.F; vfiod(8): InvalidArgument"));
+                    "the contract: address is BUS:NAME or a PCI address, parsed by the bus's own parser; vfiod(8): InvalidArgument"));
         }
-        for (String a : List.of("../../../../etc/passwd", "0000:03:00.0/driver", "\uff10000:03:00.0", "")) {
+        for (String a : List.of("../../../../etc/passwd", "0000:03:00.0/driver", "\uff10000:03:00.0", "", "platform:../x",
+                "usb:1-1", "pci:0000:03:00.0/..")) {
             rows.add(new Row("Restore address " + show(a), gdbus(Env.MANAGER, Env.MANAGER_IFACE + ".Restore", gv(a), "{}"),
                     Env.INVALID_ARGUMENT, NOT_ADDRESS, null, "Restore parses the address as Rebind does"));
             rows.add(new Row("DeviceByAddress " + show(a), gdbus(Env.MANAGER, Env.MANAGER_IFACE + ".DeviceByAddress", gv(a)),
@@ -231,10 +240,10 @@ class BadInputTableIT {
                 Env.INVALID_ARGUMENT, "is not a modalias", null, "not empty"));
 
         // -- well-formed addresses of absent devices --------------------------------------------------------------
-        for (String a : List.of("0001:03:00.0", "ffff:ff:1f.7")) {
+        for (String a : List.of("0001:03:00.0", "ffff:ff:1f.7", "pci:0001:03:00.0")) {
             rows.add(new Row("DeviceByAddress absent " + a, gdbus(Env.MANAGER, Env.MANAGER_IFACE + ".DeviceByAddress", gv(a)),
-                    Env.NO_SUCH_DEVICE, a, null, "vfiod(8): NoSuchDevice; a read, no polkit"));
-            rows.add(new Row("Rebind absent " + a, rebind(a, "{}"), Env.NO_SUCH_DEVICE, a, Env.ACCESS_DENIED,
+                    Env.NO_SUCH_DEVICE, a.replaceFirst("^pci:", ""), null, "vfiod(8): NoSuchDevice; a read, no polkit"));
+            rows.add(new Row("Rebind absent " + a, rebind(a, "{}"), Env.NO_SUCH_DEVICE, a.replaceFirst("^pci:", ""), Env.ACCESS_DENIED,
                     "NoSuchDevice " + polkitFirst));
         }
 
@@ -343,7 +352,12 @@ class BadInputTableIT {
                 List.of(NIC_PATH + "/driver", "org.freedesktop.DBus.Introspectable.Introspect"),
                 List.of(Env.devicePath(NIC) + "0", p + "GetAll", "string:" + Env.DEVICE_IFACE),
                 List.of("/org/vfiod/devices/PCI_0000_03_00_0", p + "GetAll", "string:" + Env.DEVICE_IFACE),
-                List.of("/org/vfiod/devices/pci_0000_03_00_0_", p + "GetAll", "string:" + Env.DEVICE_IFACE),
+                List.of("/org/vfiod/devices/pci_0000_3a03_3a00_2e0_", p + "GetAll", "string:" + Env.DEVICE_IFACE),
+                // the form before issue 18, an upper-case escape, a needless escape: each device has one path
+                List.of("/org/vfiod/devices/pci_0000_03_00_0", p + "GetAll", "string:" + Env.DEVICE_IFACE),
+                List.of("/org/vfiod/devices/pci_0000_3A03_3A00_2E0", p + "GetAll", "string:" + Env.DEVICE_IFACE),
+                List.of("/org/vfiod/devices/pci_0000_3a03_3a00_2e_30", p + "GetAll", "string:" + Env.DEVICE_IFACE),
+                List.of("/org/vfiod/devices/platform_ffff0000_2eabsent", d + "Users"),
                 List.of("/org/vfiod2", m + "ListDevices"),
                 List.of("/org/vfiod/Manager", m + "ListDevices"),
                 List.of("/org/vfiod/devices/pci_0000_03_00_8", d + "Users"))) {

@@ -118,8 +118,9 @@ public final class Env implements AutoCloseable {
         return harness.polkitd();
     }
 
+    /** The path vfiod gives the PCI device {@code address} (the contract's escaping; literal in BusAddressesIT). */
     public static String devicePath(String address) {
-        return "/org/vfiod/devices/pci_" + address.replace(':', '_').replace('.', '_');
+        return org.vfiod1.DevicePaths.path("pci", address);
     }
 
     // ---- vfiod ----------------------------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ class ErrorNamesIT {
     void invalidArgumentForAMalformedAddress(Env env) {
         env.vfiod();
         SysfsSnapshot before = env.snapshot();
-        env.manager(User.ROOT, "Rebind", "0000:03:00", "{}").assertError(Env.INVALID_ARGUMENT, "is not a PCI address");
-        env.manager(User.ROOT, "DeviceByAddress", "eth0").assertError(Env.INVALID_ARGUMENT, "is not a PCI address");
+        env.manager(User.ROOT, "Rebind", "0000:03:00", "{}").assertError(Env.INVALID_ARGUMENT, "is not a device address");
+        env.manager(User.ROOT, "DeviceByAddress", "eth0").assertError(Env.INVALID_ARGUMENT, "is not a device address");
         before.assertUnchanged("InvalidArgument");
     }
 

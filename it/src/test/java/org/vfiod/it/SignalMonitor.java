@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 /**
  * {@code gdbus monitor --address A --dest org.vfiod}: one line per signal, e.g.
  * <pre>
- * /org/vfiod/devices/pci_0000_03_00_0: org.freedesktop.DBus.Properties.PropertiesChanged ('org.vfiod1.Device', {'Driver': <'vfio-pci'>}, @as [])
- * /org/vfiod: org.vfiod1.Manager.DeviceAdded (objectpath '/org/vfiod/devices/pci_0000_05_00_0',)
+ * /org/vfiod/devices/pci_0000_3a03_3a00_2e0: org.freedesktop.DBus.Properties.PropertiesChanged ('org.vfiod1.Device', {'Driver': <'vfio-pci'>}, @as [])
+ * /org/vfiod: org.vfiod1.Manager.DeviceAdded (objectpath '/org/vfiod/devices/pci_0000_3a05_3a00_2e0',)
  * </pre>
  * It is ready once it has printed who owns the name: its match rule was sent before it asked the bus that, and the
  * bus handles one connection's messages in order.

@@ -1,5 +1,10 @@
 package org.vfiod.daemon.sysfs;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.vfiod1.DevicePaths;
+
 /**
  * The kernel's identity of a device: its bus ({@code pci}) and its name under {@code /sys/bus/<bus>/devices}
  * ({@code 0000:03:00.0}). Both become path elements, so both are checked here; the name is also a word of the
@@ -47,21 +52,23 @@ public record DeviceName(String bus, String name) implements Comparable<DeviceNa
     }
 
     /**
-     * The D-Bus object path element: the bus, {@code _}, the name, every character outside {@code [A-Za-z0-9]} as
-     * {@code _} ({@code pci_0000_03_00_0}). Not reversible, so devices are looked up by their path, never parsed
-     * back from it.
+     * The D-Bus object path element: the bus and the name escaped as systemd escapes labels, joined by {@code _}
+     * ({@code pci_0000_3a03_3a00_2e0}; see {@link DevicePaths}). Reversible: {@link #fromObjectPathElement}.
      */
     public String objectPathElement() {
-        char[] out = new char[bus.length() + 1 + name.length()];
-        int at = 0;
-        for (int i = 0; i < bus.length(); i++) out[at++] = pathChar(bus.charAt(i));
-        out[at++] = '_';
-        for (int i = 0; i < name.length(); i++) out[at++] = pathChar(name.charAt(i));
-        return new String(out);
+        return DevicePaths.element(bus, name);
     }
 
-    private static char pathChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
+    /**
+     * The device an object path element names, on a bus vfiod implements, in that bus's own spelling; empty for
+     * anything else (an unknown bus, a name the bus never gives, an element vfiod would not have made).
+     */
+    public static Optional<DeviceName> fromObjectPathElement(String element) {
+        List<String> buses = new ArrayList<>();
+        for (KernelBus b : KernelBus.values()) buses.add(b.id());
+        return DevicePaths.decodeElement(element, buses)
+                .flatMap(a -> KernelBus.named(a.bus()).flatMap(b -> b.parse(a.name())))
+                .filter(d -> d.objectPathElement().equals(element));
     }
 
     /** By bus, then name; for PCI's fixed-width lower-case names that is address order. */

@@ -15,18 +15,76 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class DeviceNameTest {
     @Test
-    void showsTheKernelNameAndTodaysObjectPath() {
+    void showsTheKernelNameAndItsObjectPath() {
         DeviceName d = new DeviceName("pci", "0000:03:00.0");
         assertEquals("0000:03:00.0", d.toString());
-        assertEquals("pci_0000_03_00_0", d.objectPathElement());
+        assertEquals("pci_0000_3a03_3a00_2e0", d.objectPathElement());
+        assertEquals(Optional.of(d), DeviceName.fromObjectPathElement("pci_0000_3a03_3a00_2e0"));
         assertEquals(d, PciAddress.require("03:00.0").toDeviceName());
     }
 
     @Test
-    void objectPathElementsOfOtherBusesAreValidDBusElements() {
-        assertEquals("platform_fff51000_ethernet", new DeviceName("platform", "fff51000.ethernet").objectPathElement());
-        assertEquals("fsl_mc_dpni_1", new DeviceName("fsl-mc", "dpni.1").objectPathElement());
-        assertEquals("cdx_cdx_00_00", new DeviceName("cdx", "cdx-00:00").objectPathElement());
+    void objectPathElementsOfOtherBusesAreReversibleDBusElements() {
+        assertEquals("platform_fff51000_2eethernet", new DeviceName("platform", "fff51000.ethernet").objectPathElement());
+        assertEquals("platform_a000000_2evirtio_5fmmio", new DeviceName("platform", "a000000.virtio_mmio").objectPathElement());
+        assertEquals("fsl_2dmc_dpni_2e1", new DeviceName("fsl-mc", "dpni.1").objectPathElement());
+        assertEquals("cdx_cdx_2d00_3a00", new DeviceName("cdx", "cdx-00:00").objectPathElement());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pci_0000_03_00_0", "pci_0000_3a03_3a00_2e8", "pci_03_3a00_2e0", "pci_0000_3A03_3a00_2e0",
+            "pci_0000_3a03_3a00_2e0_", "pci_", "pci", "", "_pci_0000_3a03_3a00_2e0", "usb_1_2d1", "pci_0000_3a03_3a00_2e0_2f_2e_2e"})
+    void anElementNoDeviceOfAKnownBusHasNamesNothing(String element) {
+        assertEquals(Optional.empty(), DeviceName.fromObjectPathElement(element), element);
+    }
+
+    /**
+     * Every name each bus vfiod implements gives (random candidates, kept when the bus's parse returns them as they
+     * are): its element decodes back to the same device, and no two devices share one.
+     */
+    @Test
+    void everyDeviceOfEveryBusRoundTripsThroughItsPath() {
+        java.util.Random random = new java.util.Random(18);
+        java.util.Map<String, DeviceName> seen = new java.util.HashMap<>();
+        java.util.Map<KernelBus, Integer> perBus = new java.util.EnumMap<>(KernelBus.class);
+        for (KernelBus bus : KernelBus.values()) {
+            for (int i = 0; i < 5_000; i++) {
+                String candidate = candidate(random);
+                Optional<DeviceName> d = bus.parse(candidate).filter(n -> n.name().equals(candidate));
+                if (d.isEmpty()) continue;
+                String element = d.get().objectPathElement();
+                assertTrue(element.matches("[A-Za-z0-9_]+"), element);
+                assertEquals(d, DeviceName.fromObjectPathElement(element), element);
+                DeviceName before = seen.put(element, d.get());
+                if (before != null) assertEquals(before, d.get(), "two devices at " + element);
+                perBus.merge(bus, 1, Integer::sum);
+            }
+            assertTrue(perBus.getOrDefault(bus, 0) > 500, bus + ": too few names checked: " + perBus.get(bus));
+        }
+    }
+
+    /** A name in the spelling of one of the kernel's buses (PCI, CDX, fsl-mc, platform), or any valid name. */
+    private static String candidate(java.util.Random r) {
+        switch (r.nextInt(5)) {
+            case 0: return String.format("%04x:%02x:%02x.%d", r.nextInt(3), r.nextInt(256), r.nextInt(32), r.nextInt(8));
+            case 1: return String.format("cdx-%02x:%02x", r.nextInt(256), r.nextInt(256));
+            case 2: return (r.nextBoolean() ? "dprc." : "dpni.") + r.nextInt(100_000);
+            case 3: return Integer.toHexString(r.nextInt()) + "." + randomName(r).replace(':', '_');
+            default: return randomName(r);
+        }
+    }
+
+    /** 1 to 64 characters as DeviceName allows them: printable ASCII without space or /. */
+    private static String randomName(java.util.Random r) {
+        String punctuation = ".:-_+@!~";
+        int n = 1 + r.nextInt(r.nextBoolean() ? 12 : 64);
+        StringBuilder b = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            if (r.nextInt(3) == 0) b.append(punctuation.charAt(r.nextInt(punctuation.length())));
+            else b.append((char) (0x21 + r.nextInt(0x7e - 0x21 + 1)));
+        }
+        String s = b.toString().replace('/', '.');
+        return DeviceName.isName(s) ? s : "a" + s.substring(1);
     }
 
     @Test

@@ -24,7 +24,7 @@ class SysfsTest {
         assertEquals("0000:01:00.0", PciAddress.require("0000:01:00.0").toString());
         assertEquals("0000:01:00.0", PciAddress.require("01:00.0").toString());
         assertEquals("abcd:ef:1f.7", PciAddress.require("ABCD:EF:1F.7").toString());
-        assertEquals("pci_0000_01_00_1", PciAddress.require("01:00.1").toDeviceName().objectPathElement());
+        assertEquals("pci_0000_3a01_3a00_2e1", PciAddress.require("01:00.1").toDeviceName().objectPathElement());
     }
 
     @ParameterizedTest

@@ -25,6 +25,7 @@ public final class SimulatedEventSource implements DeviceEventSource {
     private volatile Listener listener;
     private TreeWatcher watcher;
     private Map<String, Optional<String>> last = Map.of();
+    private volatile Set<String> subsystems = Set.of();
 
     /** {@code watch}: follow the tree by itself (daemon, demo); false when a test injects every event. */
     public SimulatedEventSource(Path root, boolean watch) {
@@ -35,6 +36,8 @@ public final class SimulatedEventSource implements DeviceEventSource {
     @Override
     public void start(Set<String> subsystems, Listener listener) throws IOException {
         this.listener = listener;
+        // like the monitor's filter: only the buses asked for
+        this.subsystems = Set.copyOf(subsystems);
         if (watch) watcher = new TreeWatcher(root, this::diff);
         synchronized (this) {
             last = scan();
@@ -80,8 +83,13 @@ public final class SimulatedEventSource implements DeviceEventSource {
         last = now;
     }
 
-    private static DeviceEvent event(DeviceEvent.Action action, String name, Optional<String> driver) {
-        return new DeviceEvent(action, "pci", name, driver, Map.of("PCI_SLOT_NAME", name));
+    /** {@code key}: BUS/NAME, as {@link #scan} keys devices. */
+    private static DeviceEvent event(DeviceEvent.Action action, String key, Optional<String> driver) {
+        String bus = key.substring(0, key.indexOf('/'));
+        String name = key.substring(key.indexOf('/') + 1);
+        // PCI's uevent names the slot; the others' are keyed by the device's name alone
+        Map<String, String> props = bus.equals("pci") ? Map.of("PCI_SLOT_NAME", name) : Map.of();
+        return new DeviceEvent(action, bus, name, driver, props);
     }
 
     private static List<DeviceEvent> events(Map<String, Optional<String>> devices) {
@@ -90,15 +98,20 @@ public final class SimulatedEventSource implements DeviceEventSource {
         return out;
     }
 
+    /** Every device of every bus, keyed BUS/NAME, with its driver. */
     private Map<String, Optional<String>> scan() throws IOException {
         Map<String, Optional<String>> out = new TreeMap<>();
-        Path dir = root.resolve("bus/pci/devices");
-        if (!Files.isDirectory(dir)) return out;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path dev : ds) {
-                Path link = dev.resolve("driver");
-                out.put(dev.getFileName().toString(), Files.isSymbolicLink(link)
-                        ? Optional.of(Files.readSymbolicLink(link).getFileName().toString()) : Optional.empty());
+        for (Path dir : TreeWatcher.busFolders(root, "devices")) {
+            String bus = dir.getParent().getFileName().toString();
+            if (!subsystems.isEmpty() && !subsystems.contains(bus)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path dev : ds) {
+                    Path link = dev.resolve("driver");
+                    out.put(bus + "/" + dev.getFileName(), Files.isSymbolicLink(link)
+                            ? Optional.of(Files.readSymbolicLink(link).getFileName().toString()) : Optional.empty());
+                }
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // a bus folder cannot go, but a test may lay out a tree while we look
             }
         }
         return out;

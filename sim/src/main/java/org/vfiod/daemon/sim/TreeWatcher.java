@@ -29,19 +29,33 @@ public final class TreeWatcher implements AutoCloseable {
         this.root = root;
         this.onChange = onChange;
         this.watch = root.getFileSystem().newWatchService();
-        register(root.resolve("bus/pci/devices"));
-        register(root.resolve("bus/pci/drivers"));
         registerDrivers();
         this.thread = new Thread(this::loop, "sim-events");
         thread.setDaemon(true);
         thread.start();
     }
 
+    /** {@code bus/<b>/<kind>} of every bus there is now. */
+    static java.util.List<Path> busFolders(Path root, String kind) throws IOException {
+        java.util.List<Path> out = new java.util.ArrayList<>();
+        Path buses = root.resolve("bus");
+        if (!Files.isDirectory(buses)) return out;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(buses)) {
+            for (Path b : ds) if (Files.isDirectory(b.resolve(kind))) out.add(b.resolve(kind));
+        }
+        java.util.Collections.sort(out);
+        return out;
+    }
+
+    /** Every bus's devices and drivers folders, and each driver's: registering one twice is harmless. */
     private void registerDrivers() throws IOException {
-        Path drivers = root.resolve("bus/pci/drivers");
-        if (!Files.isDirectory(drivers)) return;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(drivers)) {
-            for (Path d : ds) register(d);
+        register(root.resolve("bus"));
+        for (Path devices : busFolders(root, "devices")) register(devices);
+        for (Path drivers : busFolders(root, "drivers")) {
+            register(drivers);
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(drivers)) {
+                for (Path d : ds) register(d);
+            }
         }
     }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfiod.daemon.sim.SimulatedKernel;
+import org.vfiod.daemon.sim.SimulatedSysfs;
 import org.vfiod.daemon.sysfs.DeviceName;
 import org.vfiod.daemon.sysfs.PciAddress;
 
@@ -30,12 +31,21 @@ import org.vfiod.daemon.sysfs.PciAddress;
  * verification); then each write of the rollback that follows refused once as well; and the device hot-removed
  * just before each write. Each run must end with every device of the move on its prior driver or the asked one,
  * never driverless, with an error naming the step and the error, no journal left, and the engine taking the same
- * move again. The moves: a NIC alone, a GPU with its audio function as a group, and the NIC's Restore.
+ * move again. The moves, each bus its own: on PCI a NIC alone, a GPU with its audio function as a group, and the
+ * NIC's Restore; on CDX a device to vfio-cdx (its vfio_ alias) and back; on platform a device to vfio-platform (the
+ * bus's fallback) and back; on fsl-mc the container dprc.1 to vfio-fsl-mc and back, its three objects following it
+ * (removed by the kernel when the container's driver goes, added again by the next driver's scan). The figures are
+ * printed per bus.
  */
 class FaultMatrixTest {
     static final DeviceName NIC = PciAddress.require("0000:03:00.0").toDeviceName();
     static final DeviceName GPU = PciAddress.require("0000:01:00.0").toDeviceName();
     static final DeviceName GPU_AUDIO = PciAddress.require("0000:01:00.1").toDeviceName();
+    static final DeviceName CDX = new DeviceName("cdx", SimulatedSysfs.CDX_NIC);
+    static final DeviceName PLATFORM = new DeviceName("platform", SimulatedSysfs.XGMAC);
+    static final DeviceName DPRC = new DeviceName("fsl-mc", SimulatedSysfs.DPRC);
+    /** The PCI catch-all and vfio_cdx's, as the two modules write them. */
+    static final String ALIASES = SimulatedMachine.CATCH_ALL + "alias vfio_cdx:v*d*sv*sd*c* vfio_cdx\n";
     static final List<String> ERRNOS = List.of("EIO", "ENODEV", "EBUSY", "EINVAL");
     static final Map<String, String> STRERROR = Map.of("EIO", "Input/output error", "ENODEV", "No such device",
             "EBUSY", "Device or resource busy", "EINVAL", "Invalid argument");
@@ -44,6 +54,23 @@ class FaultMatrixTest {
     static final AtomicInteger FAULTS = new AtomicInteger();
     static final AtomicInteger RUNS = new AtomicInteger();
     static final List<String> LOST = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Per bus: runs, faults injected, devices lost. */
+    static final Map<String, int[]> PER_BUS = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    static void ran(Move move) {
+        RUNS.incrementAndGet();
+        PER_BUS.computeIfAbsent(move.bus(), b -> new int[3])[0]++;
+    }
+
+    static void injected(Move move, int n) {
+        FAULTS.addAndGet(n);
+        PER_BUS.computeIfAbsent(move.bus(), b -> new int[3])[1] += n;
+    }
+
+    static void lost(Move move, String what) {
+        LOST.add(what);
+        PER_BUS.computeIfAbsent(move.bus(), b -> new int[3])[2]++;
+    }
 
     @TempDir
     static Path dir;
@@ -59,6 +86,15 @@ class FaultMatrixTest {
             BindOptions o = OPTS.withGroup(group);
             return toVfio ? m.engine.rebind(device, o) : m.engine.restore(device, o);
         }
+
+        String bus() {
+            return device.bus();
+        }
+
+        /** The vfio driver of the move: what the devices are on before a Restore, with that override. */
+        String vfioDriver() {
+            return toVfio ? asked.get(device.name()) : prior.get(device.name());
+        }
     }
 
     static final List<Move> MOVES = List.of(
@@ -66,7 +102,19 @@ class FaultMatrixTest {
             new Move("GPU group Rebind", true, GPU, true,
                     ordered(GPU.toString(), "amdgpu", GPU_AUDIO.toString(), "snd_hda_intel"),
                     ordered(GPU.toString(), "vfio-pci", GPU_AUDIO.toString(), "vfio-pci")),
-            new Move("NIC Restore", false, NIC, false, Map.of(NIC.toString(), "vfio-pci"), Map.of(NIC.toString(), "e1000e")));
+            new Move("NIC Restore", false, NIC, false, Map.of(NIC.toString(), "vfio-pci"), Map.of(NIC.toString(), "e1000e")),
+            new Move("CDX Rebind", true, CDX, false, Map.of(CDX.name(), "cdx-sim-net"), Map.of(CDX.name(), "vfio-cdx")),
+            new Move("CDX Restore", false, CDX, false, Map.of(CDX.name(), "vfio-cdx"), Map.of(CDX.name(), "cdx-sim-net")),
+            new Move("platform Rebind", true, PLATFORM, false, Map.of(PLATFORM.name(), "calxedaxgmac"),
+                    Map.of(PLATFORM.name(), "vfio-platform")),
+            new Move("platform Restore", false, PLATFORM, false, Map.of(PLATFORM.name(), "vfio-platform"),
+                    Map.of(PLATFORM.name(), "calxedaxgmac")),
+            new Move("fsl-mc DPRC Rebind", true, DPRC, false,
+                    ordered(DPRC.name(), "fsl_mc_dprc", "dpio.1", "fsl_mc_dpio", "dpmcp.1", "fsl_mc_allocator", "dpni.1", "fsl_dpaa2_eth"),
+                    ordered(DPRC.name(), "vfio-fsl-mc", "dpio.1", "vfio-fsl-mc", "dpmcp.1", "vfio-fsl-mc", "dpni.1", "vfio-fsl-mc")),
+            new Move("fsl-mc DPRC Restore", false, DPRC, false,
+                    ordered(DPRC.name(), "vfio-fsl-mc", "dpio.1", "vfio-fsl-mc", "dpmcp.1", "vfio-fsl-mc", "dpni.1", "vfio-fsl-mc"),
+                    ordered(DPRC.name(), "fsl_mc_dprc", "dpio.1", "fsl_mc_dpio", "dpmcp.1", "fsl_mc_allocator", "dpni.1", "fsl_dpaa2_eth")));
 
     private static Map<String, String> ordered(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -90,9 +138,13 @@ class FaultMatrixTest {
         }
     }
 
-    /** A fresh sample machine (vfio_pci not loaded yet, as on a booted host), prepared for the move. */
+    /**
+     * A fresh sample machine (no vfio module loaded yet, as on a booted host), prepared for the move; with the other
+     * buses' devices for a move on one of them.
+     */
     static SimulatedMachine machine(Move move) throws Exception {
-        SimulatedMachine m = new SimulatedMachine(dir.resolve("m" + MACHINES.incrementAndGet()), SimulatedMachine.CATCH_ALL);
+        Path d = dir.resolve("m" + MACHINES.incrementAndGet());
+        SimulatedMachine m = move.bus().equals("pci") ? new SimulatedMachine(d, SimulatedMachine.CATCH_ALL) : SimulatedMachine.allBuses(d, ALIASES);
         move.prepare(m);
         return m;
     }
@@ -172,7 +224,7 @@ class FaultMatrixTest {
         try (SimulatedMachine m = machine(move)) {
             m.sim.fault(fault);
             BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault);
-            FAULTS.incrementAndGet();
+            injected(move, 1);
             checkHotRemoved(m, move, removed, fault, e.getMessage());
         }
     }
@@ -203,7 +255,7 @@ class FaultMatrixTest {
                         try (SimulatedMachine m = machine(move)) {
                             m.sim.fault(fault).fault(removal);
                             BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m));
-                            FAULTS.addAndGet(2);
+                            injected(move, 2);
                             assertTrue(m.sim.kernelLog().contains("hot-removed"), "the removal was not hit: " + removal);
                             checkHotRemoved(m, move, r.device(), fault + " + " + removal, e.getMessage());
                         }
@@ -215,14 +267,16 @@ class FaultMatrixTest {
     }
 
     private static void checkHotRemoved(SimulatedMachine m, Move move, String removed, String fault, String msg) throws Exception {
-        RUNS.incrementAndGet();
-        assertFalse(m.sysfs.exists(PciAddress.require(removed).toDeviceName()), fault + ": the device is gone");
+        ran(move);
+        assertFalse(m.sysfs.exists(m.name(removed)), fault + ": the device is gone");
         assertTrue(msg.contains(removed) && msg.contains("no longer present"), fault + ": " + msg);
         assertFalse(msg.contains("rollback failed"), fault + ": " + msg);
         for (Map.Entry<String, String> d : move.prior().entrySet()) {
-            if (d.getKey().equals(removed)) continue;
-            String now = m.driver(d.getKey());
-            if (!now.equals(d.getValue())) LOST.add(fault + ": " + d.getKey() + " on '" + now + "'");
+            // a container removed takes its objects with it
+            boolean containerGone = removed.equals(move.device().name()) && move.bus().equals("fsl-mc");
+            if (d.getKey().equals(removed) || containerGone) continue;
+            String now = m.driverOrGone(d.getKey());
+            if (!now.equals(d.getValue())) lost(move, fault + ": " + d.getKey() + " on '" + now + "'");
             assertEquals(d.getValue(), now, fault + ": " + d.getKey() + " is back on its prior driver; " + msg);
         }
         assertEquals(0, journals(m), fault + ": no journal names the removed device");
@@ -247,7 +301,7 @@ class FaultMatrixTest {
             int base = writeCount(m);
             m.sim.fault(fault);
             BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault);
-            FAULTS.incrementAndGet();
+            injected(move, 1);
             String msg = e.getMessage();
             assertTrue(msg.contains(w.stepWord()) && msg.contains(w.device()) && msg.contains(STRERROR.get(errno)),
                     fault + ": the error must name the step, the device and the error: " + msg);
@@ -262,7 +316,7 @@ class FaultMatrixTest {
             try (SimulatedMachine m = machine(move)) {
                 m.sim.fault(fault).fault(second);
                 BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault + " + " + second);
-                FAULTS.addAndGet(2);
+                injected(move, 2);
                 assertEquals(2, refusals(m), "the rollback's write was refused too: " + second);
                 assertEnd(m, move, fault + " + " + second, e.getMessage());
             }
@@ -276,7 +330,7 @@ class FaultMatrixTest {
             baseWrites = writeCount(m);
             m.sim.fault(fault);
             BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault);
-            FAULTS.incrementAndGet();
+            injected(move, 1);
             assertTrue(e.getMessage().contains(device), fault + ": " + e.getMessage());
             assertTrue(e.getMessage().contains("did not bind it") || e.getMessage().contains("no driver"), fault + ": " + e.getMessage());
             writesAfter = writes(m, baseWrites);
@@ -290,7 +344,7 @@ class FaultMatrixTest {
             try (SimulatedMachine m = machine(move)) {
                 m.sim.fault(fault).fault(second);
                 BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> move.run(m), fault + " + " + second);
-                FAULTS.addAndGet(2);
+                injected(move, 2);
                 assertEquals(1, refusals(m), "the rollback's write was refused: " + second);
                 assertEnd(m, move, fault + " + " + second, e.getMessage());
             }
@@ -301,11 +355,16 @@ class FaultMatrixTest {
         return m.sim.kernelLog().lines().filter(l -> l.contains("(injected)")).count();
     }
 
-    /** The forward writes of a move up to the probe of {@code device}: what happens before its verification. */
+    /**
+     * The forward writes of a move up to the probe of {@code device}: what happens before its verification. A
+     * container's object is probed by the kernel, in the container's probe.
+     */
     private static List<Write> cleanWritesUpTo(Move move, String device) throws Exception {
         List<Write> clean = cleanWrites(move);
-        for (int i = 0; i < clean.size(); i++) {
-            if (clean.get(i).equals(new Write("drivers_probe", device))) return clean.subList(0, i + 1);
+        for (String probed : List.of(device, move.device().name())) {
+            for (int i = 0; i < clean.size(); i++) {
+                if (clean.get(i).equals(new Write("drivers_probe", probed))) return clean.subList(0, i + 1);
+            }
         }
         throw new AssertionError(move.name() + " never probes " + device + ": " + clean);
     }
@@ -315,17 +374,17 @@ class FaultMatrixTest {
      * back) or the asked one, never driverless; no journal; and the same move, without faults, works.
      */
     private static void assertEnd(SimulatedMachine m, Move move, String fault, String msg) throws Exception {
-        RUNS.incrementAndGet();
+        ran(move);
         for (Map.Entry<String, String> d : move.prior().entrySet()) {
-            String now = m.driver(d.getKey());
+            String now = m.driverOrGone(d.getKey());
             boolean fine = now.equals(d.getValue()) || now.equals(move.asked().get(d.getKey()));
-            if (!fine) LOST.add(fault + ": " + d.getKey() + " on '" + now + "'");
+            if (!fine) lost(move, fault + ": " + d.getKey() + " on '" + now + "'");
             assertTrue(fine, fault + ": " + d.getKey() + " is on '" + now + "', neither " + d.getValue() + " nor "
                     + move.asked().get(d.getKey()) + "; " + msg);
             if (msg.contains("rolled back")) {
                 assertEquals(d.getValue(), now, fault + ": rolled back, so " + d.getKey() + " is on its prior driver; " + msg);
                 String override = m.override(d.getKey());
-                String priorOverride = move.toVfio() ? "" : "vfio-pci";
+                String priorOverride = move.toVfio() ? "" : move.vfioDriver();
                 assertEquals(priorOverride, override, fault + ": the prior driver_override of " + d.getKey() + "; " + msg);
             }
         }
@@ -334,7 +393,7 @@ class FaultMatrixTest {
         m.sim.clearFaults();
         BindResult again = move.run(m);
         assertInstanceOf(BindResult.Moved.class, again, fault + ": the same move afterwards");
-        for (Map.Entry<String, String> d : move.asked().entrySet()) assertEquals(d.getValue(), m.driver(d.getKey()));
+        for (Map.Entry<String, String> d : move.asked().entrySet()) assertEquals(d.getValue(), m.driverOrGone(d.getKey()), fault + ": " + d.getKey());
     }
 
     static long journals(SimulatedMachine m) throws IOException {
@@ -347,7 +406,11 @@ class FaultMatrixTest {
 
     @AfterAll
     static void figures() {
-        System.out.println("FaultMatrixTest: " + RUNS.get() + " runs, faults injected: " + FAULTS.get() + ", devices lost: " + LOST.size());
+        StringBuilder perBus = new StringBuilder();
+        PER_BUS.forEach((bus, f) -> perBus.append(perBus.length() == 0 ? "" : "; ").append(bus).append(": ").append(f[0])
+                .append(" runs, ").append(f[1]).append(" faults, ").append(f[2]).append(" lost"));
+        System.out.println("FaultMatrixTest: " + RUNS.get() + " runs, faults injected: " + FAULTS.get() + ", devices lost: " + LOST.size()
+                + " (" + perBus + ")");
         assertEquals(List.of(), LOST);
     }
 }

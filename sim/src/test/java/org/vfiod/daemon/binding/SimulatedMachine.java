@@ -38,7 +38,17 @@ final class SimulatedMachine implements AutoCloseable {
 
     /** An engine whose default driver policy is {@code policy}. */
     SimulatedMachine(Path dir, String modulesAlias, boolean existing, DriverPolicy policy) throws IOException {
-        sim = existing ? SimulatedSysfs.create(dir.resolve("sys")) : SimulatedSysfs.sampleMachine(dir.resolve("sys"));
+        this(dir, modulesAlias, existing, policy, false);
+    }
+
+    /** The sample machine with the CDX, platform and fsl-mc devices of {@link SimulatedSysfs#withOtherBuses}. */
+    static SimulatedMachine allBuses(Path dir, String modulesAlias) throws IOException {
+        return new SimulatedMachine(dir, modulesAlias, false, DriverPolicy.BEST_MATCH, true);
+    }
+
+    private SimulatedMachine(Path dir, String modulesAlias, boolean existing, DriverPolicy policy, boolean allBuses) throws IOException {
+        sim = existing ? SimulatedSysfs.create(dir.resolve("sys"))
+                : allBuses ? SimulatedSysfs.allBuses(dir.resolve("sys")) : SimulatedSysfs.sampleMachine(dir.resolve("sys"));
         Path modules = Files.createDirectories(dir.resolve("modules"));
         Files.writeString(modules.resolve("modules.alias"), modulesAlias);
         index = AliasIndex.load(AliasSources.forModulesDir(modules, List.of()));
@@ -49,7 +59,28 @@ final class SimulatedMachine implements AutoCloseable {
     }
 
     Device device(String address) throws IOException {
-        return sysfs.read(PciAddress.require(address).toDeviceName()).orElseThrow();
+        return sysfs.read(name(address)).orElseThrow(() -> new java.util.NoSuchElementException(address + " is not there"));
+    }
+
+    /**
+     * The device a kernel name stands for: a PCI address, else the bus whose {@code bus/<b>/devices} lists the name
+     * now, else (a device that is gone) the bus the name's form says.
+     */
+    DeviceName name(String kernelName) throws IOException {
+        java.util.Optional<PciAddress> pci = PciAddress.parse(kernelName);
+        if (pci.isPresent()) return pci.get().toDeviceName();
+        try (Stream<Path> buses = Files.list(sim.root().resolve("bus"))) {
+            for (Path b : buses.sorted().toList()) {
+                if (Files.exists(b.resolve("devices").resolve(kernelName))) return new DeviceName(b.getFileName().toString(), kernelName);
+            }
+        }
+        String bus = kernelName.startsWith("cdx-") ? "cdx" : kernelName.matches("dp[a-z]+\\.[0-9]+") ? "fsl-mc" : "platform";
+        return new DeviceName(bus, kernelName);
+    }
+
+    /** The device's driver, or "" when it has none or is gone (a container's object while it has no driver). */
+    String driverOrGone(String name) throws IOException {
+        return sysfs.read(name(name)).flatMap(Device::driver).orElse("");
     }
 
     String driver(String address) throws IOException {

@@ -30,7 +30,7 @@ import org.vfiod1.Manager;
 
 /** The registry's changes, as the signals that go on the bus. */
 class DeviceSignalsTest {
-    private static final String NIC = "/org/vfiod/devices/pci_0000_03_00_0";
+    private static final String NIC = "/org/vfiod/devices/pci_0000_3a03_3a00_2e0";
 
     @TempDir
     Path dir;
@@ -71,9 +71,9 @@ class DeviceSignalsTest {
         assertEquals(List.of("InterfacesAdded", "DeviceAdded"), names());
         ObjectManager.InterfacesAdded added = (ObjectManager.InterfacesAdded) bus.signals().get(0);
         assertEquals(Manager.PATH, added.getPath());
-        assertEquals(new DBusPath("/org/vfiod/devices/pci_0000_05_00_0"), added.getSignalSource());
+        assertEquals(new DBusPath("/org/vfiod/devices/pci_0000_3a05_3a00_2e0"), added.getSignalSource());
         assertEquals(new Variant<>("0000:05:00.0"), added.getInterfaces().get(Device.INTERFACE).get("Address"));
-        assertEquals(new DBusPath("/org/vfiod/devices/pci_0000_05_00_0"), ((Manager.DeviceAdded) bus.signals().get(1)).getDevice());
+        assertEquals(new DBusPath("/org/vfiod/devices/pci_0000_3a05_3a00_2e0"), ((Manager.DeviceAdded) bus.signals().get(1)).getDevice());
     }
 
     @Test

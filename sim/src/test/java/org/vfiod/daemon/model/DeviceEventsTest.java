@@ -104,13 +104,13 @@ class DeviceEventsTest {
         sim.device(SimulatedSysfs.Device.of("0000:05:00.0", 0x8086, 0x10d3, 0x020000, 7, "e1000e"));
         source.inject(ev(Action.ADD, "0000:05:00.0"));
         settle();
-        assertTrue(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_05_00_0")));
+        assertTrue(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_3a05_3a00_2e0")));
         assertEquals(List.of("added 0000:05:00.0"), heard.heard());
         heard.clear();
         sim.unplug("0000:05:00.0");
         source.inject(ev(Action.REMOVE, "0000:05:00.0"));
         settle();
-        assertFalse(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_05_00_0")));
+        assertFalse(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_3a05_3a00_2e0")));
         assertEquals(List.of("removed 0000:05:00.0"), heard.heard());
         assertEqualsSysfs();
     }
@@ -158,13 +158,13 @@ class DeviceEventsTest {
         source.inject(ev(Action.ADD, "0000:03:00.0"));
         source.inject(ev(Action.REMOVE, "0000:03:00.0"));
         settle();
-        assertTrue(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_03_00_0")));
+        assertTrue(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_3a03_3a00_2e0")));
         // the device is gone for good: a late add must not bring it back
         sim.unplug("0000:03:00.0");
         source.inject(ev(Action.REMOVE, "0000:03:00.0"));
         source.inject(ev(Action.ADD, "0000:03:00.0"));
         settle();
-        assertFalse(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_03_00_0")));
+        assertFalse(registry.paths().contains(new DBusPath("/org/vfiod/devices/pci_0000_3a03_3a00_2e0")));
         assertEqualsSysfs();
     }
 
@@ -175,7 +175,7 @@ class DeviceEventsTest {
         settle();
         @SuppressWarnings("unchecked")
         List<DBusPath> group = (List<DBusPath>) registry.snapshot().get(PciAddress.require("0000:01:00.0").toDeviceName()).get("GroupDevices").getValue();
-        assertTrue(group.contains(new DBusPath("/org/vfiod/devices/pci_0000_01_00_2")), group.toString());
+        assertTrue(group.contains(new DBusPath("/org/vfiod/devices/pci_0000_3a01_3a00_2e2")), group.toString());
         assertTrue(heard.heard().stream().anyMatch(h -> h.startsWith("changed 0000:01:00.0 ")), heard.heard().toString());
         assertEqualsSysfs();
     }
