@@ -99,9 +99,10 @@ echo "Subsystem=$(prop Subsystem) Driver=$(prop Driver) Modalias=$(prop Modalias
 e2e_assert_eq "$(prop Subsystem)" platform "Subsystem"
 
 e2e_step "vfiod: Rebind $ADDR"
-vfiod_timed "busctl Rebind (with modprobe)" vfiod_manager Rebind 'sa{sv}' "$ADDR" 0 \
+e2e_time "busctl Rebind" vfiod_manager Rebind 'sa{sv}' "$ADDR" 0 \
     || { cat "$VFIOD_LOG"; e2e_fail "Rebind failed: $VFIOD_ERR"; }
 echo "Rebind: $VFIOD_REPLY"
+echo "vfiod's log of the move:"; grep -F "$NAME" "$VFIOD_LOG" | sed 's/^/    /'
 G=$(group_of)
 e2e_assert_eq "$VFIOD_REPLY" 's "vfio-platform"' "Rebind answers vfio-platform"
 e2e_assert_eq "$(driver_of)" vfio-platform "on vfio-platform (sysfs)"
@@ -112,7 +113,7 @@ echo "VfioGroupNode=$(prop VfioGroupNode) State=$(prop State)"
 e2e_assert_eq "$(prop VfioGroupNode)" "/dev/vfio/noiommu-$G" "VfioGroupNode"
 
 e2e_step "vfiod: Restore $ADDR"
-vfiod_timed "busctl Restore" vfiod_manager Restore 'sa{sv}' "$ADDR" 0 \
+e2e_time "busctl Restore" vfiod_manager Restore 'sa{sv}' "$ADDR" 0 \
     || { cat "$VFIOD_LOG"; e2e_fail "Restore failed: $VFIOD_ERR"; }
 echo "Restore: $VFIOD_REPLY"
 e2e_assert_eq "$(driver_of)" "$HOST_DRIVER" "back on $HOST_DRIVER (sysfs)"

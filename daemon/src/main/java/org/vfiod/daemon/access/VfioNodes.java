@@ -1,6 +1,7 @@
 package org.vfiod.daemon.access;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +30,22 @@ public final class VfioNodes {
     /** The group node, for a device on a vfio driver in an IOMMU group. */
     public Optional<Path> groupNode(Device d, boolean onVfio) {
         if (!onVfio || d.iommuGroup().isEmpty()) return Optional.empty();
-        return Optional.of(devRoot.resolve("vfio").resolve(Integer.toString(d.iommuGroup().getAsInt())));
+        return Optional.of(groupNode(d.iommuGroup().getAsInt()));
     }
 
-    /** The node of IOMMU group {@code group}. */
+    /**
+     * The node of IOMMU group {@code group}: {@code vfio/<group>}, or {@code vfio/noiommu-<group>} for the fake
+     * group vfio makes in its no-IOMMU mode (found by its node: group numbers are unique, so only one of the two
+     * can be there). The numbered one when neither is there yet (udev makes it after the bind).
+     */
     public Path groupNode(int group) {
-        return devRoot.resolve("vfio").resolve(Integer.toString(group));
+        Path numbered = devRoot.resolve("vfio").resolve(Integer.toString(group));
+        Path noIommu = devRoot.resolve("vfio").resolve(NO_IOMMU_PREFIX + group);
+        return !Files.exists(numbered) && Files.exists(noIommu) ? noIommu : numbered;
     }
+
+    /** How vfio names the node of a no-IOMMU group ({@code noiommu-N}, drivers/vfio/group.c). */
+    public static final String NO_IOMMU_PREFIX = "noiommu-";
 
     /** The node of the cdev the kernel named {@code vfioN}. */
     public Path cdev(String name) {
