@@ -6,8 +6,8 @@
 #  1. coldplug as udev would: virtio_mmio for the platform devices, then the virtio driver of what they carry;
 #  2. the kernel path by hand: driver_override, unbind, drivers_probe to vfio-platform, the no-IOMMU group and
 #     /dev/vfio/noiommu-N; back to virtio-mmio, whose virtio device gets its driver again;
-#  3. the same through vfiod over D-Bus (Rebind, then Restore, the device named platform:<name>), when this build of
-#     vfiod lists platform devices; else the step says SKIP and why (results/skipped).
+#  3. the same through vfiod over D-Bus, the device named platform:<name>: Rebind; a Restore refused with InUse while
+#     a process holds /dev/vfio/noiommu-N; Restore.
 set -u
 . /vfiod/e2e/guest/lib.sh
 
@@ -86,12 +86,7 @@ e2e_step "vfiod: start"
 vfiod_start
 vfiod_busctl call org.vfiod /org/vfiod org.vfiod1.Manager ListDevices > /results/list-devices.txt 2>&1
 echo "ListDevices: $(</results/list-devices.txt)"
-if ! vfiod_manager DeviceByAddress s "$ADDR"; then
-    echo "SKIP vfiod: this build of vfiod does not know $ADDR ($VFIOD_ERR)"
-    echo "vfiod: $ADDR unknown to this build (platform bus or bus:name addresses not merged): $VFIOD_ERR" >> /results/skipped
-    vfiod_stop_all
-    exit 0
-fi
+vfiod_manager DeviceByAddress s "$ADDR" || e2e_fail "DeviceByAddress $ADDR: $VFIOD_ERR"
 OBJ=${VFIOD_REPLY#o }; OBJ=${OBJ//\"/}
 echo "object: $OBJ"
 prop() { local out; out=$(vfiod_busctl get-property org.vfiod "$OBJ" org.vfiod1.Device "$1") || return 1; out=${out#s \"}; echo "${out%\"}"; }
@@ -111,6 +106,17 @@ e2e_assert "its node /dev/vfio/noiommu-$G" test -c "/dev/vfio/noiommu-$G"
 vfiod_wait_for 20 "Driver property vfio-platform" bash -c "[ \"\$(busctl --system get-property org.vfiod $OBJ org.vfiod1.Device Driver)\" = 's \"vfio-platform\"' ]"
 echo "VfioGroupNode=$(prop VfioGroupNode) State=$(prop State)"
 e2e_assert_eq "$(prop VfioGroupNode)" "/dev/vfio/noiommu-$G" "VfioGroupNode"
+
+e2e_step "vfiod: Restore while a process holds /dev/vfio/noiommu-$G"
+sleep 600 9<> "/dev/vfio/noiommu-$G" &
+HOLDER=$!
+e2e_await 5 test -e "/proc/$HOLDER/fd/9" || e2e_fail "the holder did not open the node"
+vfiod_manager Restore 'sa{sv}' "$ADDR" 0 && e2e_fail "Restore went ahead while pid $HOLDER held the group node"
+echo "Restore refused: $VFIOD_ERR"
+contains() { [[ $1 == *"$2"* ]]; }
+e2e_assert "the refusal is InUse and names the holder" contains "$VFIOD_ERR" "/dev/vfio/noiommu-$G is open by pid $HOLDER (sleep)"
+e2e_assert_eq "$(driver_of)" vfio-platform "still on vfio-platform"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 
 e2e_step "vfiod: Restore $ADDR"
 e2e_time "busctl Restore" vfiod_manager Restore 'sa{sv}' "$ADDR" 0 \
