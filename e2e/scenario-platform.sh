@@ -8,7 +8,10 @@
 set -uo pipefail
 export E2E_ARCH=arm64
 source "$(dirname "$0")/lib/qemu.sh"
+source "$(dirname "$0")/lib/vfiod.sh"
 e2e_require || exit 1
+mkdir -p "$E2E_CACHE"
+vfiod_e2e_jars || exit 1     # the jar is the same on arm64: JNA carries its linux-aarch64 library
 t0=$(e2e_now)
 # vfio's no-IOMMU mode (the virt machine has no IOMMU for platform devices) and vfio-platform without a reset
 # function for "virtio,mmio": kmod's modprobe applies both from the command line
