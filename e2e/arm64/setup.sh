@@ -17,7 +17,8 @@
 #     (no maintainer scripts run: the few things they would do are done here), /bin /sbin /lib merged into /usr;
 #  5. the initramfs's busybox (busybox-static:arm64).
 #
-# Prints KVER=<version> (stdout). Environment: ARM64_KPKG=linux-image-<version>-arm64.
+# Prints KVER=<version> (stdout). Environment: ARM64_KPKG=linux-image-<version>-arm64 (another kernel, e.g.
+# linux-image-6.12.117+deb12-arm64; each prepared kernel stays listed in .cache/arm64/kernel/kernels, one per series).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -61,6 +62,10 @@ kv=$(version_of "$kpkg")             # 6.1.192-3
 abi=${kver%-arm64}                   # 6.1.0-57
 series=${kv%%-*}; series=${series%.*}   # 6.1
 [ -n "$kv" ] || { log "apt knows no $kpkg"; exit 1; }
+# the headers' build tools: linux-kbuild-6.1 for 6.1, linux-kbuild-6.12.117+deb12 for 6.12
+kbuild=$(cache64 depends "linux-headers-$kver" | awk '/Depends: linux-kbuild-/ {print $2; exit}')
+kbuild=${kbuild%%:*}
+[ -n "$kbuild" ] || { log "linux-headers-$kver names no linux-kbuild package"; exit 1; }
 log "kernel $kpkg $kv"
 
 # download NAME=VERSION... into DIR with the arm64 apt (kept if there)
@@ -74,11 +79,11 @@ fetch64() {
 fetch64 "$a/debs" "$kpkg=$kv" "linux-headers-$kver=$kv" "linux-headers-$abi-common=$kv" "linux-source-$series=$kv" \
     busybox-static
 # the build tools of those headers (fixdep, modpost) are the host's: linux-kbuild for amd64, same version
-if ! ls "$a/debs/linux-kbuild-${series}_${kv}_"*.deb >/dev/null 2>&1; then
-    (cd "$a/debs" && apt-get -q -o APT::Sandbox::User=root download "linux-kbuild-$series=$kv" >&2) \
-        || { apt-get -q update >&2; (cd "$a/debs" && apt-get -q -o APT::Sandbox::User=root download "linux-kbuild-$series=$kv" >&2); }
+if ! ls "$a/debs/${kbuild}_${kv}_"*.deb >/dev/null 2>&1; then
+    (cd "$a/debs" && apt-get -q -o APT::Sandbox::User=root download "$kbuild=$kv" >&2) \
+        || { apt-get -q update >&2; (cd "$a/debs" && apt-get -q -o APT::Sandbox::User=root download "$kbuild=$kv" >&2); }
 fi
-deb() { ls "$a/debs/${1}_"*.deb | head -1; }
+deb() { ls "$a/debs/${1}_"*.deb | sort -V | tail -1; }
 
 root=$a/kernel/$kver/root
 if [ "$(cat "$root/.unpacked-from" 2>/dev/null)" != "$(basename "$(deb "$kpkg")")" ]; then
@@ -98,7 +103,7 @@ hdr=$b/hdr
 if [ ! -f "$hdr/.done" ]; then
     log "unpacking the headers and kbuild of $kver"
     rm -rf "$hdr"; mkdir -p "$hdr"
-    for p in "linux-headers-$kver" "linux-headers-$abi-common" "linux-kbuild-$series"; do dpkg-deb -x "$(deb "$p")" "$hdr"; done
+    for p in "linux-headers-$kver" "linux-headers-$abi-common" "$kbuild"; do dpkg-deb -x "$(deb "$p")" "$hdr"; done
     # the arm64 headers include the common part by its installed path: point it at ours
     echo "include $hdr/usr/src/linux-headers-$abi-common/Makefile" > "$hdr/usr/src/linux-headers-$kver/Makefile"
     touch "$hdr/.done"
@@ -187,6 +192,14 @@ if [ "$(cat "$rfs/.key" 2>/dev/null)" != "$key" ]; then
     log "guest userland: $(ls "$a"/rootfs-debs/*.deb | wc -l) packages, $(du -sh "$a/rootfs-debs" | cut -f1) downloaded, $(du -sh "$rfs" | cut -f1) unpacked, in $((SECONDS - t)) s"
 fi
 
-echo "$kver" > "$a/kernel/kernels"
+# the list lib/qemu.sh reads (E2E_KVER picks one, the first is the default): one kernel per series, 6.1 first; a run
+# for another series (ARM64_KPKG) keeps the one prepared before
+declare -A by_series=()
+series_of() { local v=${1%%[-+]*}; echo "${v%.*}"; }   # 6.1.0-57-arm64 -> 6.1, 6.12.117+deb12-arm64 -> 6.12
+while read -r k; do
+    [ -n "$k" ] && [ -f "$a/kernel/$k/root/lib/modules/$k/updates/vfio/vfio-platform.ko" ] && by_series[$(series_of "$k")]=$k
+done < <(cat "$a/kernel/kernels" 2>/dev/null)
+by_series[$(series_of "$kver")]=$kver
+for k in $(printf '%s\n' "${!by_series[@]}" | sort -V); do echo "${by_series[$k]}"; done > "$a/kernel/kernels"
 log "ready in $((SECONDS - t_start)) s: kernel $kver, $(qemu-system-aarch64 --version | head -1)"
 echo "KVER=$kver"
