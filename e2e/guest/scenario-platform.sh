@@ -6,8 +6,9 @@
 #  1. coldplug as udev would: virtio_mmio for the platform devices, then the virtio driver of what they carry;
 #  2. the kernel path by hand: driver_override, unbind, drivers_probe to vfio-platform, the no-IOMMU group and
 #     /dev/vfio/noiommu-N; back to virtio-mmio, whose virtio device gets its driver again;
-#  3. the same through vfiod over D-Bus, the device named platform:<name>: Rebind; a Restore refused with InUse while
-#     a process holds /dev/vfio/noiommu-N; Restore.
+#  3. the same through vfiod over D-Bus, the device named platform:<name>: a Rebind that vfio-platform's probe refuses
+#     (reloaded with reset_required=1: no reset function for virtio,mmio) fails naming the reset requirement and is
+#     rolled back; Rebind; a Restore refused with InUse while a process holds /dev/vfio/noiommu-N; Restore.
 set -u
 . /vfiod/e2e/guest/lib.sh
 
@@ -34,6 +35,7 @@ child_driver() {   # the driver of the virtio device the transport carries ("" w
     for v in "$P"/virtio*; do [ -e "$v/driver" ] && { l=$(readlink "$v/driver"); echo "${l##*/}"; return; }; done
 }
 has_child_driver() { [ -n "$(child_driver)" ]; }
+contains() { [[ $1 == *"$2"* ]]; }
 echo "device:          $NAME"
 echo "modalias:        $(<"$P/modalias")"
 echo "driver:          $(driver_of) (its virtio device: $(child_driver))"
@@ -93,6 +95,25 @@ prop() { local out; out=$(vfiod_busctl get-property org.vfiod "$OBJ" org.vfiod1.
 echo "Subsystem=$(prop Subsystem) Driver=$(prop Driver) Modalias=$(prop Modalias)"
 e2e_assert_eq "$(prop Subsystem)" platform "Subsystem"
 
+e2e_step "vfiod: a Rebind vfio-platform's probe refuses (reset_required=1, no reset function for virtio,mmio)"
+# the parameter is read-only once loaded: load the module again with it (modprobe's own option comes after the
+# command line's, and the last one wins)
+modprobe -r vfio_platform || e2e_fail "modprobe -r vfio_platform"
+modprobe vfio-platform reset_required=1 || e2e_fail "modprobe vfio-platform reset_required=1"
+e2e_assert_eq "$(</sys/module/vfio_platform/parameters/reset_required)" Y "reset_required is Y now"
+vfiod_manager Rebind 'sa{sv}' "$ADDR" 0 && e2e_fail "Rebind succeeded although vfio-platform requires a reset"
+echo "Rebind refused: $VFIOD_ERR"
+echo "kernel: $(dmesg | grep -F "$NAME" | grep -E 'reset|probe' | tail -2 | tr '\n' ' ')"
+e2e_assert "the error names the reset requirement" contains "$VFIOD_ERR" "vfio-platform requires a reset for the device"
+e2e_assert_eq "$(driver_of)" "$HOST_DRIVER" "rolled back to $HOST_DRIVER"
+e2e_assert_eq "$(<"$P/driver_override")" "(null)" "driver_override put back"
+e2e_await 10 has_child_driver || true
+e2e_assert_eq "$(child_driver)" virtio_rng "its virtio device is on virtio_rng again"
+lost=0; [ "$(driver_of)" = "$HOST_DRIVER" ] || lost=1
+e2e_fault "vfio-platform's probe refused the device (no reset function, reset_required=1)" "$lost"
+modprobe -r vfio_platform && modprobe vfio-platform || e2e_fail "reload vfio-platform"
+e2e_assert_eq "$(</sys/module/vfio_platform/parameters/reset_required)" N "reset_required is N again"
+
 e2e_step "vfiod: Rebind $ADDR"
 e2e_time "busctl Rebind" vfiod_manager Rebind 'sa{sv}' "$ADDR" 0 \
     || { cat "$VFIOD_LOG"; e2e_fail "Rebind failed: $VFIOD_ERR"; }
@@ -113,7 +134,6 @@ HOLDER=$!
 e2e_await 5 test -e "/proc/$HOLDER/fd/9" || e2e_fail "the holder did not open the node"
 vfiod_manager Restore 'sa{sv}' "$ADDR" 0 && e2e_fail "Restore went ahead while pid $HOLDER held the group node"
 echo "Restore refused: $VFIOD_ERR"
-contains() { [[ $1 == *"$2"* ]]; }
 e2e_assert "the refusal is InUse and names the holder" contains "$VFIOD_ERR" "/dev/vfio/noiommu-$G is open by pid $HOLDER (sleep)"
 e2e_assert_eq "$(driver_of)" vfio-platform "still on vfio-platform"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
