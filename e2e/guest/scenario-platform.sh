@@ -124,7 +124,7 @@ e2e_assert_eq "$VFIOD_REPLY" 's "vfio-platform"' "Rebind answers vfio-platform"
 e2e_assert_eq "$(driver_of)" vfio-platform "on vfio-platform (sysfs)"
 e2e_assert_eq "$(<"$P/driver_override")" vfio-platform "driver_override"
 e2e_assert "its node /dev/vfio/noiommu-$G" test -c "/dev/vfio/noiommu-$G"
-vfiod_wait_for 20 "Driver property vfio-platform" bash -c "[ \"\$(busctl --system get-property org.vfiod $OBJ org.vfiod1.Device Driver)\" = 's \"vfio-platform\"' ]"
+vfiod_wait_for 60 "Driver property vfio-platform" bash -c "[ \"\$(busctl --system get-property org.vfiod $OBJ org.vfiod1.Device Driver)\" = 's \"vfio-platform\"' ]"
 echo "VfioGroupNode=$(prop VfioGroupNode) State=$(prop State)"
 e2e_assert_eq "$(prop VfioGroupNode)" "/dev/vfio/noiommu-$G" "VfioGroupNode"
 
