@@ -1,7 +1,6 @@
 package org.vfiod.daemon.access;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,18 +33,14 @@ public final class VfioNodes {
     }
 
     /**
-     * The node of IOMMU group {@code group}: {@code vfio/<group>}, or {@code vfio/noiommu-<group>} for the fake
-     * group vfio makes in its no-IOMMU mode (found by its node: group numbers are unique, so only one of the two
-     * can be there). The numbered one when neither is there yet (udev makes it after the bind).
+     * The node of IOMMU group {@code group}: {@code vfio/N}, or, for the fake group vfio makes in its unsafe no-IOMMU
+     * mode, {@code vfio/noiommu-N} (the kernel's name for it) when that is the one there.
      */
     public Path groupNode(int group) {
-        Path numbered = devRoot.resolve("vfio").resolve(Integer.toString(group));
-        Path noIommu = devRoot.resolve("vfio").resolve(NO_IOMMU_PREFIX + group);
-        return !Files.exists(numbered) && Files.exists(noIommu) ? noIommu : numbered;
+        Path plain = devRoot.resolve("vfio").resolve(Integer.toString(group));
+        Path noIommu = devRoot.resolve("vfio").resolve("noiommu-" + group);
+        return !java.nio.file.Files.exists(plain) && java.nio.file.Files.exists(noIommu) ? noIommu : plain;
     }
-
-    /** How vfio names the node of a no-IOMMU group ({@code noiommu-N}, drivers/vfio/group.c). */
-    public static final String NO_IOMMU_PREFIX = "noiommu-";
 
     /** The node of the cdev the kernel named {@code vfioN}. */
     public Path cdev(String name) {

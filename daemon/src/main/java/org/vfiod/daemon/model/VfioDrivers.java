@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.sysfs.Device;
 import org.vfiod.daemon.sysfs.DriverName;
+import org.vfiod.daemon.sysfs.KernelBus;
 import org.vfiod.daemon.sysfs.Sysfs;
 
 /**
@@ -25,18 +26,25 @@ final class VfioDrivers {
         this.index = index;
     }
 
-    /** "" when no vfio_ alias matches the device. */
+    /**
+     * The aliases' choice, else the fallback vfio driver of the device's bus (vfio-platform), as the planner chooses;
+     * "" when neither.
+     */
     String of(Device d) {
-        return index.get().resolve(d.modalias()).map(m -> {
-            String known = driverOfModule.get(m.module());
-            if (known != null) return known;
-            try {
-                Optional<DriverName> driver = sysfs.driverOfModule(new DriverName(m.module()));
-                driver.ifPresent(x -> driverOfModule.put(m.module(), x.value()));
-                return driver.map(DriverName::value).orElse(m.module());
-            } catch (IOException e) {
-                return m.module();
-            }
-        }).orElse("");
+        return index.get().resolve(d.modalias()).map(m -> driverOf(m.module()))
+                .or(() -> KernelBus.of(d.name()).flatMap(KernelBus::fallback).map(f -> f.driver().value()))
+                .orElse("");
+    }
+
+    private String driverOf(String module) {
+        String known = driverOfModule.get(module);
+        if (known != null) return known;
+        try {
+            Optional<DriverName> driver = sysfs.driverOfModule(new DriverName(module));
+            driver.ifPresent(x -> driverOfModule.put(module, x.value()));
+            return driver.map(DriverName::value).orElse(module);
+        } catch (IOException e) {
+            return module;
+        }
     }
 }

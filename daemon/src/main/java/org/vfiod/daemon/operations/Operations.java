@@ -326,11 +326,14 @@ public final class Operations implements Mutations {
 
     /**
      * What polkit is told about a Rebind or Restore, for rules to scope by (see packaging/polkit/
-     * 49-vfiod-scoped.rules.example): the device, what it is, a Rebind's vfio driver when known, and the options.
+     * 49-vfiod-scoped.rules.example): the device (its bus and kernel name), what it is, a Rebind's vfio driver when
+     * known, and the options.
      */
     private Map<String, String> details(String method, DeviceName device, CallOptions parsed, boolean toVfio) {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("method", method);
+        // the bus, so that a rule can tell a platform device from a PCI one of the same-looking name
+        d.put("subsystem", device.bus());
         d.put("address", device.name());
         d.put("force", Boolean.toString(parsed.bind().force()));
         d.put("group", Boolean.toString(parsed.bind().group()));

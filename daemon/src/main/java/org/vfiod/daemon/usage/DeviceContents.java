@@ -16,12 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.vfiod.daemon.sysfs.KernelBus;
 
 /**
  * What the kernel shows beneath one device's sysfs folder: its disks and partitions, its network interfaces and
  * every device node, found by walking the folder without following links (sysfs's links lead back up and
- * around). A nested PCI device (beneath a bridge) is not walked: it moves, or not, on its own, and the caller asks
- * about it separately.
+ * around). Any bus: a platform device's disks and interfaces are found as a PCI device's are. A nested device of a
+ * bus vfiod moves devices on (a PCI device beneath a bridge, a platform device beneath a simple-bus one, an fsl-mc
+ * object beneath its DPRC) is not walked: it moves, or not, on its own, and the caller asks about it separately.
  *
  * @param iommuGroup the name of the device's {@code iommu_group} link, the group number
  */
@@ -38,7 +40,7 @@ record DeviceContents(List<BlockDevice> blocks, List<NetInterface> interfaces, L
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 if (dir.equals(device)) return FileVisitResult.CONTINUE;
-                if (isPciAddress(dir.getFileName().toString())) return FileVisitResult.SKIP_SUBTREE;
+                if (isPciAddress(dir.getFileName().toString()) || isDeviceOfTheBusTable(dir)) return FileVisitResult.SKIP_SUBTREE;
                 if (dir.getParent().getFileName().toString().equals("net") && Files.exists(dir.resolve("ifindex"))) {
                     netFolders.add(dir);
                     return FileVisitResult.SKIP_SUBTREE;
@@ -117,6 +119,13 @@ record DeviceContents(List<BlockDevice> blocks, List<NetInterface> interfaces, L
         } catch (NumberFormatException e) {
             return 0;
         }
+    }
+
+    /** A folder that is a device of a bus vfiod moves devices on: its {@code subsystem} link names such a bus. */
+    private static boolean isDeviceOfTheBusTable(Path dir) {
+        Path link = dir.resolve("subsystem");
+        if (!Files.isSymbolicLink(link)) return false;
+        return KernelFiles.linkName(link).flatMap(KernelBus::named).isPresent();
     }
 
     static boolean isPciAddress(String name) {

@@ -67,11 +67,13 @@ public final class HostUseScanner {
             blocks.addAll(contents.blocks());
             interfaces.addAll(contents.interfaces());
             for (DeviceNode node : contents.nodes()) nodes.put(node.path(), node.devName().startsWith("vfio/"));
-            // the group's node: numbered, or noiommu-N in vfio's no-IOMMU mode (a path no process holds matches nothing)
-            if (device.onVfioDriver()) contents.iommuGroup().ifPresent(group -> {
-                nodes.put("/dev/vfio/" + group, true);
-                nodes.put("/dev/vfio/noiommu-" + group, true);
-            });
+            if (device.onVfioDriver()) {
+                contents.iommuGroup().ifPresent(group -> {
+                    nodes.put("/dev/vfio/" + group, true);
+                    // the fake group of vfio's unsafe no-IOMMU mode has this node instead
+                    nodes.put("/dev/vfio/noiommu-" + group, true);
+                });
+            }
         }
         List<HostUse> uses = new ArrayList<>();
         if (blocks.isEmpty() && interfaces.isEmpty() && nodes.isEmpty()) return uses;

@@ -129,6 +129,22 @@ class HostUseScannerTest {
         assertEquals(List.of("nvme0n1p2 is mounted at /"), scan(device, false));
     }
 
+    /**
+     * A platform device's folder is walked as a PCI device's: its interface is found. A device of the bus table nested
+     * beneath it (a platform device under a simple-bus one) is its own and not counted for its parent.
+     */
+    @Test
+    void aPlatformDevicesInterfaceIsFoundButNotANestedDevicesOne() throws IOException {
+        Path bus = java.nio.file.Files.createDirectories(host.sys.resolve("bus/platform"));
+        Path soc = java.nio.file.Files.createDirectories(host.sys.resolve("devices/platform/soc"));
+        Path eth = java.nio.file.Files.createDirectories(soc.resolve("fff51000.ethernet"));
+        java.nio.file.Files.createSymbolicLink(eth.resolve("subsystem"), eth.relativize(bus));
+        FakeHost.netInterface(eth, "eth0", 2, true);
+        host.ipv4Address(2, "192.0.2.10/24");
+        assertEquals(List.of("eth0 is up with 192.0.2.10/24"), scan(eth, false));
+        assertEquals(List.of(), scan(soc, false), "eth0 belongs to fff51000.ethernet, which moves on its own");
+    }
+
     @Test
     void anInterfaceUpWithAddressesAndTheDefaultRouteIsInService() throws IOException {
         Path device = host.device("0000:03:00.0");
@@ -212,6 +228,17 @@ class HostUseScannerTest {
                 "/dev/dri/renderD128 is open by pid 812 (Xwayland)",
                 "/dev/fb1 is open by pid 1600 (plymouthd)",
                 "/dev/snd/controlC1 is open by pid 1500 (pipewire)"), scan(device, false));
+    }
+
+    /** vfio's unsafe no-IOMMU mode names the group's node noiommu-N: a VM holding it is found as well. */
+    @Test
+    void aVmHoldingTheNoIommuGroupOfADeviceOnVfioIsNamed() throws IOException {
+        Path device = host.device("0000:03:00.0");
+        host.iommuGroup(device, 12);
+        host.process(4321, "qemu-system-aarch64", FakeHost.HOST_NAMESPACE);
+        host.open(4321, 21, "/dev/vfio/noiommu-12");
+        assertEquals(List.of("/dev/vfio/noiommu-12 is open by pid 4321 (qemu-system-aarch64)"), scan(device, true));
+        assertEquals(List.of(), scan(device, false), "a device off vfio has no group node to hold");
     }
 
     @Test

@@ -73,6 +73,8 @@ class GrantTest {
     /** Every action polkit was asked about, and those it refuses. */
     final List<String> asked = Collections.synchronizedList(new ArrayList<>());
     final Set<String> refused = Collections.synchronizedSet(new HashSet<>());
+    /** What polkit was told with each question. */
+    final List<Map<String, String>> details = Collections.synchronizedList(new ArrayList<>());
 
     static DeviceName name(String a) {
         return PciAddress.require(a).toDeviceName();
@@ -101,8 +103,9 @@ class GrantTest {
         registry.populate(sysfs.readAll());
         persistence = new Persistence(rules, sysfs, engine, () -> index, Optional.empty(), registry::refreshWithGroup,
                 (device, uid) -> String.join("; ", grants.grant(device, uid, users.nameOf(uid).orElseThrow())));
-        operations = new Operations(engine, (bus, action, details, interactive) -> {
+        operations = new Operations(engine, (bus, action, told, interactive) -> {
             asked.add(action);
+            details.add(told);
             return refused.contains(action) ? new AuthResult.Denied("test refuses " + action) : new AuthResult.Granted();
         }, bus -> Optional.of(new CallerCredentials(bus.equals(ROOT_BUS) ? 0 : ALICE, 77)), pool, registry, 8, persistence,
                 new AtomicReference<>(index), () -> index, dir.resolve("proc"), grants, users);
@@ -144,6 +147,14 @@ class GrantTest {
 
     Path cdev(DeviceName d) throws Exception {
         return dev.resolve("vfio/devices").resolve(sysfs.read(d).orElseThrow().vfioCdev().orElseThrow());
+    }
+
+    /** polkit is told the device's bus as well as its name: a rule can scope by subsystem. */
+    @Test
+    void polkitIsToldTheDevicesSubsystemAndName() throws Exception {
+        operations.assign(caller(ALICE_BUS), NIC, opts("owner", ALICE));
+        assertEquals("pci", details.get(0).get("subsystem"));
+        assertEquals("0000:03:00.0", details.get(0).get("address"));
     }
 
     @Test
