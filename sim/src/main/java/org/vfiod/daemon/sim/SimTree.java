@@ -167,8 +167,30 @@ final class SimTree {
         Optional<Path> devRoot = devRoot(root);
         if (devRoot.isEmpty()) return;
         Optional<String> group = groupOf(dev);
-        if (group.isPresent()) node(devRoot.get().resolve("vfio").resolve(group.get()));
+        if (group.isPresent()) node(devRoot.get().resolve("vfio").resolve(groupNode(root, group.get())));
         node(devRoot.get().resolve("vfio/devices").resolve(cdev));
+    }
+
+    /** The group's node under /dev/vfio: {@code N}, or {@code noiommu-N} for a no-IOMMU group, as vfio names them. */
+    private static String groupNode(Path root, String group) throws IOException {
+        return isNoIommu(root, group) ? "noiommu-" + group : group;
+    }
+
+    private static boolean isNoIommu(Path root, String group) throws IOException {
+        Path name = root.resolve("kernel/iommu_groups").resolve(group).resolve("name");
+        return Files.exists(name) && Files.readString(name, StandardCharsets.US_ASCII).strip().equals("vfio-noiommu");
+    }
+
+    /**
+     * vfio's fake group for a device without one, in no-IOMMU mode: the lowest free group number (the kernel's ida),
+     * named vfio-noiommu; it goes when the vfio driver lets the device go.
+     */
+    static int addNoIommuGroup(Path root, Path dev) throws IOException {
+        int n = 0;
+        while (Files.exists(root.resolve("kernel/iommu_groups").resolve(Integer.toString(n)))) n++;
+        joinGroup(root, dev, n);
+        Files.writeString(root.resolve("kernel/iommu_groups").resolve(Integer.toString(n)).resolve("name"), "vfio-noiommu\n");
+        return n;
     }
 
     /**
@@ -206,10 +228,16 @@ final class SimTree {
             // the group's node goes with the last of its devices on a vfio driver
             Optional<String> group = groupOf(dev);
             if (group.isPresent() && !anotherOnVfio(root, group.get(), dev)) {
-                Files.deleteIfExists(devRoot.get().resolve("vfio").resolve(group.get()));
+                Files.deleteIfExists(devRoot.get().resolve("vfio").resolve(groupNode(root, group.get())));
             }
         }
         deleteTree(vfioDev);
+        // a no-IOMMU group lives as long as the vfio driver holds the device
+        Optional<String> group = groupOf(dev);
+        if (group.isPresent() && isNoIommu(root, group.get())) {
+            Files.deleteIfExists(dev.resolve("iommu_group"));
+            deleteTree(root.resolve("kernel/iommu_groups").resolve(group.get()));
+        }
     }
 
     private static boolean anotherOnVfio(Path root, String group, Path dev) throws IOException {

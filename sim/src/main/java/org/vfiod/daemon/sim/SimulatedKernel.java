@@ -312,13 +312,26 @@ public final class SimulatedKernel implements KernelWriter, ModuleLoader {
             return false;
         }
         if (d.vfio() && SimTree.groupOf(dev).isEmpty()) {
-            log(d.name() + " " + address + ": No IOMMU group for device " + address);
-            log(d.name() + " " + address + ": probe failed with error -22");
-            return false;
+            if (!noIommuMode()) {
+                log(d.name() + " " + address + ": No IOMMU group for device " + address);
+                log(d.name() + " " + address + ": probe failed with error -22");
+                return false;
+            }
+            int group = SimTree.addNoIommuGroup(root, dev);
+            log(d.name() + " " + address + ": Adding kernel taint for vfio-noiommu group on device (group " + group + ")");
         }
         SimTree.linkDriver(root, dev, d.name(), d.vfio());
         addChildren(address, dev, d);
         return true;
+    }
+
+    /**
+     * vfio's unsafe no-IOMMU mode ({@code module/vfio/parameters/enable_unsafe_noiommu_mode} Y): a vfio driver gives a
+     * device without a group a fake one, named vfio-noiommu, for as long as it holds the device.
+     */
+    private boolean noIommuMode() throws IOException {
+        Path p = root.resolve("module/vfio/parameters/enable_unsafe_noiommu_mode");
+        return Files.exists(p) && Files.readString(p, StandardCharsets.US_ASCII).strip().equals("Y");
     }
 
     /** vfio-platform's {@code reset_required} parameter, as its module shows it now (Y unless loaded with 0). */

@@ -177,6 +177,16 @@ public final class SimulatedSysfs {
         return this;
     }
 
+    /**
+     * vfio's unsafe no-IOMMU mode on or off ({@code vfio.enable_unsafe_noiommu_mode}): with it, a vfio driver binds a
+     * device without an IOMMU group and gives it a fake group, vfio-noiommu, with the node {@code vfio/noiommu-N}.
+     */
+    public SimulatedSysfs noIommuMode(boolean on) throws IOException {
+        Path p = Files.createDirectories(root.resolve("module/vfio/parameters"));
+        Files.writeString(p.resolve("enable_unsafe_noiommu_mode"), on ? "Y\n" : "N\n", StandardCharsets.US_ASCII);
+        return this;
+    }
+
     /** A reset exists for this platform device (a vfio-platform reset module for its compatible, or ACPI _RST). */
     public SimulatedSysfs platformReset(String name) throws IOException {
         Files.writeString(control("resets"), name + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,

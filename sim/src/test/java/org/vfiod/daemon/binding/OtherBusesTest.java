@@ -172,6 +172,23 @@ class OtherBusesTest {
     }
 
     @Test
+    void inVfiosNoIommuModeADeviceWithoutAGroupMovesWithAWarningAndComesBackWhole() throws Exception {
+        machine("");
+        m.sim.noIommuMode(true);
+        m.kernel.load(new org.vfiod.daemon.sysfs.DriverName("vfio_platform"));
+        m.sim.moduleParameter("vfio_platform", "reset_required", "N");
+        TreeMap<String, String> before = m.snapshot();
+        BindResult.Moved r = assertInstanceOf(BindResult.Moved.class, m.engine.rebind(NO_GROUP, OPTS));
+        assertEquals("vfio-platform", m.driver(NO_GROUP.name()));
+        String steps = String.join("\n", r.steps());
+        assertTrue(steps.contains("no-IOMMU") || steps.contains("noiommu"), "the answer warns: " + steps);
+        assertTrue(m.device(NO_GROUP.name()).iommuGroup().isPresent(), "vfio gave it a fake group");
+        assertInstanceOf(BindResult.Moved.class, m.engine.restore(NO_GROUP, OPTS));
+        assertEquals("", SimulatedMachine.diff(before, m.snapshot()), "the fake group went with vfio-platform");
+        assertEquals(0, journals());
+    }
+
+    @Test
     void aDriverWithoutUnbindIsRefusedBeforeAnyWrite() throws Exception {
         machine("");
         m.kernel.load(new org.vfiod.daemon.sysfs.DriverName("vfio_platform"));

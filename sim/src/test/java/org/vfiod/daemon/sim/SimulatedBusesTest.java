@@ -143,6 +143,27 @@ class SimulatedBusesTest {
     }
 
     @Test
+    void inNoIommuModeAVfioDriverGivesTheDeviceAFakeGroupForAsLongAsItHoldsIt() throws Exception {
+        Path devRoot = dir.resolve("dev");
+        sim.devRoot(devRoot).noIommuMode(true);
+        kernel.load(new DriverName("vfio_platform"));
+        sim.moduleParameter("vfio_platform", "reset_required", "N");
+        move("platform", SimulatedSysfs.VIRTIO_MMIO_NO_GROUP, "vfio-platform");
+        assertEquals("vfio-platform", driver("platform", SimulatedSysfs.VIRTIO_MMIO_NO_GROUP));
+        Path d = dev("platform", SimulatedSysfs.VIRTIO_MMIO_NO_GROUP);
+        // the lowest free group number: the sample machine's groups are 1-5, 10, 11, 20-22, 30
+        assertEquals("kernel/iommu_groups/0", link(d.resolve("iommu_group")));
+        assertEquals("vfio-noiommu\n", read(root.resolve("kernel/iommu_groups/0/name")));
+        assertTrue(Files.exists(devRoot.resolve("vfio/noiommu-0")));
+        assertFalse(Files.exists(devRoot.resolve("vfio/0")));
+        move("platform", SimulatedSysfs.VIRTIO_MMIO_NO_GROUP, "");
+        assertEquals("virtio-mmio", driver("platform", SimulatedSysfs.VIRTIO_MMIO_NO_GROUP));
+        assertFalse(Files.exists(d.resolve("iommu_group"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "the fake group goes with vfio");
+        assertFalse(Files.exists(root.resolve("kernel/iommu_groups/0")));
+        assertFalse(Files.exists(devRoot.resolve("vfio/noiommu-0")));
+    }
+
+    @Test
     void aDriverWithSuppressedBindAttributesHasNoUnbind() throws Exception {
         Path drv = root.resolve("bus/platform/drivers/pinctrl-sim");
         assertTrue(Files.isDirectory(drv));
