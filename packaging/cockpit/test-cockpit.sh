@@ -91,7 +91,8 @@ pids+=($!)
 for _ in $(seq 300); do busctl --address="$address" status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && break; sleep 0.1; done
 busctl --address="$address" status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || { say "polkitd did not start"; exit 1; }
 
-java -cp "$jar" org.vfiod.daemon.sim.SampleMachine "$work/sys" >/dev/null
+# every bus vfiod serves: the page shows each under its own heading
+java -cp "$jar" org.vfiod.daemon.sim.SampleMachine "$work/sys" --all-buses >/dev/null
 mkdir -p "$work/modules" "$work/modprobe.d" "$work/host/proc" "$work/host/dev"
 echo 'alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci' > "$work/modules/modules.alias"
 java -jar "$jar" --bus-address "$address" --sysfs-root "$work/sys" \

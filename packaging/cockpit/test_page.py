@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 NIC = "0000:03:00.0"
 GPU = "0000:01:00.0"
 AUDIO = "0000:01:00.1"
+XGMAC = "platform:fff51000.ethernet"  # SimulatedSysfs.withOtherBuses: a platform device with a reset
 MEMBER = "vfiod-member"
 OUTSIDER = "vfiod-outsider"
 # the machine is shared and Chromium under load is slow: generous, but each wait is on a condition
@@ -286,6 +287,32 @@ def test_member_gives_the_nic_to_vms_and_back(b, vfiod, password):
     b.shot("given-back")
 
 
+def test_member_gives_a_platform_device_to_vms_and_back(b, vfiod, password):
+    """a device of another bus: named bus:name on the page and to vfiod, moved to the bus's fallback driver"""
+    open_page(b, vfiod, MEMBER, password)
+    check(b.row(XGMAC).get_attribute("data-bus") == "platform", "the platform device is under the platform heading")
+    path = vfiod.path(XGMAC)
+    check(path == "/org/vfiod/devices/platform_fff51000_2eethernet", "DeviceByAddress %s answers %s" % (XGMAC, path))
+    check(vfiod.prop(path, "Driver") == "calxedaxgmac", "it starts on calxedaxgmac")
+    b.click("its Give to VMs", lambda d: b.row(XGMAC).find_element(By.CSS_SELECTOR, "button[data-action='rebind']"))
+    b.wait("the dry run's verdict", lambda d: d.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-verdict='ok']"))
+    steps = [li.get_attribute("data-address") for li in b.driver.find_elements(By.CSS_SELECTOR, "#vfiod-preview-steps li")]
+    check(steps == [XGMAC], "the preview moves %s: %s" % (XGMAC, steps))
+    b.shot("platform-preview")
+    b.click("the dialog's button", lambda d: d.find_element(By.ID, "vfiod-dialog-apply"))
+    b.wait("the platform device on vfio on the page", lambda d: b.row(XGMAC).get_attribute("data-state") == "vfio")
+    check(b.cell(XGMAC, "Driver") == "vfio-platform", "the page shows driver " + b.cell(XGMAC, "Driver"))
+    check(vfiod.prop(path, "Driver") == "vfio-platform", "vfiod says " + vfiod.prop(path, "Driver"))
+    b.click("Give back to the host",
+            lambda d: b.row(XGMAC).find_element(By.CSS_SELECTOR, "button[data-action='restore']"))
+    b.wait("the Restore dry run's verdict",
+           lambda d: d.find_element(By.CSS_SELECTOR, "#vfiod-preview-verdict [data-verdict='ok']"))
+    b.click("the dialog's button", lambda d: d.find_element(By.ID, "vfiod-dialog-apply"))
+    b.wait("the platform device back on the host", lambda d: b.row(XGMAC).get_attribute("data-state") == "host")
+    check(vfiod.prop(path, "Driver") == "calxedaxgmac", "vfiod says " + vfiod.prop(path, "Driver"))
+    b.shot("platform-given-back")
+
+
 def test_outsider_sees_the_denial_and_nothing_moves(b, vfiod, password):
     open_page(b, vfiod, OUTSIDER, password)
     check(vfiod.kernel_driver(NIC) == "e1000e", "the NIC starts on e1000e, not " + vfiod.kernel_driver(NIC))
@@ -304,7 +331,7 @@ def test_outsider_sees_the_denial_and_nothing_moves(b, vfiod, password):
 
 
 TESTS = [test_page_shows_what_vfiod_lists, test_dry_run_names_the_group_and_the_boot_gpu,
-         test_member_gives_the_nic_to_vms_and_back,
+         test_member_gives_the_nic_to_vms_and_back, test_member_gives_a_platform_device_to_vms_and_back,
          test_outsider_sees_the_denial_and_nothing_moves]
 
 

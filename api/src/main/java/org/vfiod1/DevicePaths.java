@@ -8,9 +8,9 @@ import java.util.Optional;
  * How vfiod names a device's object: {@code /org/vfiod/devices/<bus>_<name>}, the bus and the kernel name each
  * escaped as systemd escapes a label in an object path ({@code bus_label_escape}): every character outside
  * {@code [A-Za-z0-9]} becomes {@code _} and its two lower-case hex digits ({@code :} {@code _3a}, {@code .}
- * {@code _2e}, {@code _} {@code _5f}, {@code -} {@code _2d}). The literal {@code _} between them is the one
- * {@code _} not followed by an escape of the bus's. So {@code pci_0000_3a03_3a00_2e0},
- * {@code platform_a000000_2evirtio_5fmmio}, {@code fsl_2dmc_dprc_2e1}, {@code cdx_cdx_2d00_3a01}.
+ * {@code _2e}, {@code _} {@code _5f}, {@code -} {@code _2d}), joined by a literal {@code _}. So
+ * {@code pci_0000_3a03_3a00_2e0}, {@code platform_a000000_2evirtio_5fmmio}, {@code fsl_2dmc_dprc_2e1},
+ * {@code cdx_cdx_2d00_3a01}.
  * (systemd also escapes a leading digit; an element here always starts with its bus, a letter, so that never
  * arises.)
  *
@@ -25,7 +25,7 @@ public final class DevicePaths {
      * The buses of this contract, for a client that decodes a path without asking vfiod; vfiod itself decodes with
      * the buses it implements.
      */
-    public static final List<String> BUSES = List.of("pci", "platform", "cdx", "fsl-mc");
+    public static final List<String> BUSES = List.of("pci", "platform", "cdx", "fsl-mc", "amba");
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 

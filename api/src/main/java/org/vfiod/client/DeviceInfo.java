@@ -1,5 +1,6 @@
 package org.vfiod.client;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
@@ -28,6 +29,10 @@ public record DeviceInfo(String path, String address, String subsystem, String m
         this(path, address, subsystem, modalias, vendorId, deviceId, classCode, vendor, product, driver, driverOverride,
                 vfioDriver, iommuGroup, groupDevices, bootVga, persistent, state, "", "", List.of());
     }
+
+    /** PCI's devices first (the machine's main bus), then the other buses by name; by kernel name within a bus. */
+    public static final Comparator<DeviceInfo> ORDER = Comparator.comparing((DeviceInfo d) -> !d.subsystem().equals("pci"))
+            .thenComparing(DeviceInfo::subsystem).thenComparing(DeviceInfo::address);
 
     /** {@code bus:name} ({@code pci:0000:03:00.0}): what the Manager's methods take for this device. */
     public String busAddress() {

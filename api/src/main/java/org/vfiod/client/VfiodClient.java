@@ -60,12 +60,12 @@ public final class VfiodClient implements AutoCloseable {
         return List.copyOf(connection.getRemoteObject(Manager.BUS_NAME, path, org.vfiod1.Device.class).Users());
     }
 
-    /** Every device in one round trip, through the ObjectManager; by bus, then by kernel name. */
+    /** Every device in one round trip, through the ObjectManager, in {@link DeviceInfo#ORDER}. */
     public List<DeviceInfo> devices() throws DBusException {
         var om = connection.getRemoteObject(Manager.BUS_NAME, Manager.PATH, org.freedesktop.dbus.interfaces.ObjectManager.class);
         return om.GetManagedObjects().entrySet().stream()
                 .map(e -> DeviceInfo.from(e.getKey().getPath(), e.getValue().getOrDefault(Device.INTERFACE, Map.of())))
-                .sorted(java.util.Comparator.comparing(DeviceInfo::subsystem).thenComparing(DeviceInfo::address))
+                .sorted(DeviceInfo.ORDER)
                 .toList();
     }
 

@@ -14,10 +14,10 @@ import org.vfiod.client.Resolution;
  * by {@link Exit}.
  */
 interface Vfiod extends AutoCloseable {
-    /** Every device, sorted by address. */
+    /** Every device: PCI's first, by address, then the other buses' by bus and name. */
     List<DeviceInfo> devices() throws DBusException;
 
-    /** One device by its canonical address; NoSuchDevice when there is none. */
+    /** One device by its canonical PCI address or bus:name; NoSuchDevice when there is none. */
     DeviceInfo device(String address) throws DBusException;
 
     /** Who uses the device and its IOMMU group's other endpoints, one line each (what InUse would name). */

@@ -41,12 +41,27 @@ class BusAddressesIT {
         assertTrue(xml.contains("name=\"pci_0000_3a03_3a00_2e0\""), xml);
     }
 
-    /** Whatever buses the simulated machine has: each device's path decodes to its Subsystem and Address, and back. */
+    /**
+     * The sample machine with the CDX, platform and fsl-mc devices too: each device's path is the literal escaped form,
+     * decodes to its Subsystem and Address, and is what DeviceByAddress answers for Subsystem:Address.
+     */
     @Test
-    void everyListedDeviceIsFoundByItsBusAndNameAtItsOwnPath(Env env) {
+    void everyListedDeviceOfEveryBusIsFoundByItsBusAndNameAtItsOwnPath(Env env) throws Exception {
+        env.sim().withOtherBuses();
         env.vfiod();
         List<String> paths = listDevices(env);
-        assertTrue(paths.size() >= 6, paths.toString());
+        for (String literal : List.of(NIC_PATH, "/org/vfiod/devices/platform_a000000_2evirtio_5fmmio",
+                "/org/vfiod/devices/platform_fff51000_2eethernet", "/org/vfiod/devices/fsl_2dmc_dprc_2e1",
+                "/org/vfiod/devices/fsl_2dmc_dpni_2e1", "/org/vfiod/devices/cdx_cdx_2d00_3a00", "/org/vfiod/devices/cdx_cdx_2d00_3a01")) {
+            assertTrue(paths.contains(literal), literal + " in " + paths);
+        }
+        assertFalse(paths.contains("/org/vfiod/devices/cdx_cdx_2d00"), "the CDX bus device is no device: " + paths);
+        assertEquals("/org/vfiod/devices/fsl_2dmc_dprc_2e1", deviceByAddress(env, "fsl-mc:dprc.1"));
+        assertEquals("/org/vfiod/devices/cdx_cdx_2d00_3a01", deviceByAddress(env, "cdx:cdx-00:01"));
+        assertEquals("0", env.busctl(User.ROOT, "get-property", Env.BUS_NAME, "/org/vfiod/devices/platform_a000000_2evirtio_5fmmio",
+                Env.DEVICE_IFACE, "VendorId").assertOk().out().strip().replace("q ", ""), "PCI's ids read 0 off PCI");
+        env.manager(User.ROOT, "DeviceByAddress", "platform:ffff0000.absent").assertError(Env.NO_SUCH_DEVICE, "ffff0000.absent");
+        env.manager(User.ROOT, "DeviceByAddress", "cdx:cdx-00").assertError(Env.INVALID_ARGUMENT, "the CDX bus gives no device that name");
         List<String> buses = new ArrayList<>();
         for (String path : paths) {
             String bus = property(env, path, "Subsystem");
@@ -56,7 +71,27 @@ class BusAddressesIT {
             assertEquals(path, deviceByAddress(env, bus + ":" + name), bus + ":" + name);
             assertEquals(bus + ":" + name, DevicePaths.decode(path).map(Object::toString).orElse(null), path);
         }
+        assertEquals(List.of("cdx", "fsl-mc", "pci", "platform"), buses.stream().distinct().sorted().toList());
         System.out.println("BusAddressesIT: " + paths.size() + " devices on " + buses.stream().distinct().toList());
+    }
+
+    /** A platform device moves by bus:name to vfio-platform, the fallback driver, and back, as vfioctl would ask. */
+    @Test
+    void aPlatformDeviceMovesByBusColonNameAndBack(Env env) throws Exception {
+        env.sim().withOtherBuses();
+        env.vfiod();
+        String xgmac = "platform:fff51000.ethernet";
+        String path = "/org/vfiod/devices/platform_fff51000_2eethernet";
+        assertEquals("calxedaxgmac", property(env, path, "Driver"));
+        Reply r = env.busctl(User.ROOT, "call", Env.BUS_NAME, Env.MANAGER, Env.MANAGER_IFACE, "Rebind", "sa{sv}", xgmac, "0").assertOk();
+        assertEquals("s \"vfio-platform\"", r.out().strip());
+        assertEquals("vfio-platform", property(env, path, "Driver"));
+        assertEquals("vfio", property(env, path, "State"));
+        r = env.busctl(User.ROOT, "call", Env.BUS_NAME, Env.MANAGER, Env.MANAGER_IFACE, "Restore", "sa{sv}", xgmac, "0").assertOk();
+        assertEquals("s \"calxedaxgmac\"", r.out().strip());
+        assertEquals("calxedaxgmac", property(env, path, "Driver"));
+        // the same device through its object, by the path ListDevices gave
+        env.call(User.ROOT, path, Env.DEVICE_IFACE + ".Rebind", "{'dry-run': <true>}").assertOk();
     }
 
     @Test

@@ -1,8 +1,5 @@
 package org.vfiod.daemon.sysfs;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import org.vfiod1.DevicePaths;
 
 /**
@@ -53,22 +50,10 @@ public record DeviceName(String bus, String name) implements Comparable<DeviceNa
 
     /**
      * The D-Bus object path element: the bus and the name escaped as systemd escapes labels, joined by {@code _}
-     * ({@code pci_0000_3a03_3a00_2e0}; see {@link DevicePaths}). Reversible: {@link #fromObjectPathElement}.
+     * ({@code pci_0000_3a03_3a00_2e0}; see {@link DevicePaths}, which also decodes it, for clients).
      */
     public String objectPathElement() {
         return DevicePaths.element(bus, name);
-    }
-
-    /**
-     * The device an object path element names, on a bus vfiod implements, in that bus's own spelling; empty for
-     * anything else (an unknown bus, a name the bus never gives, an element vfiod would not have made).
-     */
-    public static Optional<DeviceName> fromObjectPathElement(String element) {
-        List<String> buses = new ArrayList<>();
-        for (KernelBus b : KernelBus.values()) buses.add(b.id());
-        return DevicePaths.decodeElement(element, buses)
-                .flatMap(a -> KernelBus.named(a.bus()).flatMap(b -> b.parse(a.name())))
-                .filter(d -> d.objectPathElement().equals(element));
     }
 
     /** By bus, then name; for PCI's fixed-width lower-case names that is address order. */

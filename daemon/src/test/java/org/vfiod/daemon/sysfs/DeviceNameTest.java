@@ -19,7 +19,7 @@ class DeviceNameTest {
         DeviceName d = new DeviceName("pci", "0000:03:00.0");
         assertEquals("0000:03:00.0", d.toString());
         assertEquals("pci_0000_3a03_3a00_2e0", d.objectPathElement());
-        assertEquals(Optional.of(d), DeviceName.fromObjectPathElement("pci_0000_3a03_3a00_2e0"));
+        assertEquals(Optional.of(d), decode("pci_0000_3a03_3a00_2e0"));
         assertEquals(d, PciAddress.require("03:00.0").toDeviceName());
     }
 
@@ -35,7 +35,7 @@ class DeviceNameTest {
     @ValueSource(strings = {"pci_0000_03_00_0", "pci_0000_3a03_3a00_2e8", "pci_03_3a00_2e0", "pci_0000_3A03_3a00_2e0",
             "pci_0000_3a03_3a00_2e0_", "pci_", "pci", "", "_pci_0000_3a03_3a00_2e0", "usb_1_2d1", "pci_0000_3a03_3a00_2e0_2f_2e_2e"})
     void anElementNoDeviceOfAKnownBusHasNamesNothing(String element) {
-        assertEquals(Optional.empty(), DeviceName.fromObjectPathElement(element), element);
+        assertEquals(Optional.empty(), decode(element), element);
     }
 
     /**
@@ -54,12 +54,30 @@ class DeviceNameTest {
                 if (d.isEmpty()) continue;
                 String element = d.get().objectPathElement();
                 assertTrue(element.matches("[A-Za-z0-9_]+"), element);
-                assertEquals(d, DeviceName.fromObjectPathElement(element), element);
+                assertEquals(d, decode(element), element);
                 DeviceName before = seen.put(element, d.get());
                 if (before != null) assertEquals(before, d.get(), "two devices at " + element);
                 perBus.merge(bus, 1, Integer::sum);
             }
             assertTrue(perBus.getOrDefault(bus, 0) > 500, bus + ": too few names checked: " + perBus.get(bus));
+        }
+    }
+
+    /**
+     * The device an element names, decoded as a client does (the api's DevicePaths) with the buses vfiod implements
+     * as the known ones, then through the bus's own parser, which must give the name back as it is.
+     */
+    private static Optional<DeviceName> decode(String element) {
+        List<String> buses = java.util.Arrays.stream(KernelBus.values()).map(KernelBus::id).toList();
+        return org.vfiod1.DevicePaths.decodeElement(element, buses)
+                .flatMap(a -> KernelBus.named(a.bus()).flatMap(b -> b.parse(a.name())))
+                .filter(d -> d.objectPathElement().equals(element));
+    }
+
+    @Test
+    void clientsDecodeThePathsOfEveryBusVfiodServes() {
+        for (KernelBus bus : KernelBus.values()) {
+            assertTrue(org.vfiod1.DevicePaths.BUSES.contains(bus.id()), bus.id() + ": add it to the contract's DevicePaths.BUSES");
         }
     }
 
