@@ -5,6 +5,8 @@
 #   e2e/run-all.sh NAME...              only these (e.g. scenario-dbus), in the order given
 #   e2e/run-all.sh --kernel 6.12 [NAME...]   on this kernel only (a series, 6.1 or 6.12, or a full version; the
 #                                       flag may repeat); E2E_KERNELS="6.1 6.12" does the same
+#   e2e/run-all.sh --arch arm64 [NAME...]    the arm64 guest's scenarios (arm64_scenarios below) on Debian's arm64
+#                                       kernel (e2e/arm64/setup.sh prepares it; E2E_ARCH=arm64 does the same)
 # Ends with one table per kernel: each scenario PASS/FAIL and its seconds; the faults the scenarios injected and the
 # devices they lost (the lines guests append to $E2E_RESULTS/faults, see e2e/README.md); the Rebind figures of
 # scenario-dbus. The last line is "e2e: N passed, M failed" over all kernels x scenarios; exits 1 if any failed.
@@ -29,15 +31,35 @@ scenarios=(
     scenario-hang.sh
     scenario-systemd.sh
 )
+# the arm64 guest's (issue 18: a platform device on vfio-platform; the x86 guests have no platform device to move)
+arm64_scenarios=(
+    scenario-platform.sh
+)
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# the architecture first: lib/qemu.sh picks its kernels and caches by it when it is sourced
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[$i]}" in
+        --arch) export E2E_ARCH=${args[$((i + 1))]:?--arch needs amd64 or arm64} ;;
+        --arch=*) export E2E_ARCH=${args[$i]#--arch=} ;;
+    esac
+done
+case "${E2E_ARCH:=amd64}" in
+    amd64) setup=$here/setup.sh ;;
+    arm64) setup=$here/arm64/setup.sh; scenarios=("${arm64_scenarios[@]}") ;;
+    *) echo "e2e/run-all: no such architecture: $E2E_ARCH (amd64, arm64)"; echo "e2e: 0 passed, 1 failed"; exit 1 ;;
+esac
+export E2E_ARCH
 # shellcheck source=lib/qemu.sh
 source "$here/lib/qemu.sh"
 
 want=()
 while [ $# -gt 0 ]; do
     case "$1" in
+        --arch) shift 2 ;;
+        --arch=*) shift ;;
         --kernel|-k) want+=("${2:?--kernel needs a kernel: 6.1, 6.12 or a version}"); shift 2 ;;
         --kernel=*) want+=("${1#--kernel=}"); shift ;;
         --) shift; break ;;
@@ -59,8 +81,8 @@ resolve_all() {
     for k in "${want[@]}"; do v=$(e2e_kver_resolve "$k") || return 1; kernels+=("$v"); done
 }
 if ! resolve_all || [ ${#kernels[@]} -eq 0 ]; then
-    echo "=== e2e/run-all: preparing the kernels (e2e/setup.sh)"
-    "$here/setup.sh" >&2 || { echo "e2e/run-all: e2e/setup.sh failed"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+    echo "=== e2e/run-all: preparing the kernels (e2e/${setup#$here/})"
+    "$setup" >&2 || { echo "e2e/run-all: e2e/${setup#$here/} failed"; echo "e2e: 0 passed, 1 failed"; exit 1; }
     resolve_all || { echo "e2e/run-all: no such kernel prepared: ${want[*]} (prepared: $(e2e_kernels | tr '\n' ' '))"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 fi
 

@@ -18,13 +18,28 @@
 # E2E_QUIET=1 (do not stream the console), E2E_KEEP=1 (keep the temp dir), E2E_INITRD_MODULES (boot modules),
 # E2E_INTERACTIVE=1 (console on this terminal, QEMU in the foreground without timeout, a guest shell at the end).
 #
+# E2E_ARCH=arm64: the arm64 guest of issue 18 instead (e2e/arm64/setup.sh prepares it under .cache/arm64): Debian 12's
+# arm64 kernel with vfio-platform and vfio's no-IOMMU mode built out of tree, under qemu-system-aarch64 -M virt (TCG,
+# no IOMMU), its /usr and /etc the arm64 userland in .cache/arm64/rootfs instead of the host's, the 9p shares on
+# virtio-pci, the virt machine's virtio-mmio transports free for the tests' -device virtio-*-device.
+#
 # Results: e2e/logs/<kver>/<name>.console.log (the guest console: kernel, init, the script's output), and
 # e2e/logs/<kver>/<name>.results/ (everything the guest left in /results: stdout, stderr, rc, ...).
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 E2E_TOP=$(cd "$E2E_DIR/.." && pwd)
-E2E_CACHE=$E2E_TOP/.cache/e2e
-E2E_KDIR=$E2E_TOP/.cache/kernel
+E2E_ARCH=${E2E_ARCH:-amd64}
+if [ "$E2E_ARCH" = arm64 ]; then
+    E2E_CACHE=$E2E_TOP/.cache/arm64/e2e
+    E2E_KDIR=$E2E_TOP/.cache/arm64/kernel
+    E2E_ROOTFS=$E2E_TOP/.cache/arm64/rootfs     # the guest's /usr and /etc
+    E2E_BUSYBOX=$E2E_TOP/.cache/arm64/busybox   # busybox-static:arm64, for the initramfs
+else
+    E2E_CACHE=$E2E_TOP/.cache/e2e
+    E2E_KDIR=$E2E_TOP/.cache/kernel
+    E2E_ROOTFS=""                               # the host's own /usr and /etc
+    E2E_BUSYBOX=/usr/bin/busybox
+fi
 # boot modules: enough to mount the 9p root; everything else is loaded with modprobe inside the guest
 E2E_INITRD_MODULES=${E2E_INITRD_MODULES:-virtio_pci 9pnet_virtio 9p overlay}
 
@@ -73,6 +88,16 @@ e2e_kver() { [ -n "$E2E_KVER" ] && echo "$E2E_KVER"; }
 # e2e_require: tools and kernel present, else run e2e/setup.sh (idempotent; apt-get needs root)
 e2e_require() {
     _e2e_select_kernel
+    if [ "$E2E_ARCH" = arm64 ]; then
+        if ! command -v qemu-system-aarch64 >/dev/null || ! [ -x "$E2E_BUSYBOX" ] || [ -z "$E2E_KVER" ] \
+            || ! [ -f "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep.bin" ] || ! [ -x "$E2E_ROOTFS/usr/bin/java" ]; then
+            e2e_log "arm64 guest not prepared: running e2e/arm64/setup.sh"
+            "$E2E_DIR/arm64/setup.sh" >&2 || return 1
+            _e2e_select_kernel
+        fi
+        export E2E_KVER
+        return 0
+    fi
     if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /usr/bin/busybox ] || ! command -v cpio >/dev/null \
         || [ -z "$E2E_KVER" ] || ! [ -f "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep.bin" ]; then
         e2e_log "host not prepared${E2E_KVER:+ for kernel $E2E_KVER}: running e2e/setup.sh"
@@ -121,13 +146,13 @@ e2e_build_initrd() {
     mkdir -p "$E2E_CACHE"
     E2E_INITRD=$E2E_CACHE/initrd-$E2E_KVER.cpio
     # cheap staleness key (this runs before every boot): the inputs' names, sizes and mtimes
-    key="$E2E_KVER|$E2E_INITRD_MODULES|$(stat -c '%n:%s:%Y' "$E2E_DIR/guest/init" /usr/bin/busybox \
+    key="$E2E_KVER|$E2E_INITRD_MODULES|$(stat -c '%n:%s:%Y' "$E2E_DIR/guest/init" "$E2E_BUSYBOX" \
         "$E2E_KROOT/lib/modules/$E2E_KVER/modules.dep" | tr '\n' '|')"
     if [ -f "$E2E_INITRD" ] && [ "$(cat "$E2E_INITRD.key" 2>/dev/null)" = "$key" ]; then return 0; fi
     order=$(e2e_module_order $E2E_INITRD_MODULES) || return 1
     w=$(mktemp -d)
     mkdir -p "$w"/{bin,sbin,dev,proc,sys,tmp,etc/e2e,newroot,lib/modules/$E2E_KVER}
-    cp /usr/bin/busybox "$w/bin/busybox"
+    cp "$E2E_BUSYBOX" "$w/bin/busybox"
     cp "$E2E_DIR/guest/init" "$w/init"
     chmod 755 "$w/init" "$w/bin/busybox"
     mknod -m 600 "$w/dev/console" c 5 1
@@ -167,6 +192,8 @@ e2e_build_initrd() {
 # CONFIG_PVH=y). Falls back to the bzImage when no vmlinux can be had. E2E_KERNEL set by the caller wins.
 e2e_build_kernel() {
     [ -n "${E2E_KERNEL:-}" ] && return 0
+    # Debian's arm64 vmlinuz is the plain Image: nothing to unpack
+    [ "$E2E_ARCH" = arm64 ] && { E2E_KERNEL=$E2E_KROOT/boot/vmlinuz-$E2E_KVER; return 0; }
     local z=$E2E_KROOT/boot/vmlinuz-$E2E_KVER out=$E2E_CACHE/vmlinux-$E2E_KVER off magic unz
     E2E_KERNEL=$z
     if [ -s "$out" ] && [ "$out" -nt "$z" ]; then E2E_KERNEL=$out; return 0; fi
@@ -221,6 +248,13 @@ e2e_start() {
     local bios=${E2E_BIOS:-/usr/share/qemu/qboot.rom}
     [ "$bios" = seabios ] && bios=""
     [ -z "$bios" ] || [ -f "$bios" ] || { [ -z "${E2E_BIOS:-}" ] && bios=""; }
+    if [ "$E2E_ARCH" = arm64 ]; then
+        _e2e_arm64_cmd "$interactive"
+        E2E_QEMU_CMD+=("$@")
+        printf '%q ' "${E2E_QEMU_CMD[@]}" > "$E2E_RUN/qemu.cmd"
+        _e2e_launch "$interactive"
+        return
+    fi
     E2E_QEMU_CMD=(
         qemu-system-x86_64 -name "vfiod-e2e-$E2E_RUN_NAME" -nodefaults -no-user-config -display none -no-reboot
         -machine "q35,accel=tcg,kernel-irqchip=split${E2E_MACHINE_OPTS-,sata=off,smbus=off}" ${bios:+-bios "$bios"}
@@ -248,6 +282,44 @@ e2e_start() {
     done
     E2E_QEMU_CMD+=("$@")
     printf '%q ' "${E2E_QEMU_CMD[@]}" > "$E2E_RUN/qemu.cmd"
+    _e2e_launch "$interactive"
+}
+
+# _e2e_arm64_cmd INTERACTIVE: E2E_QEMU_CMD for the arm64 guest (E2E_ARCH=arm64). The virt machine has no IOMMU here
+# (its SMMUv3 would cover PCI only, never the virtio-mmio platform devices), so vfio runs in no-IOMMU mode. The
+# generic timer counts QEMU's clock, so none of the x86 guest's clock troubles (clocksource=hpet) apply.
+# -cpu max,pauth-impdef=on: QEMU's own pointer-authentication hash instead of the architected QARMA, which costs much
+# more under TCG.
+_e2e_arm64_cmd() {
+    local interactive=$1 ro=security_model=none,readonly=on,multidevs=remap
+    local append="console=ttyAMA0 panic=-1 quiet loglevel=4 mitigations=off cryptomgr.notests"
+    [ "$interactive" = 1 ] && append+=" e2e.shell=1"
+    append+=" ${E2E_APPEND:-}"
+    E2E_QEMU_CMD=(
+        qemu-system-aarch64 -name "vfiod-e2e-$E2E_RUN_NAME" -nodefaults -no-user-config -display none -no-reboot
+        -machine "virt,accel=tcg${E2E_MACHINE_OPTS-}"
+        -cpu "${E2E_CPU:-max,pauth-impdef=on}" -smp "${E2E_SMP:-1}" -m "${E2E_MEM:-2G}"
+        -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$append"
+        -serial chardev:console
+        -monitor "unix:$E2E_MONITOR,server=on,wait=off"
+    )
+    if [ "$interactive" = 1 ]; then
+        E2E_QEMU_CMD+=(-chardev "stdio,id=console,signal=off,logfile=$E2E_CONSOLE")
+    else
+        E2E_QEMU_CMD+=(-chardev "file,id=console,path=$E2E_CONSOLE")
+    fi
+    # the shares on virtio-pci (the virt machine's PCIe), so that every virtio-mmio device is a test's
+    local share tag path opts
+    for share in "usr|$E2E_ROOTFS/usr|$ro" "etc|$E2E_ROOTFS/etc|$ro" "kmods|$E2E_KROOT/lib/modules|$ro" \
+                 "vfiod|$E2E_TOP|$ro" "results|$E2E_RESULTS|security_model=none,multidevs=remap"; do
+        IFS='|' read -r tag path opts <<< "$share"
+        E2E_QEMU_CMD+=(-fsdev "local,id=fs-$tag,path=$path,$opts" -device "virtio-9p-pci,fsdev=fs-$tag,mount_tag=$tag")
+    done
+}
+
+# _e2e_launch INTERACTIVE: run E2E_QEMU_CMD (under timeout, in the background) and stream its console
+_e2e_launch() {
+    local interactive=$1
     E2E_T0=$(e2e_now)
     e2e_log "$E2E_RUN_NAME: booting (timeout ${E2E_TIMEOUT:-300}s; console: ${E2E_CONSOLE#$E2E_TOP/})"
     if [ "$interactive" = 1 ]; then

@@ -10,8 +10,9 @@
 #                                 returns 1 when something is missing (the caller says what it skips)
 #
 # Purposes: build (compile and the unit tests), demo, it (the D-Bus integration tests), e2e (the QEMU end-to-end
-# scenarios; e2e/setup.sh adds the headers of the kernels it picks), deb (build, install and test the package, on
-# Debian 12 and in a Debian 13 chroot: debootstrap), k8s (the manifests' check), cockpit (the page's browser test).
+# scenarios; e2e/setup.sh adds the headers of the kernels it picks), arm64 (the host's tools for the arm64 guest of
+# e2e/run-all.sh --arch arm64), deb (build, install and test the package, on Debian 12 and in a Debian 13 chroot:
+# debootstrap), k8s (the manifests' check), cockpit (the page's browser test).
 
 # The JDK and Maven; libudev1 for the udev binding, udev for hwdb.bin (UdevHardwareNamesTest fails under CI without
 # it); ip (iproute2) and unshare (util-linux) for the kernel checks and the real-uevent tests.
@@ -34,6 +35,12 @@ DEPS_IT=(dbus-daemon dbus-bin systemd polkitd libglib2.0-bin util-linux python3 
 DEPS_E2E=(qemu-system-x86 busybox-static cpio kmod gcc libc6-dev make xz-utils zstd binutils python3
     dbus-daemon polkitd libglib2.0-bin libudev1 driverctl iproute2 e2fsprogs python3-dbus acl util-linux
     libvirt-daemon-system libvirt-clients systemd dbus)
+# e2e/arm64/setup.sh (the arm64 guest: e2e/run-all.sh --arch arm64): QEMU for aarch64, the cross compiler for the
+# vfio modules Debian's arm64 kernels do not build (vfio-platform, vfio with no-IOMMU mode), cpio for the initramfs,
+# kmod for depmod, xz-utils to unpack the kernel source, patch for the fix 6.1's vfio-platform lacks. The guest's own
+# arm64 packages (kernel, headers, source, JRE, dbus, polkitd) are not installed on the host: the script downloads
+# and unpacks them under .cache/arm64.
+DEPS_ARM64=(qemu-system-arm gcc-aarch64-linux-gnu make cpio kmod xz-utils patch python3)
 # build-deb.sh: dpkg-deb, gzip, python3, unzip, lintian, systemd-analyze (systemd), and git (the maintainer and the
 # date come from the last commit); test-deb.sh installs the .deb, so its Depends are here too (a Java 17 runtime comes
 # with the JDK above): dbus, polkitd, udev, kmod.
@@ -52,10 +59,11 @@ deps_packages() {
             demo) printf '%s\n' "${DEPS_DEMO[@]}" ;;
             it) printf '%s\n' "${DEPS_IT[@]}" ;;
             e2e) printf '%s\n' "${DEPS_E2E[@]}" ;;
+            arm64) printf '%s\n' "${DEPS_ARM64[@]}" ;;
             deb) printf '%s\n' "${DEPS_DEB[@]}" ;;
             k8s) printf '%s\n' "${DEPS_K8S[@]}" ;;
             cockpit) printf '%s\n' "${DEPS_COCKPIT[@]}" ;;
-            *) echo "deps.sh: no such purpose: $purpose (build, demo, it, e2e, deb, k8s, cockpit)" >&2; return 2 ;;
+            *) echo "deps.sh: no such purpose: $purpose (build, demo, it, e2e, arm64, deb, k8s, cockpit)" >&2; return 2 ;;
         esac
     done | awk '!seen[$0]++'
 }

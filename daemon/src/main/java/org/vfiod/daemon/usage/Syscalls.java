@@ -9,7 +9,7 @@ import com.sun.jna.Native;
  * <p>Pointers are passed as {@code long} addresses ({@code Pointer.nativeValue}), which on LP64 (x86-64, arm64) the
  * C calling convention passes exactly like a pointer; this lets a scan point into the middle of a buffer (a name in
  * a getdents64 record) without allocating a {@code Pointer} per name. Failures return -1 and leave errno for
- * {@link Native#getLastError()}. The constants are Linux's x86-64 and arm64 (asm-generic) values.
+ * {@link Native#getLastError()}. The constants are Linux's, the same on x86-64 and arm64 except O_DIRECTORY (below).
  */
 final class Syscalls {
     static {
@@ -18,7 +18,7 @@ final class Syscalls {
 
     static final int O_RDONLY = 0;
     static final int O_EXCL = 0x80;
-    static final int O_DIRECTORY = 0x10000;
+    static final int O_DIRECTORY = oDirectory(System.getProperty("os.arch", ""));
     static final int O_CLOEXEC = 0x80000;
 
     static final int ENOENT = 2;
@@ -31,6 +31,20 @@ final class Syscalls {
     static final int NETLINK_ROUTE = 0;
 
     private Syscalls() {
+    }
+
+    /**
+     * O_DIRECTORY is one of the few open flags an architecture picks: asm-generic's 0200000 (x86-64, s390x, riscv64,
+     * loongarch64), but 040000 on arm, arm64 and powerpc, where 0200000 is O_DIRECT. With the x86 value, vfiod's
+     * open of /proc on Debian's arm64 kernel asked for direct I/O and failed with EINVAL (e2e/scenario-platform.sh).
+     */
+    static int oDirectory(String osArch) {
+        switch (osArch) {
+            case "aarch64", "arm", "ppc64", "ppc64le", "ppc":
+                return 040000;
+            default:
+                return 0200000;
+        }
     }
 
     static native int open(String path, int flags);
