@@ -393,6 +393,16 @@ until [ -n "$FIRED" ]; do
     [ -n "$FIRED" ] || e2e_pause 0.5
 done
 [ -n "$FIRED" ] || { sd_print; e2e_fail "systemd's watchdog did not fire within 90 s of the wedge"; }
+# where the worker waits: its kernel stack, while the probe still sleeps (the aborted JVM cannot exit before then)
+WSTACK=""
+for t in /proc/"$OLD"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = device-events ] || continue
+    WSTACK=$(cat "$t/stack" 2>/dev/null); break
+done
+printf '%s\n' "$WSTACK" > "$RES/wedge-stack.txt"
+echo "vfiod's device-events thread, in the kernel:"; printf '%s\n' "$WSTACK" | head -6 | sed 's/^/  /'
+e2e_assert "vfiod's event worker waits in a read of $WEDGE that takes its device lock" \
+    test -n "$(printf '%s\n' "$WSTACK" | grep -E 'boot_vga_show|driver_override_show')"
 _e2e_secs "$T_WEDGE"; WD_SECS=$E2E_SECS
 sd_print
 echo "systemd's watchdog fired ${WD_SECS}s after the wedge (seen by polling systemctl show every 0.5 s)"
