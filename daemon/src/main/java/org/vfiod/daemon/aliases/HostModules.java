@@ -25,8 +25,10 @@ public final class HostModules {
         Path aliases = sources.modulesAlias();
         if (Files.exists(aliases)) {
             for (String line : Files.readAllLines(aliases, StandardCharsets.ISO_8859_1)) {
-                String[] t = line.trim().split("\\s+");
-                if (t.length == 3 && t[0].equals("alias")) add(out, t[1], t[2], name);
+                // "alias PATTERN MODULE", as depmod writes it
+                if (!line.startsWith("alias ")) continue;
+                int space = line.indexOf(' ', 6);
+                if (space > 6) add(out, line.substring(6, space), line.substring(space + 1).strip(), name);
             }
         }
         Path builtin = sources.builtinModinfo();
@@ -43,6 +45,11 @@ public final class HostModules {
         String normalized = AliasIndex.normalizeAlias(pattern);
         // a vfio_ alias is an override-only entry the kernel never probes with
         if (normalized == null || normalized.startsWith(AliasIndex.VFIO_PREFIX)) return;
+        // a modules.alias has some 25,000 lines: most differ from the name before their first wildcard, and a
+        // dry run asks on every Restore preview
+        int literal = 0;
+        while (literal < normalized.length() && "*?[\\".indexOf(normalized.charAt(literal)) < 0) literal++;
+        if (!name.regionMatches(0, normalized, 0, literal)) return;
         if (Fnmatch.compile(normalized).matches(name)) out.add(AliasIndex.normalizeModule(module));
     }
 }
