@@ -257,10 +257,21 @@ e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "$NV still on nvme"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 
 e2e_step "2. free: Rebind and Restore"
+# a dry-run Restore answers what the Restore then answers: the host driver the probe binds, found in the kernel's
+# own modules.alias (the sandbox reads /usr/lib/modules)
+dry_restore() {
+    vfiod_manager Restore 'sa{sv}' "$1" 1 dry-run b true || e2e_fail "dry-run Restore $1: $VFIOD_ERR"
+    DRY=$VFIOD_REPLY
+    echo "dry-run Restore of $1: $DRY"
+}
 rebind "$BDF"; e2e_assert_eq "$(e2e_pci_driver "$BDF")" "$MOD" "$BDF on the variant driver (modprobe'd from the sandbox)"
+dry_restore "$BDF"
 restore "$BDF"; e2e_assert_eq "$(e2e_pci_driver "$BDF")" e1000e "$BDF back on e1000e"
+e2e_assert_eq "$DRY" "$VFIOD_REPLY" "the dry-run Restore of $BDF answered what the Restore did"
 rebind "$NV"; e2e_assert_eq "$(e2e_pci_driver "$NV")" vfio-pci "$NV on vfio-pci"
+dry_restore "$NV"
 restore "$NV"; e2e_assert_eq "$(e2e_pci_driver "$NV")" nvme "$NV back on nvme"
+e2e_assert_eq "$DRY" "$VFIOD_REPLY" "the dry-run Restore of $NV answered what the Restore did"
 
 # ---- 3. the access grant -------------------------------------------------------------------------------------
 # Assign of the NVMe with owner = a test user, from inside the sandbox: the ACL entry lands on the host's
