@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # e2e/scenario-systemd.sh: the unit as shipped. The guest boots with systemd as PID 1 and the vfiod .deb installed
 # by dpkg (e2e.systemd=1: e2e/guest/systemd-init.sh), on a machine with the e1000e at 00:03.0, a second e1000e at
-# 00:05.0, two e1000 behind a PCIe-to-PCI bridge (one IOMMU group) and an NVMe at 00:04.0 (a blank 64 MiB image made
-# here). Two boots:
+# 00:05.0, QEMU's edu device and an e1000 behind a PCIe-to-PCI bridge (one IOMMU group) and an NVMe at 00:04.0 (a
+# blank 64 MiB image made here). Two boots:
 #   1. e2e/guest/scenario-systemd.sh: vfiod starts by D-Bus activation under its unit and sandbox; the host-use check
 #      inside that sandbox (NIC up with an address, a mounted NVMe, a node another uid holds open); the access grant
 #      (skipped until it is merged); systemctl stop during a move; systemctl kill -s KILL during a move and the
@@ -25,6 +25,7 @@ t0=$(e2e_now)
 vfiod_e2e_jars || exit 1
 vfiod_e2e_vfio_open || exit 1
 vfiod_e2e_variant || exit 1
+vfiod_e2e_edu || exit 1   # vfiod_test_edu, for the watchdog's wedge (boot 1 insmods it from the build folder)
 sd_e2e_deb || exit 1
 sd_e2e_dpkgdb || exit 1
 img_dir=$(mktemp -d /tmp/vfiod-e2e-systemd.XXXXXX)
@@ -38,10 +39,10 @@ e2e_log "scenario-systemd: installing $SD_E2E_DEB in the guests"
 
 # every boot of a JVM-heavy systemd guest under TCG takes minutes: vfiod starts 6 times in boot 1
 export E2E_TIMEOUT=${E2E_TIMEOUT:-1500}
-# 00:05.0: a second e1000e (boot 2's control); behind a PCIe-to-PCI bridge at 00:06.0 two e1000, one IOMMU group
-# (the watchdog step's wedge)
+# 00:05.0: a second e1000e (boot 2's control); behind a PCIe-to-PCI bridge at 00:06.0 an edu and an e1000, one IOMMU
+# group (the watchdog step's wedge: the edu's driver holds its device lock, an event about the e1000 makes vfiod read it)
 machine=(-device e1000e,addr=05.0,romfile=
-         -device pcie-pci-bridge,id=sd-br,bus=pcie.0,addr=06.0 -device e1000,bus=sd-br,addr=1,romfile= -device e1000,bus=sd-br,addr=2,romfile=
+         -device pcie-pci-bridge,id=sd-br,bus=pcie.0,addr=06.0 -device edu,bus=sd-br,addr=1 -device e1000,bus=sd-br,addr=2,romfile=
          -drive "if=none,id=sd-nvm,file=$img_dir/nvme.img,format=raw" -device nvme,serial=vfiod-e2e-sd,drive=sd-nvm,addr=04.0)
 
 sd_e2e_append e2e.preboot=e2e/guest/scenario-systemd-preboot.sh

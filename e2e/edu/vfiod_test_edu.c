@@ -15,6 +15,13 @@
  * release (write: any value; read: how many releases so far): ends every remove() that is waiting now.
  * probe_delay_ms (uint, 0644, default 0): probe() sleeps this long first, so a bind or drivers_probe written to sysfs
  *   stays in the kernel that long.
+ * lock_reader (bool, 0644, default N): probe() first publishes a boot_vga attribute in the device's folder whose
+ *   read waits for the device lock, so that while probe_delay_ms (or remove) holds the lock a reader of that file
+ *   waits in the kernel. It stands for what a hung driver did to readers until the driver core made
+ *   driver_override generic (6.12.94: "PCI: use generic driver_override infrastructure", a spinlock instead of the
+ *   device lock) and uevent stopped taking the lock (6.11): from then on no attribute of a PCI device that vfiod
+ *   reads waits for a hung probe, so scenario-systemd's watchdog step needs this one to wedge vfiod's event worker
+ *   in the kernel. The PCI core shows boot_vga only on VGA devices, and vfiod reads it for every PCI device.
  *
  * Each of these logs a line with the device's name when it starts and when it ends ("remove_wait is set: waiting",
  * "released after N ms", "probe_delay_ms is set: sleeping N ms", ...), which the tests wait for in the kernel log.
@@ -46,6 +53,10 @@ static unsigned int probe_delay_ms;
 module_param(probe_delay_ms, uint, 0644);
 MODULE_PARM_DESC(probe_delay_ms, "probe() sleeps this many ms first (a bind that hangs for a while)");
 
+static bool lock_reader;
+module_param(lock_reader, bool, 0644);
+MODULE_PARM_DESC(lock_reader, "probe() publishes a boot_vga attribute whose read waits for the device lock");
+
 static DECLARE_WAIT_QUEUE_HEAD(release_wq);
 static atomic_t releases = ATOMIC_INIT(0);
 
@@ -71,7 +82,37 @@ MODULE_PARM_DESC(release, "write anything: every remove() waiting because of rem
 
 struct edu {
 	void __iomem *regs;
+	bool attr;		/* boot_vga published (lock_reader) */
+	bool going;		/* boot_vga is being removed: its readers give up */
 };
+
+/*
+ * Waits for the device lock as driver_override's read did before 6.12.94, but in steps: removing the file while a
+ * reader waits for a lock the remover holds would never end (the removal waits for the reader), so the reader gives
+ * up once the driver says the file is going.
+ */
+static ssize_t boot_vga_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct edu *edu = dev_get_drvdata(dev);
+
+	while (!device_trylock(dev)) {
+		if (!edu || READ_ONCE(edu->going))
+			return -ENODEV;
+		msleep(20);
+	}
+	device_unlock(dev);
+	return sysfs_emit(buf, "0\n");
+}
+static DEVICE_ATTR_RO(boot_vga);
+
+static void edu_attr_remove(struct pci_dev *pdev, struct edu *edu)
+{
+	if (!edu->attr)
+		return;
+	WRITE_ONCE(edu->going, true);
+	device_remove_file(&pdev->dev, &dev_attr_boot_vga);
+	edu->attr = false;
+}
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -79,17 +120,25 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct edu *edu;
 	int ret;
 
+	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	pci_set_drvdata(pdev, edu);
+	if (READ_ONCE(lock_reader)) {
+		ret = device_create_file(&pdev->dev, &dev_attr_boot_vga);
+		if (ret)
+			return ret;
+		edu->attr = true;
+		pci_info(pdev, "vfiod_test_edu: lock_reader is set: boot_vga waits for the device lock\n");
+	}
 	if (delay) {
 		pci_info(pdev, "vfiod_test_edu: probe_delay_ms is set: sleeping %u ms\n", delay);
 		msleep(delay);
 		pci_info(pdev, "vfiod_test_edu: probe slept %u ms, probing\n", delay);
 	}
-	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
-	if (!edu)
-		return -ENOMEM;
 	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto attr;
 	ret = pci_request_regions(pdev, "vfiod_test_edu");
 	if (ret)
 		goto disable;
@@ -98,7 +147,6 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENOMEM;
 		goto release;
 	}
-	pci_set_drvdata(pdev, edu);
 	/* register 0x00 reads 0x010000ed on QEMU's edu: major.minor version and "ed" */
 	pci_info(pdev, "vfiod_test_edu: bound (identification 0x%08x)\n", ioread32(edu->regs));
 	return 0;
@@ -107,6 +155,8 @@ release:
 	pci_release_regions(pdev);
 disable:
 	pci_disable_device(pdev);
+attr:
+	edu_attr_remove(pdev, edu);
 	return ret;
 }
 
@@ -136,6 +186,7 @@ static void edu_remove(struct pci_dev *pdev)
 		}
 		pci_info(pdev, "vfiod_test_edu: released after %u ms\n", jiffies_to_msecs(jiffies - start));
 	}
+	edu_attr_remove(pdev, edu);
 	pci_iounmap(pdev, edu->regs);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);

@@ -176,7 +176,9 @@ final class Render {
     /** {@code driver} is what the daemon answered: the device's driver after the call, "" for none. */
     static String result(String operation, String address, RebindOptions o, String driver) {
         StringBuilder b = new StringBuilder(address);
-        if (driver.isEmpty()) b.append(o.dryRun() ? " would have no driver" : " has no driver");
+        // a dry-run Restore answers "" when it cannot tell which host driver the kernel's probe will pick
+        if (driver.isEmpty()) b.append(!o.dryRun() ? " has no driver" : operation.equals("restore")
+                ? " would be on the host driver the kernel picks" : " would have no driver");
         else b.append(o.dryRun() ? " would be on " : " is on ").append(Exit.oneLine(driver));
         if (o.group()) b.append(", with its IOMMU group");
         if (o.persist()) b.append(operation.equals("restore") ? "; not persistent" : "; persistent");

@@ -100,6 +100,10 @@ class RenderTest {
                 Render.result("rebind", "0000:03:00.0", RebindOptions.none().withDryRun(), "vfio_pci"));
         assertEquals("0000:03:00.0 has no driver; not persistent\n",
                 Render.result("restore", "0000:03:00.0", RebindOptions.none().withPersist(), ""));
+        assertEquals("0000:03:00.0 would be on e1000e (dry run: nothing changed)\n",
+                Render.result("restore", "0000:03:00.0", RebindOptions.none().withDryRun(), "e1000e"));
+        assertEquals("0000:03:00.0 would be on the host driver the kernel picks (dry run: nothing changed)\n",
+                Render.result("restore", "0000:03:00.0", RebindOptions.none().withDryRun(), ""));
         assertEquals("{\"operation\":\"restore\",\"address\":\"0000:03:00.0\",\"driver\":null,\"dryRun\":true,"
                 + "\"group\":false,\"persist\":false}", Json.write(Render.json("restore", "0000:03:00.0", RebindOptions.none().withDryRun(), "")));
     }

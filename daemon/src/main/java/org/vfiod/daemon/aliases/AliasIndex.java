@@ -25,6 +25,8 @@ public final class AliasIndex {
     private final Set<String> vfioModules;
     private final List<Problem> problems;
     private final int malformedLines;
+    /** Where it was read from: {@link #hostModules} reads the other aliases there. */
+    private final AliasSources sources;
 
     /** A line that was skipped, kept so an admin can find it. */
     public record Problem(Path file, int line, String reason) {
@@ -34,7 +36,8 @@ public final class AliasIndex {
         }
     }
 
-    private AliasIndex(List<VfioAlias> aliases, Set<String> builtinModules, List<Problem> problems, int malformedLines) {
+    private AliasIndex(AliasSources sources, List<VfioAlias> aliases, Set<String> builtinModules, List<Problem> problems, int malformedLines) {
+        this.sources = sources;
         this.aliases = List.copyOf(aliases);
         this.matchers = new Fnmatch[aliases.size()];
         Set<String> modules = new HashSet<>();
@@ -68,7 +71,7 @@ public final class AliasIndex {
         for (Path conf : modprobeConfFiles(sources.modprobeDirs())) loader.readModprobeConf(conf);
         loader.readModulesAlias(sources.modulesAlias());
         loader.readBuiltinModinfo(sources.builtinModinfo());
-        return new AliasIndex(loader.aliases, loader.builtin, loader.problems, loader.malformed);
+        return new AliasIndex(sources, loader.aliases, loader.builtin, loader.problems, loader.malformed);
     }
 
     /** The best {@code vfio_} alias for a device's modalias (given without the prefix), if any matches. */
@@ -93,6 +96,11 @@ public final class AliasIndex {
         VfioAlias a = aliases.get(best);
         return Optional.of(new AliasMatch(modalias, a.module(), isBuiltin(a.module()), a.pattern(), bestStars,
                 a.source(), tied == null ? List.of() : tied));
+    }
+
+    /** The host modules whose aliases match the modalias (read from the same files now; see {@link HostModules}). */
+    public List<String> hostModules(String modalias) throws IOException {
+        return HostModules.matching(sources, modalias);
     }
 
     /**

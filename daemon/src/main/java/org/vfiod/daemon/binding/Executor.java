@@ -28,6 +28,7 @@ final class Executor {
     private final Rollback rollback;
     private final JournalStore journal;
     private final VfioDrivers vfio;
+    private final HostDrivers hostDrivers;
 
     /** Whether a driver is a vfio driver: a Restore that lands on one has failed. */
     @FunctionalInterface
@@ -35,7 +36,15 @@ final class Executor {
         boolean isVfio(String driver);
     }
 
-    Executor(Sysfs sysfs, KernelCalls calls, ProbeWait probeWait, Rollback rollback, JournalStore journal, VfioDrivers vfio) {
+    /** The host drivers whose aliases match a device: who refused it when a Restore's probe bound nothing. */
+    @FunctionalInterface
+    interface HostDrivers {
+        List<String> matching(DeviceName device) throws IOException;
+    }
+
+    Executor(Sysfs sysfs, KernelCalls calls, ProbeWait probeWait, Rollback rollback, JournalStore journal, VfioDrivers vfio,
+             HostDrivers hostDrivers) {
+        this.hostDrivers = hostDrivers;
         this.sysfs = sysfs;
         this.calls = calls;
         this.probeWait = probeWait;
@@ -67,9 +76,10 @@ final class Executor {
                 Optional<String> now = verify(plan, d, deadline);
                 String landed = now.orElse("");
                 if (plan.direction() == Direction.TO_HOST) {
-                    if (now.isEmpty()) LOG.warn("{} has no driver now: no host driver matches it (that is the kernel's choice, not an error)", d.name());
+                    // driverless only where it was driverless before: verify refused the rest
+                    if (now.isEmpty()) LOG.info("{} has no driver, as before: no host driver took it", d.name());
                     else LOG.info("{} is back on {}", d.name(), landed);
-                    summary.add(d.name() + " -> " + now.orElse("no driver (none matches)"));
+                    summary.add(d.name() + " -> " + now.orElse("no driver (none took it; it had none before)"));
                 } else {
                     LOG.info("{} moved from {} to {}", d.name(), d.prior().driver().orElse("no driver"), landed);
                     summary.add(d.name() + " -> " + landed);
@@ -134,6 +144,10 @@ final class Executor {
             }
         } else if (now.isPresent() && vfio.isVfio(now.get())) {
             throw new StepFailed("probe " + d.name(), now.get() + " bound it again; is a vfio driver listed in modprobe.d or a udev rule?");
+        } else if (now.isEmpty() && d.prior().driver().isPresent()) {
+            // a device given back to no driver is lost to the VM and the host alike: the Restore failed, and the
+            // rollback puts it where it was
+            throw new StepFailed("bind " + d.name() + " to a host driver", refused(d.name()));
         }
         return now;
     }
@@ -154,6 +168,31 @@ final class Executor {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** Why no host driver took the device: the drivers that refused it, or that none is there to take it. */
+    private String refused(DeviceName device) {
+        List<String> candidates;
+        try {
+            candidates = hostDrivers.matching(device);
+        } catch (IOException e) {
+            return "no host driver bound it (its host drivers cannot be told: " + RebindEngine.describe(e) + "; see the kernel log)";
+        }
+        if (candidates.isEmpty()) return "no host driver matches it (no alias in modules.alias); it would be left with no driver";
+        List<String> loaded = new ArrayList<>(), missing = new ArrayList<>();
+        for (String m : candidates) {
+            boolean in;
+            try {
+                in = sysfs.moduleLoaded(new org.vfiod.daemon.sysfs.DriverName(m)) || sysfs.driverOfModule(new org.vfiod.daemon.sysfs.DriverName(m)).isPresent();
+            } catch (IOException | IllegalArgumentException e) {
+                in = false;
+            }
+            (in ? loaded : missing).add(m);
+        }
+        String why = loaded.isEmpty() ? "no host driver bound it"
+                : String.join(", ", loaded) + (loaded.size() == 1 ? " refused it" : " refused it, each") + " (its probe failed; see the kernel log)";
+        if (!missing.isEmpty()) why += "; " + String.join(", ", missing) + (missing.size() == 1 ? " matches it but is not loaded" : " match it but are not loaded");
+        return why;
     }
 
     /** The write that hung has returned: its group is still shut; put the devices back, then forget the move. */

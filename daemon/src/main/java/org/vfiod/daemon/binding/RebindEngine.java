@@ -72,7 +72,8 @@ public final class RebindEngine implements AutoCloseable {
         ProbeWait probeWait = new ProbeWait(waiter);
         Rollback rollback = new Rollback(sysfs, calls, probeWait);
         this.executor = new Executor(sysfs, calls, probeWait, rollback, journal,
-                d -> index.get().isVfioModule(d) || org.vfiod.daemon.sysfs.KernelBus.isFallbackDriver(d));
+                d -> index.get().isVfioModule(d) || org.vfiod.daemon.sysfs.KernelBus.isFallbackDriver(d),
+                d -> index.get().hostModules(sysfs.read(d).map(Device::modalias).orElse("")));
         this.reconciler = new Reconciler(sysfs, journal, rollback, calls);
     }
 
@@ -129,12 +130,9 @@ public final class RebindEngine implements AutoCloseable {
         Plan plan = ((Planner.Decision.Move) decision).plan();
         if (options.dryRun()) {
             Map<DeviceName, String> targets = new LinkedHashMap<>();
-            // a Restore's host driver is the kernel's choice at the probe: not known before
-            for (PlannedDevice d : plan.devices()) {
-                boolean toHost = d.target() instanceof Target.Host || (d.target() instanceof Target.Follows && plan.direction() == Direction.TO_HOST);
-                targets.put(d.name(), toHost && d.priorIsVfio() ? "" : plannedDriver(plan, d));
-            }
-            return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) decision).users());
+            for (PlannedDevice d : plan.devices()) targets.put(d.name(), predicted(plan, d));
+            String driver = targets.getOrDefault(plan.requested(), predicted(plan, plan.devices().get(0)));
+            return new BindResult.Planned(driver, plan.describe(), targets, ((Planner.Decision.Move) decision).users());
         }
 
         GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
@@ -195,11 +193,41 @@ public final class RebindEngine implements AutoCloseable {
         }
     }
 
-    /** What a dry run names as the driver: the requested device's, or its module's while that is not loaded. */
-    private static String plannedDriver(Plan plan) {
-        PlannedDevice first = plan.devices().stream().filter(d -> d.name().equals(plan.requested())).findFirst()
-                .orElse(plan.devices().get(0));
-        return plannedDriver(plan, first);
+    /**
+     * The driver a dry run says the device would end on, as the move would answer it: a Rebind's vfio driver (its
+     * module's name while that is not loaded); a Restore's host driver, when the kernel's probe is bound to pick it
+     * (see {@link #hostDriver}), else "" (the kernel's choice); a Restore that only clears an override, the driver
+     * it stays on.
+     */
+    private String predicted(Plan plan, PlannedDevice d) {
+        boolean toHost = d.target() instanceof Target.Host || (d.target() instanceof Target.Follows && plan.direction() == Direction.TO_HOST);
+        if (toHost && (d.priorIsVfio() || d.prior().driver().isEmpty())) return hostDriver(d.name()).orElse("");
+        return plannedDriver(plan, d);
+    }
+
+    /**
+     * The host driver drivers_probe would bind: the one loaded driver whose module has an alias matching the device
+     * (what lspci -k lists as its kernel modules; drivers_probe loads none). Several loaded, or none: not known.
+     */
+    private Optional<String> hostDriver(DeviceName device) {
+        try {
+            Optional<Device> d = sysfs.read(device);
+            if (d.isEmpty()) return Optional.empty();
+            java.util.Set<String> drivers = new java.util.TreeSet<>();
+            for (String module : index.get().hostModules(d.get().modalias())) {
+                DriverName m;
+                try {
+                    m = new DriverName(module);
+                } catch (IllegalArgumentException notAName) {
+                    continue;
+                }
+                sysfs.driverOfModule(m).ifPresent(x -> drivers.add(x.value()));
+            }
+            return drivers.size() == 1 ? Optional.of(drivers.iterator().next()) : Optional.empty();
+        } catch (IOException e) {
+            LOG.debug("cannot tell the host driver of {}: {}", device, e.toString());
+            return Optional.empty();
+        }
     }
 
     private static String plannedDriver(Plan plan, PlannedDevice first) {

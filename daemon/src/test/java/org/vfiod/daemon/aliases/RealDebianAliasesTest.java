@@ -69,6 +69,18 @@ class RealDebianAliasesTest {
                 lines.stream().filter(l -> l.startsWith("alias vfio_")).toList());
     }
 
+    @Test
+    void theHostModulesOfTheNicAreWhatLspciKNames() throws IOException {
+        AliasIndex index = load();
+        long t0 = System.nanoTime();
+        List<String> nic = index.hostModules(E1000E_MODALIAS);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(List.of("e1000e"), nic);
+        // mlx5_core's own alias; mlx5_vfio_pci's is a vfio_ one (in the index, not here)
+        assertEquals(List.of("mlx5_core"), index.hostModules(MLX5_MODALIAS));
+        System.out.println("RealDebianAliasesTest: host modules of the NIC from 26,223 lines in " + ms + " ms");
+    }
+
     private static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }

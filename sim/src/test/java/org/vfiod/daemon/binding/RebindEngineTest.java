@@ -79,16 +79,97 @@ class RebindEngineTest {
     }
 
     @Test
-    void restoreOfADeviceThatNoHostDriverMatchesReportsItDriverless() throws Exception {
-        // the NIC's host driver is gone (say, blacklisted): the kernel leaves the device without a driver
+    void restoreOfADeviceThatNoHostDriverMatchesFailsAndPutsItBackOnVfio() throws Exception {
+        // the NIC's host driver is gone (say, blacklisted): the kernel would leave the device without a driver
         m.engine.rebind(NIC, opts());
+        TreeMap<String, String> before = m.snapshot();
         Files.writeString(m.sim.root().resolve(".vfiod-sim/drivers"),
                 Files.readString(m.sim.root().resolve(".vfiod-sim/drivers")).replace("e1000e e1000e 8086:10d3", "e1000e e1000e 8086:ffff"));
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.restore(NIC, opts()));
+        assertTrue(e.getMessage().startsWith("bind 0000:03:00.0 to a host driver failed: no host driver matches it"), e.getMessage());
+        assertTrue(e.getMessage().contains("rolled back: 0000:03:00.0 on vfio-pci"), e.getMessage());
+        assertEquals("vfio-pci", m.driver("0000:03:00.0"));
+        assertEquals("vfio-pci", m.override("0000:03:00.0"));
+        assertEquals(before, m.snapshot());
+        assertNoJournal();
+    }
+
+    @Test
+    void restoreWhoseHostDriverRefusesTheDeviceFailsNamingItAndPutsItBackOnVfio() throws Exception {
+        try (SimulatedMachine h = new SimulatedMachine(dir.resolve("host-aliases"), SimulatedMachine.CATCH_ALL + SimulatedMachine.HOST_ALIASES)) {
+            h.engine.rebind(NIC, opts());
+            TreeMap<String, String> before = h.snapshot();
+            h.sim.fault("probe-fail e1000e");
+            BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> h.engine.restore(NIC, opts()));
+            assertTrue(e.getMessage().startsWith("bind 0000:03:00.0 to a host driver failed: e1000e refused it (its probe failed"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("rolled back: 0000:03:00.0 on vfio-pci"), e.getMessage());
+            assertTrue(h.sim.kernelLog().contains("e1000e 0000:03:00.0: probe failed"), h.sim.kernelLog());
+            assertEquals("vfio-pci", h.driver("0000:03:00.0"));
+            assertEquals("vfio-pci", h.override("0000:03:00.0"));
+            assertTrue(h.device("0000:03:00.0").vfioDev());
+            assertEquals(before, h.snapshot());
+            assertFalse(Files.list(dir.resolve("host-aliases/run/journal")).findAny().isPresent(), "a journal was left");
+            // once the driver takes it again, the same Restore works
+            h.sim.clearFaults();
+            assertEquals("e1000e", h.engine.restore(NIC, opts()).driver());
+        }
+    }
+
+    @Test
+    void restoreOfAGroupWhoseOneHostDriverRefusesPutsTheWholeGroupBackOnVfio() throws Exception {
+        m.engine.rebind(GPU, opts().withGroup(true));
+        TreeMap<String, String> before = m.snapshot();
+        m.sim.fault("probe-fail snd_hda_intel");
+        BindingException.Failed e = assertThrows(BindingException.Failed.class, () -> m.engine.restore(GPU, opts().withGroup(true)));
+        assertTrue(e.getMessage().startsWith("bind 0000:01:00.1 to a host driver failed"), e.getMessage());
+        assertEquals("vfio-pci", m.driver("0000:01:00.0"));
+        assertEquals("vfio-pci", m.driver("0000:01:00.1"));
+        assertEquals(before, m.snapshot());
+    }
+
+    @Test
+    void restoreOfADeviceThatHadNoDriverMayEndWithoutOne() throws Exception {
+        // driverless before the call (someone's unbind), and its host driver refuses it: "no driver" is where it was
+        m.sysfs.unbind(NIC, new org.vfiod.daemon.sysfs.DriverName("e1000e"));
+        m.sim.fault("probe-fail e1000e");
         BindResult.Moved r = assertInstanceOf(BindResult.Moved.class, m.engine.restore(NIC, opts()));
         assertEquals("", r.driver());
-        assertTrue(r.steps().get(0).contains("no driver"), r.steps().toString());
+        assertTrue(r.steps().get(0).contains("no driver (none took it; it had none before)"), r.steps().toString());
         assertEquals("", m.driver("0000:03:00.0"));
         assertEquals("", m.override("0000:03:00.0"));
+        assertNoJournal();
+    }
+
+    @Test
+    void aDryRunAnswersWhatTheCallItPreviewsThenAnswers() throws Exception {
+        try (SimulatedMachine h = new SimulatedMachine(dir.resolve("dry"), SimulatedMachine.CATCH_ALL + SimulatedMachine.HOST_ALIASES)) {
+            // vfio_pci loaded once: before, a dry run can only name the module (vfio_pci), not the driver it registers
+            h.engine.rebind(NIC, opts());
+            h.engine.restore(NIC, opts());
+            for (DeviceName d : List.of(NIC, GPU)) {
+                BindOptions o = opts().withGroup(d.equals(GPU));
+                BindResult.Planned dryRebind = assertInstanceOf(BindResult.Planned.class, h.engine.rebind(d, o.withDryRun(true)));
+                BindResult.Moved rebind = assertInstanceOf(BindResult.Moved.class, h.engine.rebind(d, o));
+                assertEquals(rebind.driver(), dryRebind.driver(), "Rebind of " + d);
+                for (var t : dryRebind.targets().entrySet()) assertEquals(h.driver(t.getKey().name()), t.getValue(), "Rebind of " + t.getKey());
+
+                BindResult.Planned dryRestore = assertInstanceOf(BindResult.Planned.class, h.engine.restore(d, o.withDryRun(true)));
+                BindResult.Moved restore = assertInstanceOf(BindResult.Moved.class, h.engine.restore(d, o));
+                assertEquals(restore.driver(), dryRestore.driver(), "Restore of " + d);
+                assertFalse(restore.driver().isEmpty() || restore.driver().equals("vfio-pci"), restore.driver());
+                assertEquals(restore.devices(), List.copyOf(dryRestore.targets().keySet()), "Restore of " + d);
+                for (var t : dryRestore.targets().entrySet()) assertEquals(h.driver(t.getKey().name()), t.getValue(), "Restore of " + t.getKey());
+            }
+        }
+    }
+
+    private void assertNoJournal() throws java.io.IOException {
+        Path journal = dir.resolve("run/journal");
+        if (!Files.isDirectory(journal)) return;
+        try (var files = Files.list(journal)) {
+            assertFalse(files.anyMatch(f -> !f.getFileName().toString().startsWith(".")), "a journal was left");
+        }
     }
 
     @Test

@@ -19,6 +19,26 @@ import org.vfiod.daemon.sysfs.Sysfs;
 /** The sample machine on a simulated kernel, with an engine wired the way main wires it. */
 final class SimulatedMachine implements AutoCloseable {
     static final String CATCH_ALL = "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n";
+    /**
+     * The sample machine's host drivers as depmod lists them (what a real modules.alias always has): a Restore names
+     * the one that refused a device from these, and a dry run tells the host driver a device would get.
+     */
+    static final String HOST_ALIASES = """
+            alias pci:v00001002d000073BFsv*sd*bc*sc*i* amdgpu
+            alias pci:v00001002d0000AB28sv*sd*bc*sc*i* snd_hda_intel
+            alias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e
+            """;
+    /** The host drivers of the other buses' sample devices ({@code SimulatedSysfs.withOtherBuses}), as depmod lists them. */
+    static final String OTHER_BUSES_HOST_ALIASES = """
+            alias cdx:v10EEd808*sv*sd*c* cdx_sim_net
+            alias of:N*T*Cvirtio,mmio virtio_mmio
+            alias of:N*T*Ccalxeda,hb-xgmac calxedaxgmac
+            alias of:N*T*Csim,pinctrl pinctrl_sim
+            alias fsl-mc:v00001957ddprc fsl_mc_dprc
+            alias fsl-mc:v00001957ddpni fsl_dpaa2_eth
+            alias fsl-mc:v00001957ddpio fsl_mc_dpio
+            alias fsl-mc:v00001957ddpmcp fsl_mc_allocator
+            """;
 
     final SimulatedSysfs sim;
     final Sysfs sysfs;
