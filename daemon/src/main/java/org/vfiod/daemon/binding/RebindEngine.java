@@ -110,20 +110,31 @@ public final class RebindEngine implements AutoCloseable {
     }
 
     public BindResult rebind(DeviceName device, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_VFIO), options.timeout());
+        return rebind(device, options, Phases.NONE);
     }
 
     public BindResult restore(DeviceName device, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_HOST), options.timeout());
+        return restore(device, options, Phases.NONE);
     }
 
-    private BindResult move(DeviceName device, BindOptions options, Direction direction) throws BindingException {
+    /** A Rebind whose phases are timed into {@code phases}. */
+    public BindResult rebind(DeviceName device, BindOptions options, Phases phases) throws BindingException {
+        return whileRunning(() -> move(device, options, Direction.TO_VFIO, phases), options.timeout(), phases);
+    }
+
+    /** A Restore whose phases are timed into {@code phases}. */
+    public BindResult restore(DeviceName device, BindOptions options, Phases phases) throws BindingException {
+        return whileRunning(() -> move(device, options, Direction.TO_HOST, phases), options.timeout(), phases);
+    }
+
+    private BindResult move(DeviceName device, BindOptions options, Direction direction, Phases phases) throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
         // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
         gates.refuseIfHung(planner.groupKeyWithoutLock(device));
         // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it
         Planner.Decision decision = decide(device, options, direction,
-                options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE);
+                options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE, phases);
+        phases.lap("plan");
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();
         if (options.dryRun()) {
@@ -134,6 +145,7 @@ public final class RebindEngine implements AutoCloseable {
         }
 
         GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
+        phases.lap("group gate");
         try {
             if (!plan.modulesToLoad().isEmpty()) {
                 load(plan, gate, deadline, options.timeout());
@@ -144,10 +156,11 @@ public final class RebindEngine implements AutoCloseable {
                             .collect(java.util.stream.Collectors.joining(", ")) + " took longer than " + options.timeout().toMillis()
                             + " ms; the module is loaded now, and nothing was changed");
                 }
+                phases.lap("module load");
             }
             // the devices may have changed while we waited for the group, and the drivers are known now: decide
             // again on what is there
-            decision = decide(device, options, direction, Planner.UsersCheck.NOW);
+            decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             List<String> users = ((Planner.Decision.Move) decision).users();
@@ -155,15 +168,15 @@ public final class RebindEngine implements AutoCloseable {
                 DriverName m = fresh.modulesToLoad().iterator().next();
                 throw Planner.noDriverRegistered(device, m);
             }
-            return executor.run(fresh, gate, deadline, options.timeout()).withUsers(users);
+            return executor.run(fresh, gate, deadline, options.timeout(), phases).withUsers(users);
         } finally {
             gate.release();
         }
     }
 
-    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction, Planner.UsersCheck users)
-            throws BindingException {
-        return direction == Direction.TO_VFIO ? planner.rebind(device, options, users) : planner.restore(device, options, users);
+    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction, Planner.UsersCheck users,
+                                    Phases phases) throws BindingException {
+        return direction == Direction.TO_VFIO ? planner.rebind(device, options, users, phases) : planner.restore(device, options, users, phases);
     }
 
     /**
@@ -220,7 +233,7 @@ public final class RebindEngine implements AutoCloseable {
      * waits at most its timeout plus {@link #REPLY_MARGIN}; an operation still stuck in the kernel then goes on by
      * itself, holding its group, and finishes or rolls back when the kernel returns.
      */
-    private BindResult whileRunning(Operation operation, Duration timeout) throws BindingException {
+    private BindResult whileRunning(Operation operation, Duration timeout, Phases phases) throws BindingException {
         if (closing) throw new BindingException.Busy("vfiod is shutting down");
         CompletableFuture<BindResult> result = new CompletableFuture<>();
         try {
@@ -230,6 +243,7 @@ public final class RebindEngine implements AutoCloseable {
                     return;
                 }
                 try {
+                    phases.lap("to the operation thread");
                     if (closing) throw new BindingException.Busy("vfiod is shutting down");
                     result.complete(operation.run());
                 } catch (BindingException | RuntimeException | Error e) {

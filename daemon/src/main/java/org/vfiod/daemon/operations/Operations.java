@@ -33,6 +33,7 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
+import org.vfiod.daemon.binding.Phases;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.bus.Actions;
 import org.vfiod.daemon.bus.Caller;
@@ -145,6 +146,7 @@ public final class Operations implements Mutations {
     }
 
     private Outcome run(String method, Caller caller, DeviceName device, Map<String, Variant<?>> options, boolean toVfio) {
+        Phases phases = Phases.start();
         CallOptions parsed = CallOptions.parse(options);
         if (!toVfio && parsed.owner().isPresent()) {
             throw new Error.InvalidArgument("option 'owner' is for Rebind and Assign: " + method
@@ -154,6 +156,7 @@ public final class Operations implements Mutations {
         CallerCredentials who = identify(caller);
         try (CallLimits.Permit own = limits.admit(who)) {
             if (parsed.bind().dryRun()) return dryRun(method, who, device, parsed, toVfio, owner);
+            phases.lap("credentials");
             // polkit rules scope by Rebind and Restore: Assign and Release are the same changes
             Map<String, String> details = details(toVfio ? "Rebind" : "Restore", device, parsed, toVfio);
             owner.ifPresent(o -> {
@@ -166,7 +169,11 @@ public final class Operations implements Mutations {
             if (parsed.bind().force()) authorize(caller, Actions.FORCE, details, parsed.interactive());
             // giving yourself the device is what rebind already allows; giving it to someone else is an admin's call
             if (owner.isPresent() && owner.get().uid() != who.uid()) authorize(caller, Actions.GRANT, details, parsed.interactive());
-            return change(method, caller, who, device, parsed, toVfio, owner);
+            phases.lap("polkit");
+            Outcome done = change(method, caller, who, device, parsed, toVfio, owner, phases);
+            // where the time went, to take a slow move apart where it ran; the reply is sent after this
+            LOG.info("{} {} took {}", method, device, phases.describe());
+            return done;
         }
     }
 
@@ -229,9 +236,10 @@ public final class Operations implements Mutations {
     }
 
     private Outcome change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed,
-                           boolean toVfio, Optional<Owner> owner) {
+                           boolean toVfio, Optional<Owner> owner, Phases phases) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
+        phases.lap("busy signal");
         BindingException.Timeout timedOut = null;
         boolean untouched = false;
         try {
@@ -241,7 +249,7 @@ public final class Operations implements Mutations {
             try {
                 r = parsed.persist()
                         ? persisting(device, parsed, toVfio)
-                        : toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
+                        : toVfio ? engine.rebind(device, parsed.bind(), phases) : engine.restore(device, parsed.bind(), phases);
             } catch (BindingException e) {
                 if (revoked != null && !(e instanceof BindingException.Timeout)) giveBack(revoked, e);
                 throw e;
@@ -249,6 +257,7 @@ public final class Operations implements Mutations {
             List<String> access = new ArrayList<>();
             if (revoked != null) access.addAll(revoked.steps());
             if (owner.isPresent()) access.addAll(grant(device, owner.get(), r));
+            phases.lap("access");
             LOG.info("{} {} by {}{}: {}{}", method, device, describe(who, caller), parsed.persist() ? " (persist)" : "", describe(r),
                     access.isEmpty() ? "" : "; " + String.join("; ", access));
             return new Outcome(device, r, access, toVfio);
@@ -270,6 +279,7 @@ public final class Operations implements Mutations {
             } else {
                 registry.markBusy(group, false);
                 if (!untouched) refreshBeforeReplying(group);
+                phases.lap("refresh and signals");
             }
         }
     }
