@@ -117,7 +117,7 @@ for k in "${kernels[@]}"; do
                     printf "  the floor: Peer.Ping %s + polkit CheckAuthorization from the client %s + one journal write and fsync %s ms: the best ratio here %s\n",
                         v["own_ping_ms"], v["own_polkit_ms"], v["own_fsync_ms"], v["own_floor_ratio"]
                     printf "  vfiod'"'"'s phases of a Rebind (medians, ms):"
-                    n = split("total|credentials|polkit|busy signal|to the operation thread|plan|group gate|host-use check|journal|write driver_override|write unbind|write drivers_probe|wait for the driver|access|refresh and signals", order, "|")
+                    n = split("total|credentials|polkit|busy signal|move|access|refresh and signals|operation|to the operation thread|plan|host-use check|waiting for polkit|group gate|module load|journal|write driver_override|write unbind|write drivers_probe|wait for the driver", order, "|")
                     sep = " "
                     for (i = 1; i <= n; i++) if (("own_phase_rebind " order[i]) in v) { printf "%s%s %s", sep, order[i], v["own_phase_rebind " order[i]]; sep = ", " }
                     printf "\n"

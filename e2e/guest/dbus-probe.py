@@ -26,8 +26,10 @@
 #       JOURNAL_DIR>. The last two are the parts of a Rebind that no code of vfiod's can make faster. Exit 1 on a
 #       failed call or a wrong reply.
 #   dbus-probe.py phases LOG METHOD N
-#       The medians of the phases vfiod logged ("<METHOD> <device> took <ms> ms: <phase> <ms>, ...") for the last N
-#       calls of METHOD in its log LOG: one "<phase>\t<median ms>" line each, "total" first.
+#       The medians of the phases vfiod logged ("<METHOD> <device> took <ms> ms: <phase> <ms>, ...; in the operation
+#       <ms> ms: <phase> <ms>, ...") for the last N calls of METHOD in its log LOG: one "<phase>\t<median ms>" line
+#       each, "total" first, then the caller's thread's phases, "operation" (the engine's thread, which starts beside
+#       the polkit check) and its phases.
 import json
 import os
 import sys
@@ -189,11 +191,19 @@ def phases(log, method, n):
             j = line.find(" took ", i + 1) if i >= 0 else -1
             if j < 0 or " ms: " not in line[j:]:
                 continue
-            head, _, rest = line[j + 6:].partition(" ms: ")
-            times = {"total": float(head)}
-            for part in rest.strip().split(", "):
-                name, _, ms = part.rpartition(" ")
-                times[name] = float(ms)
+            # "<ms> ms: <phase> <ms>, ...; in the operation <ms> ms: <phase> <ms>, ..." (the operation's phases ran
+            # on its own thread, partly beside the caller's polkit check)
+            outer, _, inner = line[j + 6:].strip().partition("; in the operation ")
+            times = {}
+            for label, part in (("total", outer), ("operation", inner)):
+                head, _, rest = part.partition(" ms: ")
+                if not head:
+                    continue
+                times[label] = float(head)
+                for item in rest.split(", "):
+                    name, _, ms = item.rpartition(" ")
+                    if name:
+                        times[name] = times.get(name, 0.0) + float(ms)
             calls.append(times)
     calls = calls[-n:]
     if len(calls) < n:

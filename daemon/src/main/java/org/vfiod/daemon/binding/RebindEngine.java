@@ -119,21 +119,77 @@ public final class RebindEngine implements AutoCloseable {
 
     /** A Rebind whose phases are timed into {@code phases}. */
     public BindResult rebind(DeviceName device, BindOptions options, Phases phases) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_VFIO, phases), options.timeout(), phases);
+        return start(device, options, Direction.TO_VFIO, phases, GoAhead.ALREADY).result();
     }
 
     /** A Restore whose phases are timed into {@code phases}. */
     public BindResult restore(DeviceName device, BindOptions options, Phases phases) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_HOST, phases), options.timeout(), phases);
+        return start(device, options, Direction.TO_HOST, phases, GoAhead.ALREADY).result();
     }
 
-    private BindResult move(DeviceName device, BindOptions options, Direction direction, Phases phases) throws BindingException {
+    /**
+     * Starts a Rebind before its caller is authorized: it plans and checks who uses the devices (the part that takes
+     * time) while the caller asks polkit, and waits for {@code goAhead} before it loads or writes anything, and
+     * before it enters the group's gate, so that a caller who is never authorized holds up no one.
+     */
+    public Pending startRebind(DeviceName device, BindOptions options, Phases phases, GoAhead goAhead) throws BindingException {
+        return start(device, options, Direction.TO_VFIO, phases, goAhead);
+    }
+
+    /** Starts a Restore before its caller is authorized, as {@link #startRebind} does. */
+    public Pending startRestore(DeviceName device, BindOptions options, Phases phases, GoAhead goAhead) throws BindingException {
+        return start(device, options, Direction.TO_HOST, phases, goAhead);
+    }
+
+    /** A move in flight; {@link #result} waits for it. */
+    public final class Pending {
+        private final CompletableFuture<BindResult> result;
+        private final Duration timeout;
+
+        private Pending(CompletableFuture<BindResult> result, Duration timeout) {
+            this.result = result;
+            this.timeout = timeout;
+        }
+
+        /** Waits at most the caller's timeout plus {@link #REPLY_MARGIN} from now (see {@link #submit}). */
+        public BindResult result() throws BindingException {
+            return awaitResult(result, timeout);
+        }
+
+        /** Waits, at most as {@link #result} would, until the move has ended, whatever its outcome. */
+        public void awaitEnd() {
+            try {
+                result.get(timeout.plus(REPLY_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException ignored) {
+                // its outcome is nobody's: only its end was waited for
+            }
+        }
+    }
+
+    private Pending start(DeviceName device, BindOptions options, Direction direction, Phases phases, GoAhead goAhead)
+            throws BindingException {
+        return new Pending(submit(() -> move(device, options, direction, phases, goAhead), phases), options.timeout());
+    }
+
+    /**
+     * How old a host-use check made beside the polkit check may be when the move enters its group's gate and finds
+     * the same plan: younger, it stands; older (polkit asked the caller for a password), it is made again.
+     */
+    static final Duration USERS_CHECK_KEPT = Duration.ofSeconds(1);
+
+    private BindResult move(DeviceName device, BindOptions options, Direction direction, Phases phases, GoAhead goAhead)
+            throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
         // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
         gates.refuseIfHung(planner.groupKeyWithoutLock(device));
-        // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it
+        // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it,
+        // unless it was asked already beside the polkit check
+        boolean beside = goAhead != GoAhead.ALREADY;
         Planner.Decision decision = decide(device, options, direction,
-                options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE, phases);
+                options.dryRun() || beside ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE, phases);
+        long checkedAt = System.nanoTime();
         phases.lap("plan");
         if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
         Plan plan = ((Planner.Decision.Move) decision).plan();
@@ -142,6 +198,13 @@ public final class RebindEngine implements AutoCloseable {
             // a Restore's host driver is the kernel's choice at the probe: not known before
             for (PlannedDevice d : plan.devices()) targets.put(d.name(), d.target() instanceof Target.Host && d.priorIsVfio() ? "" : plannedDriver(d));
             return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) decision).users());
+        }
+        if (beside) {
+            goAhead.await();
+            phases.lap("waiting for polkit");
+            // the caller waits its timeout from its go-ahead on: so does the move
+            Instant fromNow = Instant.now().plus(options.timeout());
+            if (fromNow.isAfter(deadline)) deadline = fromNow;
         }
 
         GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
@@ -160,7 +223,16 @@ public final class RebindEngine implements AutoCloseable {
             }
             // the devices may have changed while we waited for the group, and the drivers are known now: decide
             // again on what is there
-            decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+            Planner.Decision early = decision;
+            boolean keep = beside && plan.modulesToLoad().isEmpty()
+                    && System.nanoTime() - checkedAt < USERS_CHECK_KEPT.toNanos();
+            decision = decide(device, options, direction, keep ? Planner.UsersCheck.BEFORE_ANY_CHANGE : Planner.UsersCheck.NOW, phases);
+            if (keep && decision instanceof Planner.Decision.Move m && !m.plan().equals(plan)) {
+                // the devices changed meanwhile: who uses them is asked again, for what is there now
+                decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+            } else if (keep && decision instanceof Planner.Decision.Move) {
+                decision = early;
+            }
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             List<String> users = ((Planner.Decision.Move) decision).users();
@@ -229,11 +301,11 @@ public final class RebindEngine implements AutoCloseable {
     static final Duration REPLY_MARGIN = Duration.ofSeconds(1);
 
     /**
-     * Runs an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. The caller
-     * waits at most its timeout plus {@link #REPLY_MARGIN}; an operation still stuck in the kernel then goes on by
+     * Starts an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. The caller
+     * waits at most its timeout plus {@link #REPLY_MARGIN} ({@link #awaitResult}); an operation still stuck in the kernel then goes on by
      * itself, holding its group, and finishes or rolls back when the kernel returns.
      */
-    private BindResult whileRunning(Operation operation, Duration timeout, Phases phases) throws BindingException {
+    private CompletableFuture<BindResult> submit(Operation operation, Phases phases) throws BindingException {
         if (closing) throw new BindingException.Busy("vfiod is shutting down");
         CompletableFuture<BindResult> result = new CompletableFuture<>();
         try {
@@ -255,6 +327,10 @@ public final class RebindEngine implements AutoCloseable {
         } catch (RejectedExecutionException stopping) {
             throw new BindingException.Busy("vfiod is shutting down");
         }
+        return result;
+    }
+
+    private static BindResult awaitResult(CompletableFuture<BindResult> result, Duration timeout) throws BindingException {
         try {
             return result.get(timeout.plus(REPLY_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
