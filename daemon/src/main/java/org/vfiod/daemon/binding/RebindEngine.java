@@ -233,6 +233,7 @@ public final class RebindEngine implements AutoCloseable {
             } else if (keep && decision instanceof Planner.Decision.Move) {
                 decision = early;
             }
+            phases.lap("plan");
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             List<String> users = ((Planner.Decision.Move) decision).users();
