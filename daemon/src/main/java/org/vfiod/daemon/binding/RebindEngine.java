@@ -183,23 +183,27 @@ public final class RebindEngine implements AutoCloseable {
             throws BindingException {
         Instant deadline = Instant.now().plus(options.timeout());
         // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
-        gates.refuseIfHung(planner.groupKeyWithoutLock(device));
-        // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it,
-        // unless it was asked already beside the polkit check
+        String key = planner.groupKeyWithoutLock(device);
+        gates.refuseIfHung(key);
+        // a dry run's plan is its answer, made at once; so is the plan made beside the polkit check, users included,
+        // which the move keeps under the group's gate if nothing changed meanwhile. Otherwise the move is planned
+        // once, under the gate: the devices cannot change there but by the kernel's own doing
         boolean beside = goAhead != GoAhead.ALREADY;
-        Planner.Decision decision = decide(device, options, direction,
-                options.dryRun() || beside ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE, phases);
-        long checkedAt = System.nanoTime();
-        phases.lap("plan");
-        if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
-        Plan plan = ((Planner.Decision.Move) decision).plan();
-        if (options.dryRun()) {
-            Map<DeviceName, String> targets = new LinkedHashMap<>();
-            // a Restore's host driver is the kernel's choice at the probe: not known before
-            for (PlannedDevice d : plan.devices()) targets.put(d.name(), d.target() instanceof Target.Host && d.priorIsVfio() ? "" : plannedDriver(d));
-            return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) decision).users());
-        }
-        if (beside) {
+        Planner.Decision early = null;
+        long checkedAt = 0;
+        if (options.dryRun() || beside) {
+            early = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+            checkedAt = System.nanoTime();
+            phases.lap("plan");
+            if (early instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
+            Plan plan = ((Planner.Decision.Move) early).plan();
+            if (options.dryRun()) {
+                Map<DeviceName, String> targets = new LinkedHashMap<>();
+                // a Restore's host driver is the kernel's choice at the probe: not known before
+                for (PlannedDevice d : plan.devices()) targets.put(d.name(), d.target() instanceof Target.Host && d.priorIsVfio() ? "" : plannedDriver(d));
+                return new BindResult.Planned(plannedDriver(plan), plan.describe(), targets, ((Planner.Decision.Move) early).users());
+            }
+            key = plan.groupKey();
             goAhead.await();
             phases.lap("waiting for polkit");
             // the caller waits its timeout from its go-ahead on: so does the move
@@ -207,9 +211,22 @@ public final class RebindEngine implements AutoCloseable {
             if (fromNow.isAfter(deadline)) deadline = fromNow;
         }
 
-        GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
+        GroupGates.Gate gate = gates.enter(key, deadline);
         phases.lap("group gate");
         try {
+            Planner.Decision decision;
+            if (early == null) {
+                decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+                phases.lap("plan");
+                if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
+                if (!((Planner.Decision.Move) decision).plan().groupKey().equals(key)) {
+                    throw new BindingException.Busy(device + " changed its IOMMU group while vfiod planned its move; nothing was changed");
+                }
+            } else {
+                decision = early;
+            }
+            Plan plan = ((Planner.Decision.Move) decision).plan();
+            boolean planned = early == null;
             if (!plan.modulesToLoad().isEmpty()) {
                 load(plan, gate, deadline, options.timeout());
                 // a load that returned at its deadline leaves no time for any write: moving the devices now would
@@ -220,20 +237,22 @@ public final class RebindEngine implements AutoCloseable {
                             + " ms; the module is loaded now, and nothing was changed");
                 }
                 phases.lap("module load");
+                // the drivers are known now: decide again on what is there
+                planned = false;
             }
-            // the devices may have changed while we waited for the group, and the drivers are known now: decide
-            // again on what is there
-            Planner.Decision early = decision;
-            boolean keep = beside && plan.modulesToLoad().isEmpty()
-                    && System.nanoTime() - checkedAt < USERS_CHECK_KEPT.toNanos();
-            decision = decide(device, options, direction, keep ? Planner.UsersCheck.BEFORE_ANY_CHANGE : Planner.UsersCheck.NOW, phases);
-            if (keep && decision instanceof Planner.Decision.Move m && !m.plan().equals(plan)) {
-                // the devices changed meanwhile: who uses them is asked again, for what is there now
-                decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
-            } else if (keep && decision instanceof Planner.Decision.Move) {
-                decision = early;
+            if (!planned) {
+                // the devices may have changed while the move waited (for polkit, the group or the module)
+                boolean keep = early != null && plan.modulesToLoad().isEmpty()
+                        && System.nanoTime() - checkedAt < USERS_CHECK_KEPT.toNanos();
+                decision = decide(device, options, direction, keep ? Planner.UsersCheck.BEFORE_ANY_CHANGE : Planner.UsersCheck.NOW, phases);
+                if (keep && decision instanceof Planner.Decision.Move m && !m.plan().equals(plan)) {
+                    // they did: who uses them is asked again, for what is there now
+                    decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+                } else if (keep && decision instanceof Planner.Decision.Move) {
+                    decision = early;
+                }
+                phases.lap("plan");
             }
-            phases.lap("plan");
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             List<String> users = ((Planner.Decision.Move) decision).users();

@@ -78,6 +78,7 @@ public final class Operations implements Mutations {
     private final Path procRoot;
     private final Grants grants;
     private final Users users;
+    private final boolean besidePolkit;
 
     /**
      * {@code maxSlowCalls}: authorized changes in flight at once, beyond which they are refused with Busy (see
@@ -88,6 +89,19 @@ public final class Operations implements Mutations {
     public Operations(RebindEngine engine, Authorizer authorizer, Credentials credentials, ExecutorService authPool,
                       DeviceRegistry registry, int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index,
                       Supplier<AliasIndex> aliasLoader, Path procRoot, Grants grants, Users users) {
+        this(engine, authorizer, credentials, authPool, registry, maxSlowCalls, persistence, index, aliasLoader, procRoot, grants,
+                users, Runtime.getRuntime().availableProcessors() > 1);
+    }
+
+    /**
+     * {@code besidePolkit}: whether a move is planned and its users checked while polkit is asked. With one CPU
+     * that only interleaves the same work (polkitd's and the bus's run on it too): measured in a one-CPU guest, it
+     * made neither faster; so by default only with more than one.
+     */
+    Operations(RebindEngine engine, Authorizer authorizer, Credentials credentials, ExecutorService authPool,
+               DeviceRegistry registry, int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index,
+               Supplier<AliasIndex> aliasLoader, Path procRoot, Grants grants, Users users, boolean besidePolkit) {
+        this.besidePolkit = besidePolkit;
         this.grants = grants;
         this.users = users;
         this.engine = engine;
@@ -161,10 +175,10 @@ public final class Operations implements Mutations {
         try (CallLimits.Permit own = limits.admit(who)) {
             if (parsed.bind().dryRun()) return dryRun(method, who, device, parsed, toVfio, owner);
             phases.lap("credentials");
-            // the plan and the host-use check run beside the polkit check, and the move waits for its verdict before
-            // it enters the group's gate or changes anything; not with persist (a rule is written first) nor force
-            // (the plan would log a force nobody has allowed yet)
-            boolean beside = !parsed.persist() && !parsed.bind().force();
+            // the plan and the host-use check run beside the polkit check (given more than one CPU), and the move
+            // waits for its verdict before it enters the group's gate or changes anything; not with persist (a rule
+            // is written first) nor force (the plan would log a force nobody has allowed yet)
+            boolean beside = besidePolkit && !parsed.persist() && !parsed.bind().force();
             CompletableFuture<Void> verdict = new CompletableFuture<>();
             Phases operation = Phases.start();
             RebindEngine.Pending pending = null;

@@ -98,7 +98,7 @@ class PolkitBesideThePlanTest {
         }, bus -> Optional.of(new CallerCredentials(0, 1)), authPool, registry, 4, null, new AtomicReference<>(index),
                 () -> index, dir.resolve("proc"),
                 new Grants(sysfs, new VfioNodes(dir.resolve("dev"), new PosixAclAccess()), engine::onVfioDriver),
-                uid -> Optional.of("root"));
+                uid -> Optional.of("root"), true);
         // the first move loads vfio_pci (a plan that loads a module checks its users again under the gate) and the
         // classes: not what is timed here
         checkMs = 0;
