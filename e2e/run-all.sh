@@ -114,8 +114,8 @@ for k in "${kernels[@]}"; do
                         v["own_runs"], v["own_rebind_ms"], v["kernel_rebind_ms"], v["own_ratio"], (v["own_ratio"] + 0 <= 1.10) ? "met" : "NOT met",
                         v["own_restore_ms"], v["kernel_restore_ms"], v["own_restore_ratio"], v["own_ping_ms"], v["own_dry_ms"]
                     if ("own_floor_ratio" in v) {
-                    printf "  the floor: Peer.Ping %s + polkit CheckAuthorization from the client %s + one journal write and fsync %s ms: the best ratio here %s\n",
-                        v["own_ping_ms"], v["own_polkit_ms"], v["own_fsync_ms"], v["own_floor_ratio"]
+                    printf "  the floor: Peer.Ping %s + polkit CheckAuthorization from the client %s + one journal write and fsync %s ms: the best ratio here %s; the least Rebind over the least shell move: %s\n",
+                        v["own_ping_ms"], v["own_polkit_ms"], v["own_fsync_ms"], v["own_floor_ratio"], v["own_least_ratio"]
                     printf "  vfiod'"'"'s phases of a Rebind (medians, ms):"
                     n = split("total|credentials|polkit|busy signal|move|access|refresh and signals|operation|to the operation thread|plan|host-use check|waiting for polkit|group gate|module load|journal|write driver_override|write unbind|write drivers_probe|wait for the driver", order, "|")
                     sep = " "

@@ -214,7 +214,7 @@ def phases(log, method, n):
     for name in names:
         v = sorted(c.get(name, 0.0) for c in calls)
         med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
-        print("%s\t%.1f" % (name, med))
+        print("%s\t%.1f\t%.1f" % (name, med, v[0]))
     return 0
 
 
