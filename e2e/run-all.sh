@@ -131,11 +131,20 @@ for k in "${kernels[@]}"; do
                 printf "Rebind e1000e -> vfio-pci, one process per move (medians of %s, ms): vfiod over D-Bus (busctl) %s, shell (3 writes) %s, driverctl %s; vfiod/shell %s, vfiod/driverctl %s; a no-op busctl call %s\n",
                     v["runs"], v["rebind_busctl_ms"], v["rebind_shell_ms"], v["rebind_driverctl_ms"],
                     r(v["rebind_busctl_ms"], v["rebind_shell_ms"]), r(v["rebind_busctl_ms"], v["rebind_driverctl_ms"]), v["noop_busctl_ms"]
-                if ("own_ratio" in v)
+                if ("own_ratio" in v) {
                     printf "vfiod'"'"'s own share, connected client, no process start (medians of %s, ms): Rebind %s vs the same writes in one shell %s: ratio %s (goal <= 1.10: %s); Restore %s vs %s: %s; Peer.Ping to vfiod %s, a dry-run Rebind (no polkit check, no write) %s\n",
                         v["own_runs"], v["own_rebind_ms"], v["kernel_rebind_ms"], v["own_ratio"], (v["own_ratio"] + 0 <= 1.10) ? "met" : "NOT met",
                         v["own_restore_ms"], v["kernel_restore_ms"], v["own_restore_ratio"], v["own_ping_ms"], v["own_dry_ms"]
-                else
+                    if ("own_floor_ratio" in v) {
+                    printf "  the floor: Peer.Ping %s + polkit CheckAuthorization from the client %s + one journal write and fsync %s ms: the best ratio here %s; the least Rebind over the least shell move: %s\n",
+                        v["own_ping_ms"], v["own_polkit_ms"], v["own_fsync_ms"], v["own_floor_ratio"], v["own_least_ratio"]
+                    printf "  vfiod'"'"'s phases of a Rebind (medians, ms):"
+                    n = split("total|credentials|polkit|busy signal|move|access|refresh and signals|operation|to the operation thread|plan|host-use check|waiting for polkit|group gate|module load|journal|write driver_override|write unbind|write drivers_probe|wait for the driver", order, "|")
+                    sep = " "
+                    for (i = 1; i <= n; i++) if (("own_phase_rebind " order[i]) in v) { printf "%s%s %s", sep, order[i], v["own_phase_rebind " order[i]]; sep = ", " }
+                    printf "\n"
+                    }
+                } else
                     print "vfiod'"'"'s own share: not measured (no python3-dbus in the guest)"
             }' "$p")
     else

@@ -16,12 +16,20 @@
 #       and "message=<text>". With GO: once connected it writes GO.ready and sends the call only when the file GO
 #       exists, so that the caller can start the clock (and other measurements) after python's own start, which
 #       takes seconds under TCG and competes for the guest's one CPU.
-#   dbus-probe.py pairs N BDF DRIVER BACK OUT
+#   dbus-probe.py pairs N BDF DRIVER BACK OUT [JOURNAL_DIR]
 #       vfiod's own share of a move: N times Manager.Rebind(BDF) (the reply must be DRIVER) then Manager.Restore(BDF)
 #       (the reply must be BACK), each timed inside this one connected client, after a warm-up pair. Appends one line
 #       per pair to OUT: <Rebind µs> <Restore µs> <Peer.Ping to vfiod µs> <the same Rebind with dry-run µs: the
-#       plan and the host-use check; a dry run needs no polkit check and writes nothing>. Exit 1 on a failed call or
-#       a wrong reply.
+#       plan and the host-use check; a dry run needs no polkit check and writes nothing> <polkit µs: this client's
+#       own CheckAuthorization of org.vfiod.rebind, as vfiod asks it> <fsync µs: one journal-sized atomic write in
+#       JOURNAL_DIR as vfiod makes it (temporary file, write, fsync, rename, fsync of the folder); -1 without
+#       JOURNAL_DIR>. The last two are the parts of a Rebind that no code of vfiod's can make faster. Exit 1 on a
+#       failed call or a wrong reply.
+#   dbus-probe.py phases LOG METHOD N
+#       The medians of the phases vfiod logged ("<METHOD> <device> took <ms> ms: <phase> <ms>, ...; in the operation
+#       <ms> ms: <phase> <ms>, ...") for the last N calls of METHOD in its log LOG: one "<phase>\t<median ms>" line
+#       each, "total" first, then the caller's thread's phases, "operation" (the engine's thread, which starts beside
+#       the polkit check) and its phases.
 import json
 import os
 import sys
@@ -91,7 +99,27 @@ def call(method, bdf, options_json="{}", go=None):
     return 0
 
 
-def pairs(n, bdf, driver, back, out):
+JOURNAL_BYTES = 900  # about what vfiod's journal holds for one device with its three steps
+
+
+def atomic_write(folder):
+    """One write as vfiod's AtomicFiles makes it: the floor of a journal update on that filesystem."""
+    tmp = os.path.join(folder, ".probe.journal.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"x" * JOURNAL_BYTES)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, os.path.join(folder, ".probe.journal"))
+    d = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(d)
+    finally:
+        os.close(d)
+
+
+def pairs(n, bdf, driver, back, out, journal_dir=None):
     bus = dbus.SystemBus()
     nodict = dbus.Dictionary({}, signature="sv")
 
@@ -104,7 +132,24 @@ def pairs(n, bdf, driver, back, out):
     def ping():
         bus.call_blocking(DEST, "/org/vfiod", "org.freedesktop.DBus.Peer", "Ping", "", (), timeout=60)
 
+    # the check vfiod makes for a Rebind, made by this client about itself: polkitd asks the bus who the subject is
+    # and runs its rules, as for vfiod's (vfiod also tells it the device's id and class, which no rule here reads)
+    subject = dbus.Struct(("system-bus-name", {"name": dbus.String(bus.get_unique_name(), variant_level=1)}),
+                          signature="sa{sv}")
+    details = dbus.Dictionary({"method": "Rebind", "address": bdf, "force": "false", "group": "false",
+                               "driver": driver}, signature="ss")
+
+    def polkit():
+        r = bus.call_blocking("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                              "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us",
+                              (subject, "org.vfiod.rebind", details, dbus.UInt32(0), ""), timeout=60)
+        if not r[0]:
+            sys.exit("pairs: polkit does not authorize this client's org.vfiod.rebind: %s" % (r,))
+
     ping()
+    polkit()
+    if journal_dir:
+        atomic_write(journal_dir)
     # warm-up: the first calls of this client's kind load python code paths and vfiod's
     if manager("Rebind") != driver or manager("Restore") != back:
         sys.exit("pairs: the warm-up pair did not move %s to %s and back to %s" % (bdf, driver, back))
@@ -121,7 +166,55 @@ def pairs(n, bdf, driver, back, out):
             t4 = now_us()
             if r != driver or b != back:
                 sys.exit("pairs: round %d: Rebind answered %s (want %s), Restore %s (want %s)" % (i, r, driver, b, back))
-            f.write("%d %d %d %d\n" % (t3 - t2, t4 - t3, t1 - t0, t2 - t1))
+            polkit()
+            t5 = now_us()
+            if journal_dir:
+                atomic_write(journal_dir)
+            t6 = now_us()
+            f.write("%d %d %d %d %d %d\n" % (t3 - t2, t4 - t3, t1 - t0, t2 - t1, t5 - t4, t6 - t5 if journal_dir else -1))
+    if journal_dir:
+        for name in (".probe.journal", ".probe.journal.tmp"):
+            try:
+                os.unlink(os.path.join(journal_dir, name))
+            except FileNotFoundError:
+                pass
+    return 0
+
+
+def phases(log, method, n):
+    """Medians of the phases of the last n calls of method in vfiod's log."""
+    marker = " %s " % method
+    calls = []
+    with open(log, errors="replace") as f:
+        for line in f:
+            i = line.find(marker)
+            j = line.find(" took ", i + 1) if i >= 0 else -1
+            if j < 0 or " ms: " not in line[j:]:
+                continue
+            # "<ms> ms: <phase> <ms>, ...; in the operation <ms> ms: <phase> <ms>, ..." (the operation's phases ran
+            # on its own thread, partly beside the caller's polkit check)
+            outer, _, inner = line[j + 6:].strip().partition("; in the operation ")
+            times = {}
+            for label, part in (("total", outer), ("operation", inner)):
+                head, _, rest = part.partition(" ms: ")
+                if not head:
+                    continue
+                times[label] = float(head)
+                for item in rest.split(", "):
+                    name, _, ms = item.rpartition(" ")
+                    if name:
+                        times[name] = times.get(name, 0.0) + float(ms)
+            calls.append(times)
+    calls = calls[-n:]
+    if len(calls) < n:
+        sys.exit("phases: %d timed %s calls in %s, want %d" % (len(calls), method, log, n))
+    names = []
+    for c in calls:
+        names += [k for k in c if k not in names]
+    for name in names:
+        v = sorted(c.get(name, 0.0) for c in calls)
+        med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        print("%s\t%.1f\t%.1f" % (name, med, v[0]))
     return 0
 
 
@@ -129,10 +222,12 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) >= 4 and a[0] == "reads":
         reads(a[1], a[2], a[3], float(a[4]) if len(a) > 4 else 0.1, a[5] if len(a) > 5 else "Driver")
-    elif len(a) == 6 and a[0] == "pairs":
-        sys.exit(pairs(int(a[1]), a[2], a[3], a[4], a[5]))
+    elif len(a) in (6, 7) and a[0] == "pairs":
+        sys.exit(pairs(int(a[1]), a[2], a[3], a[4], a[5], a[6] if len(a) > 6 else None))
+    elif len(a) == 4 and a[0] == "phases":
+        sys.exit(phases(a[1], a[2], int(a[3])))
     elif len(a) >= 3 and a[0] == "call":
         sys.exit(call(a[1], a[2], a[3] if len(a) > 3 else "{}", a[4] if len(a) > 4 else None))
     else:
         sys.exit("usage: dbus-probe.py reads OUT STOP OBJPATH [INTERVAL [PROPERTY]] | call METHOD BDF [OPTIONS_JSON [GO]]"
-                 " | pairs N BDF DRIVER BACK OUT")
+                 " | pairs N BDF DRIVER BACK OUT [JOURNAL_DIR] | phases LOG METHOD N")

@@ -53,7 +53,7 @@ final class Executor {
         this.vfio = vfio;
     }
 
-    BindResult.Moved run(Plan plan, GroupGates.Gate gate, Instant deadline, Duration budget) throws BindingException {
+    BindResult.Moved run(Plan plan, GroupGates.Gate gate, Instant deadline, Duration budget, Phases phases) throws BindingException {
         if (!plan.modulesToLoad().isEmpty()) throw new IllegalStateException("plan run before its modules were loaded: " + plan.modulesToLoad());
         JournalStore.Entry entry;
         try {
@@ -61,19 +61,21 @@ final class Executor {
         } catch (IOException e) {
             throw new BindingException.Failed("cannot write the journal in " + journal.dir() + ": " + e.getMessage() + "; nothing was changed");
         }
+        phases.lap("journal");
         // why a driver was chosen over the aliases' best match: in the log and in the result, which Operations logs
         for (String note : plan.notes()) LOG.info("{}", note);
         List<String> summary = new ArrayList<>(plan.notes());
         String primaryDriver = "";
         try {
             for (Sysfs.Framebuffer fb : plan.framebuffers()) {
-                write(entry, new Step.ReleaseFramebuffer(fb), gate, deadline, budget, plan, () -> sysfs.writeFramebuffer(fb, false));
+                write(entry, new Step.ReleaseFramebuffer(fb), gate, deadline, budget, plan, () -> sysfs.writeFramebuffer(fb, false), phases);
                 LOG.info("released {} from the boot GPU", fb.name());
                 summary.add("released " + fb.name());
             }
             for (PlannedDevice d : plan.devices()) {
-                for (Step s : d.steps()) write(entry, s, gate, deadline, budget, plan, () -> perform(s));
+                for (Step s : d.steps()) write(entry, s, gate, deadline, budget, plan, () -> perform(s), phases);
                 Optional<String> now = verify(plan, d, deadline);
+                phases.lap("wait for the driver");
                 String landed = now.orElse("");
                 if (plan.direction() == Direction.TO_HOST) {
                     // driverless only where it was driverless before: verify refused the rest
@@ -87,12 +89,14 @@ final class Executor {
                 if (d.name().equals(plan.requested())) primaryDriver = landed;
             }
             entry.complete();
+            phases.lap("journal");
         } catch (StepFailed failure) {
             throw rolledBack(plan, entry, budget, failure);
         } catch (IOException journalFailed) {
             throw rolledBack(plan, entry, budget, new StepFailed("write the journal", journalFailed.getMessage()));
         }
         removeQuietly(entry);
+        phases.lap("journal");
         if (plan.direction() == Direction.TO_VFIO && primaryDriver.isEmpty()) {
             primaryDriver = plan.devices().get(0).targetDriver().map(Object::toString).orElse("");
         }
@@ -108,9 +112,10 @@ final class Executor {
 
     /** One write with its deadline, recorded in the journal once it returned. */
     private void write(JournalStore.Entry entry, Step step, GroupGates.Gate gate, Instant deadline, Duration budget, Plan plan,
-                       KernelCalls.KernelCall call) throws StepFailed, IOException, BindingException {
+                       KernelCalls.KernelCall call, Phases phases) throws StepFailed, IOException, BindingException {
         try {
             calls.run(step.text(), GroupGates.remaining(deadline), call);
+            phases.lap(phaseOf(step));
         } catch (KernelCalls.Hung hung) {
             LOG.error("{} is hanging in the kernel; {} stays blocked until it returns, then its devices are put back", step.text(), gate.name());
             CompletableFuture<Void> reopened = gate.wedge(step.text(), hung.write, () -> afterHang(plan, entry, budget));
@@ -122,6 +127,15 @@ final class Executor {
             throw new StepFailed(step.text(), RebindEngine.describe(e));
         }
         entry.done(step);
+        phases.lap("journal");
+    }
+
+    /** The phase a step's write is timed as: the file written, whatever the device. */
+    private static String phaseOf(Step step) {
+        if (step instanceof Step.SetOverride) return "write driver_override";
+        if (step instanceof Step.Unbind) return "write unbind";
+        if (step instanceof Step.Probe) return "write drivers_probe";
+        return "write framebuffer";
     }
 
     private Optional<String> verify(Plan plan, PlannedDevice d, Instant deadline) throws StepFailed {

@@ -13,6 +13,12 @@ import org.vfiod.daemon.files.AtomicFiles;
  * The journal's folder: one file per move in flight, written atomically before the move's first kernel write and
  * after each step, and removed when the move ends. It lives in vfiod's runtime directory (a tmpfs, /run/vfiod):
  * a reboot resets the kernel's state and clears the journal with it.
+ * <p>
+ * Only the first record is synced (file and folder) before the first write. The later ones (each step, the end,
+ * the removal) only have to outlive vfiod, not the machine: a kill -9 leaves what write and rename gave the kernel,
+ * and the machine going down resets the devices' state, which is all they describe. That is one sync per move
+ * instead of six, a third of a Rebind's journal time in a guest under emulation. One move per group runs at a
+ * time (the group's gate), so each journal file has one writer and its temporary file a fixed name.
  */
 public final class JournalStore {
     static final String SUFFIX = ".journal";
@@ -39,16 +45,16 @@ public final class JournalStore {
 
         void done(Step step) throws IOException {
             record = record.withDone(step);
-            AtomicFiles.write(file, record.encode());
+            AtomicFiles.replace(file, record.encode(), AtomicFiles.Durability.IN_KERNEL);
         }
 
         void complete() throws IOException {
             record = record.completed();
-            AtomicFiles.write(file, record.encode());
+            AtomicFiles.replace(file, record.encode(), AtomicFiles.Durability.IN_KERNEL);
         }
 
         void remove() throws IOException {
-            AtomicFiles.delete(file);
+            AtomicFiles.delete(file, AtomicFiles.Durability.IN_KERNEL);
         }
 
         public Path file() {
@@ -61,7 +67,7 @@ public final class JournalStore {
         Files.createDirectories(dir);
         Path file = dir.resolve(fileName(plan.groupKey()));
         JournalRecord record = new JournalRecord(plan, List.of(), false);
-        AtomicFiles.write(file, record.encode());
+        AtomicFiles.replace(file, record.encode(), AtomicFiles.Durability.SYNCED);
         return new Entry(file, record);
     }
 

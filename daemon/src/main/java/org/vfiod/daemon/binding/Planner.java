@@ -80,6 +80,15 @@ public final class Planner {
     }
 
     public Decision rebind(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
+        return rebind(name, options, users, Phases.NONE);
+    }
+
+    public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
+        return restore(name, options, users, Phases.NONE);
+    }
+
+    /** A Rebind's decision; the host-use check, when made, is timed apart from the rest in {@code phases}. */
+    public Decision rebind(DeviceName name, BindOptions options, UsersCheck users, Phases phases) throws BindingException {
         Device device = readOrFail(name);
         refuseObjectAlone(device);
         AliasIndex aliases = index.get();
@@ -125,10 +134,12 @@ public final class Planner {
         refuseWithoutBindAttributes(planned);
         List<String> found = List.of();
         if (users == UsersCheck.NOW || planned.stream().anyMatch(p -> p.target() instanceof Target.Module)) {
+            phases.lap("plan");
             List<Device> all = new ArrayList<>(moving);
             all.addAll(followers);
             found = refuseIfInUse(all.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
+            phases.lap("host-use check");
         }
         List<Sysfs.Framebuffer> framebuffers = List.of();
         if (moving.stream().anyMatch(Device::bootVga)) {
@@ -143,7 +154,8 @@ public final class Planner {
         return new Decision.Move(new Plan(Direction.TO_VFIO, groupKey(device), name, planned, framebuffers, notes), found);
     }
 
-    public Decision restore(DeviceName name, BindOptions options, UsersCheck users) throws BindingException {
+    /** A Restore's decision, timed as {@link #rebind(DeviceName, BindOptions, UsersCheck, Phases)} is. */
+    public Decision restore(DeviceName name, BindOptions options, UsersCheck users, Phases phases) throws BindingException {
         Device device = readOrFail(name);
         refuseObjectAlone(device);
         AliasIndex aliases = index.get();
@@ -165,10 +177,12 @@ public final class Planner {
         // a VM holding one of them: a Restore would hang in the kernel until it lets go
         List<String> found = List.of();
         if (users == UsersCheck.NOW) {
+            phases.lap("plan");
             List<Device> all = new ArrayList<>(targets);
             all.addAll(followers);
             found = refuseIfInUse(all.stream().filter(d -> planned.stream().anyMatch(p -> p.name().equals(d.name()))).toList(),
                     options, aliases);
+            phases.lap("host-use check");
         }
         return new Decision.Move(new Plan(Direction.TO_HOST, groupKey(device), name, planned, List.of()), found);
     }

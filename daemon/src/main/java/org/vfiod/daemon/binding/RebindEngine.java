@@ -112,31 +112,123 @@ public final class RebindEngine implements AutoCloseable {
     }
 
     public BindResult rebind(DeviceName device, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_VFIO), options.timeout());
+        return rebind(device, options, Phases.NONE);
     }
 
     public BindResult restore(DeviceName device, BindOptions options) throws BindingException {
-        return whileRunning(() -> move(device, options, Direction.TO_HOST), options.timeout());
+        return restore(device, options, Phases.NONE);
     }
 
-    private BindResult move(DeviceName device, BindOptions options, Direction direction) throws BindingException {
-        Instant deadline = Instant.now().plus(options.timeout());
-        // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
-        gates.refuseIfHung(planner.groupKeyWithoutLock(device));
-        // a dry run's plan is its answer; a move's is made again under the group's gate, which asks who uses it
-        Planner.Decision decision = decide(device, options, direction,
-                options.dryRun() ? Planner.UsersCheck.NOW : Planner.UsersCheck.BEFORE_ANY_CHANGE);
-        if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
-        Plan plan = ((Planner.Decision.Move) decision).plan();
-        if (options.dryRun()) {
-            Map<DeviceName, String> targets = new LinkedHashMap<>();
-            for (PlannedDevice d : plan.devices()) targets.put(d.name(), predicted(plan, d));
-            String driver = targets.getOrDefault(plan.requested(), predicted(plan, plan.devices().get(0)));
-            return new BindResult.Planned(driver, plan.describe(), targets, ((Planner.Decision.Move) decision).users());
+    /** A Rebind whose phases are timed into {@code phases}. */
+    public BindResult rebind(DeviceName device, BindOptions options, Phases phases) throws BindingException {
+        return start(device, options, Direction.TO_VFIO, phases, GoAhead.ALREADY).result();
+    }
+
+    /** A Restore whose phases are timed into {@code phases}. */
+    public BindResult restore(DeviceName device, BindOptions options, Phases phases) throws BindingException {
+        return start(device, options, Direction.TO_HOST, phases, GoAhead.ALREADY).result();
+    }
+
+    /**
+     * Starts a Rebind before its caller is authorized: it plans and checks who uses the devices (the part that takes
+     * time) while the caller asks polkit, and waits for {@code goAhead} before it loads or writes anything, and
+     * before it enters the group's gate, so that a caller who is never authorized holds up no one.
+     */
+    public Pending startRebind(DeviceName device, BindOptions options, Phases phases, GoAhead goAhead) throws BindingException {
+        return start(device, options, Direction.TO_VFIO, phases, goAhead);
+    }
+
+    /** Starts a Restore before its caller is authorized, as {@link #startRebind} does. */
+    public Pending startRestore(DeviceName device, BindOptions options, Phases phases, GoAhead goAhead) throws BindingException {
+        return start(device, options, Direction.TO_HOST, phases, goAhead);
+    }
+
+    /** A move in flight; {@link #result} waits for it. */
+    public final class Pending {
+        private final CompletableFuture<BindResult> result;
+        private final Duration timeout;
+
+        private Pending(CompletableFuture<BindResult> result, Duration timeout) {
+            this.result = result;
+            this.timeout = timeout;
         }
 
-        GroupGates.Gate gate = gates.enter(plan.groupKey(), deadline);
+        /** Waits at most the caller's timeout plus {@link #REPLY_MARGIN} from now (see {@link #submit}). */
+        public BindResult result() throws BindingException {
+            return awaitResult(result, timeout);
+        }
+
+        /** Waits, at most as {@link #result} would, until the move has ended, whatever its outcome. */
+        public void awaitEnd() {
+            try {
+                result.get(timeout.plus(REPLY_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException ignored) {
+                // its outcome is nobody's: only its end was waited for
+            }
+        }
+    }
+
+    private Pending start(DeviceName device, BindOptions options, Direction direction, Phases phases, GoAhead goAhead)
+            throws BindingException {
+        return new Pending(submit(() -> move(device, options, direction, phases, goAhead), phases), options.timeout());
+    }
+
+    /**
+     * How old a host-use check made beside the polkit check may be when the move enters its group's gate and finds
+     * the same plan: younger, it stands; older (polkit asked the caller for a password), it is made again.
+     */
+    static final Duration USERS_CHECK_KEPT = Duration.ofSeconds(1);
+
+    private BindResult move(DeviceName device, BindOptions options, Direction direction, Phases phases, GoAhead goAhead)
+            throws BindingException {
+        Instant deadline = Instant.now().plus(options.timeout());
+        // before any read that the kernel's device lock would hold up: a group whose write hangs answers Busy now
+        String key = planner.groupKeyWithoutLock(device);
+        gates.refuseIfHung(key);
+        // a dry run's plan is its answer, made at once; so is the plan made beside the polkit check, users included,
+        // which the move keeps under the group's gate if nothing changed meanwhile. Otherwise the move is planned
+        // once, under the gate: the devices cannot change there but by the kernel's own doing
+        boolean beside = goAhead != GoAhead.ALREADY;
+        Planner.Decision early = null;
+        long checkedAt = 0;
+        if (options.dryRun() || beside) {
+            early = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+            checkedAt = System.nanoTime();
+            phases.lap("plan");
+            if (early instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
+            Plan plan = ((Planner.Decision.Move) early).plan();
+            if (options.dryRun()) {
+                Map<DeviceName, String> targets = new LinkedHashMap<>();
+                for (PlannedDevice d : plan.devices()) targets.put(d.name(), predicted(plan, d));
+                String driver = targets.getOrDefault(plan.requested(), predicted(plan, plan.devices().get(0)));
+                return new BindResult.Planned(driver, plan.describe(), targets, ((Planner.Decision.Move) early).users());
+            }
+            key = plan.groupKey();
+            goAhead.await();
+            phases.lap("waiting for polkit");
+            // the caller waits its timeout from its go-ahead on: so does the move
+            Instant fromNow = Instant.now().plus(options.timeout());
+            if (fromNow.isAfter(deadline)) deadline = fromNow;
+        }
+
+        GroupGates.Gate gate = gates.enter(key, deadline);
+        phases.lap("group gate");
         try {
+            Planner.Decision decision;
+            if (early == null) {
+                decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+                phases.lap("plan");
+                if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
+                if (!((Planner.Decision.Move) decision).plan().groupKey().equals(key)) {
+                    throw new BindingException.Busy(device + " changed its IOMMU group while vfiod planned its move; nothing was changed");
+                }
+            } else {
+                decision = early;
+            }
+            Plan plan = ((Planner.Decision.Move) decision).plan();
+            boolean planned = early == null;
             if (!plan.modulesToLoad().isEmpty()) {
                 load(plan, gate, deadline, options.timeout());
                 // a load that returned at its deadline leaves no time for any write: moving the devices now would
@@ -146,10 +238,23 @@ public final class RebindEngine implements AutoCloseable {
                             .collect(java.util.stream.Collectors.joining(", ")) + " took longer than " + options.timeout().toMillis()
                             + " ms; the module is loaded now, and nothing was changed");
                 }
+                phases.lap("module load");
+                // the drivers are known now: decide again on what is there
+                planned = false;
             }
-            // the devices may have changed while we waited for the group, and the drivers are known now: decide
-            // again on what is there
-            decision = decide(device, options, direction, Planner.UsersCheck.NOW);
+            if (!planned) {
+                // the devices may have changed while the move waited (for polkit, the group or the module)
+                boolean keep = early != null && plan.modulesToLoad().isEmpty()
+                        && System.nanoTime() - checkedAt < USERS_CHECK_KEPT.toNanos();
+                decision = decide(device, options, direction, keep ? Planner.UsersCheck.BEFORE_ANY_CHANGE : Planner.UsersCheck.NOW, phases);
+                if (keep && decision instanceof Planner.Decision.Move m && !m.plan().equals(plan)) {
+                    // they did: who uses them is asked again, for what is there now
+                    decision = decide(device, options, direction, Planner.UsersCheck.NOW, phases);
+                } else if (keep && decision instanceof Planner.Decision.Move) {
+                    decision = early;
+                }
+                phases.lap("plan");
+            }
             if (decision instanceof Planner.Decision.Unchanged u) return new BindResult.Unchanged(u.driver());
             Plan fresh = ((Planner.Decision.Move) decision).plan();
             List<String> users = ((Planner.Decision.Move) decision).users();
@@ -157,15 +262,15 @@ public final class RebindEngine implements AutoCloseable {
                 DriverName m = fresh.modulesToLoad().iterator().next();
                 throw Planner.noDriverRegistered(device, m);
             }
-            return executor.run(fresh, gate, deadline, options.timeout()).withUsers(users);
+            return executor.run(fresh, gate, deadline, options.timeout(), phases).withUsers(users);
         } finally {
             gate.release();
         }
     }
 
-    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction, Planner.UsersCheck users)
-            throws BindingException {
-        return direction == Direction.TO_VFIO ? planner.rebind(device, options, users) : planner.restore(device, options, users);
+    private Planner.Decision decide(DeviceName device, BindOptions options, Direction direction, Planner.UsersCheck users,
+                                    Phases phases) throws BindingException {
+        return direction == Direction.TO_VFIO ? planner.rebind(device, options, users, phases) : planner.restore(device, options, users, phases);
     }
 
     /**
@@ -253,11 +358,11 @@ public final class RebindEngine implements AutoCloseable {
     static final Duration REPLY_MARGIN = Duration.ofSeconds(1);
 
     /**
-     * Runs an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. The caller
-     * waits at most its timeout plus {@link #REPLY_MARGIN}; an operation still stuck in the kernel then goes on by
+     * Starts an operation as one in flight: refused once shutting down, and waited for by {@link #drain}. The caller
+     * waits at most its timeout plus {@link #REPLY_MARGIN} ({@link #awaitResult}); an operation still stuck in the kernel then goes on by
      * itself, holding its group, and finishes or rolls back when the kernel returns.
      */
-    private BindResult whileRunning(Operation operation, Duration timeout) throws BindingException {
+    private CompletableFuture<BindResult> submit(Operation operation, Phases phases) throws BindingException {
         if (closing) throw new BindingException.Busy("vfiod is shutting down");
         CompletableFuture<BindResult> result = new CompletableFuture<>();
         try {
@@ -267,6 +372,7 @@ public final class RebindEngine implements AutoCloseable {
                     return;
                 }
                 try {
+                    phases.lap("to the operation thread");
                     if (closing) throw new BindingException.Busy("vfiod is shutting down");
                     result.complete(operation.run());
                 } catch (BindingException | RuntimeException | Error e) {
@@ -278,6 +384,10 @@ public final class RebindEngine implements AutoCloseable {
         } catch (RejectedExecutionException stopping) {
             throw new BindingException.Busy("vfiod is shutting down");
         }
+        return result;
+    }
+
+    private static BindResult awaitResult(CompletableFuture<BindResult> result, Duration timeout) throws BindingException {
         try {
             return result.get(timeout.plus(REPLY_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -33,6 +33,8 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSourceException;
 import org.vfiod.daemon.binding.BindResult;
 import org.vfiod.daemon.binding.BindingException;
+import org.vfiod.daemon.binding.GoAhead;
+import org.vfiod.daemon.binding.Phases;
 import org.vfiod.daemon.binding.RebindEngine;
 import org.vfiod.daemon.bus.Actions;
 import org.vfiod.daemon.bus.Caller;
@@ -52,8 +54,11 @@ import org.vfiod1.Error;
  * The mutating calls, in the order that keeps them safe and fair: validate everything the caller sent, learn who
  * calls (uid and pid, from the bus) and count the call against that uid's allowance, ask polkit (on the auth pool,
  * never on the bus threads' critical path) for the action the bus's member table gave the call, telling it which
- * device; only then take a shared slot, let the engine work, and refresh the model. A dry run asks nobody and
- * changes nothing anyone sees. Every change is logged with its caller's uid, pid and command.
+ * device; only then take a shared slot, let the engine change anything, and refresh the model. While polkit is
+ * asked, the engine already plans the move and checks who uses the devices, on its own thread and outside the
+ * group's gate, and waits for the verdict before it goes further ({@link GoAhead}); a refused caller hears only
+ * AccessDenied, and its move ends before the call returns. A dry run asks nobody and changes nothing anyone sees.
+ * Every change is logged with its caller's uid, pid and command, and with where its time went ({@link Phases}).
  */
 public final class Operations implements Mutations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
@@ -73,6 +78,7 @@ public final class Operations implements Mutations {
     private final Path procRoot;
     private final Grants grants;
     private final Users users;
+    private final boolean besidePolkit;
 
     /**
      * {@code maxSlowCalls}: authorized changes in flight at once, beyond which they are refused with Busy (see
@@ -83,6 +89,19 @@ public final class Operations implements Mutations {
     public Operations(RebindEngine engine, Authorizer authorizer, Credentials credentials, ExecutorService authPool,
                       DeviceRegistry registry, int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index,
                       Supplier<AliasIndex> aliasLoader, Path procRoot, Grants grants, Users users) {
+        this(engine, authorizer, credentials, authPool, registry, maxSlowCalls, persistence, index, aliasLoader, procRoot, grants,
+                users, Runtime.getRuntime().availableProcessors() > 1);
+    }
+
+    /**
+     * {@code besidePolkit}: whether a move is planned and its users checked while polkit is asked. With one CPU
+     * that only interleaves the same work (polkitd's and the bus's run on it too): measured in a one-CPU guest, it
+     * made neither faster; so by default only with more than one.
+     */
+    Operations(RebindEngine engine, Authorizer authorizer, Credentials credentials, ExecutorService authPool,
+               DeviceRegistry registry, int maxSlowCalls, Persistence persistence, AtomicReference<AliasIndex> index,
+               Supplier<AliasIndex> aliasLoader, Path procRoot, Grants grants, Users users, boolean besidePolkit) {
+        this.besidePolkit = besidePolkit;
         this.grants = grants;
         this.users = users;
         this.engine = engine;
@@ -145,6 +164,7 @@ public final class Operations implements Mutations {
     }
 
     private Outcome run(String method, Caller caller, DeviceName device, Map<String, Variant<?>> options, boolean toVfio) {
+        Phases phases = Phases.start();
         CallOptions parsed = CallOptions.parse(options);
         if (!toVfio && parsed.owner().isPresent()) {
             throw new Error.InvalidArgument("option 'owner' is for Rebind and Assign: " + method
@@ -154,20 +174,81 @@ public final class Operations implements Mutations {
         CallerCredentials who = identify(caller);
         try (CallLimits.Permit own = limits.admit(who)) {
             if (parsed.bind().dryRun()) return dryRun(method, who, device, parsed, toVfio, owner);
-            // polkit rules scope by Rebind and Restore: Assign and Release are the same changes
-            Map<String, String> details = details(toVfio ? "Rebind" : "Restore", device, parsed, toVfio);
-            owner.ifPresent(o -> {
-                details.put("owner", Long.toString(o.uid()));
-                details.put("owner_name", o.name());
-            });
-            authorize(caller, caller.action(), details, parsed.interactive());
-            if (parsed.persist()) authorize(caller, Actions.PERSIST, details, parsed.interactive());
-            // force takes a device the host uses, or the boot GPU, or asks a VM to let go: an admin's decision
-            if (parsed.bind().force()) authorize(caller, Actions.FORCE, details, parsed.interactive());
-            // giving yourself the device is what rebind already allows; giving it to someone else is an admin's call
-            if (owner.isPresent() && owner.get().uid() != who.uid()) authorize(caller, Actions.GRANT, details, parsed.interactive());
-            return change(method, caller, who, device, parsed, toVfio, owner);
+            phases.lap("credentials");
+            // the plan and the host-use check run beside the polkit check (given more than one CPU), and the move
+            // waits for its verdict before it enters the group's gate or changes anything; not with persist (a rule
+            // is written first) nor force (the plan would log a force nobody has allowed yet)
+            boolean beside = besidePolkit && !parsed.persist() && !parsed.bind().force();
+            CompletableFuture<Void> verdict = new CompletableFuture<>();
+            Phases operation = Phases.start();
+            RebindEngine.Pending pending = null;
+            BindingException notStarted = null;
+            if (beside) {
+                try {
+                    pending = toVfio ? engine.startRebind(device, parsed.bind(), operation, goAhead(verdict))
+                            : engine.startRestore(device, parsed.bind(), operation, goAhead(verdict));
+                } catch (BindingException e) {
+                    notStarted = e;
+                }
+            }
+            boolean authorized = false;
+            try {
+                // polkit rules scope by Rebind and Restore: Assign and Release are the same changes
+                Map<String, String> details = details(toVfio ? "Rebind" : "Restore", device, parsed, toVfio);
+                owner.ifPresent(o -> {
+                    details.put("owner", Long.toString(o.uid()));
+                    details.put("owner_name", o.name());
+                });
+                authorize(caller, caller.action(), details, parsed.interactive());
+                if (parsed.persist()) authorize(caller, Actions.PERSIST, details, parsed.interactive());
+                // force takes a device the host uses, or the boot GPU, or asks a VM to let go: an admin's decision
+                if (parsed.bind().force()) authorize(caller, Actions.FORCE, details, parsed.interactive());
+                // giving yourself the device is what rebind already allows; giving it to someone else is an admin's call
+                if (owner.isPresent() && owner.get().uid() != who.uid()) authorize(caller, Actions.GRANT, details, parsed.interactive());
+                phases.lap("polkit");
+                authorized = true;
+                if (!beside) operation = Phases.start();
+                Outcome done = change(method, caller, who, device, parsed, toVfio, owner, phases,
+                        new Started(operation, pending, notStarted, verdict));
+                // where the time went, to take a slow move apart where it ran; the reply is sent after this
+                LOG.info("{} {} took {}; in the operation {}", method, device, phases.describe(), operation.describe());
+                return done;
+            } finally {
+                // a move never authorized stops before any change; its caller's allowance is given back once it has
+                if (!verdict.isDone()) verdict.completeExceptionally(new java.util.concurrent.CancellationException("not authorized"));
+                if (!authorized && pending != null) pending.awaitEnd();
+            }
         }
+    }
+
+    /**
+     * The move as {@link #run} started it: beside the polkit check ({@code pending}, or {@code notStarted} with why
+     * it could not start), or not yet (both null: {@link #change} runs it); {@code verdict} lets it go on.
+     */
+    private record Started(Phases phases, RebindEngine.Pending pending, BindingException notStarted, CompletableFuture<Void> verdict) {
+        BindResult result() throws BindingException {
+            if (notStarted != null) throw notStarted;
+            verdict.complete(null);
+            return pending.result();
+        }
+
+        boolean beside() {
+            return pending != null || notStarted != null;
+        }
+    }
+
+    /** What a move started beside the polkit check waits for: the verdict, given only once every check passed. */
+    private static GoAhead goAhead(CompletableFuture<Void> verdict) {
+        return () -> {
+            try {
+                verdict.get();
+            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                throw new BindingException.Failed("the caller was not authorized; nothing was changed");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BindingException.Failed("interrupted while waiting for the caller's authorization; nothing was changed");
+            }
+        };
     }
 
     /** The uid to give the nodes to, with its name; one no user has is refused before anything is asked or done. */
@@ -229,9 +310,10 @@ public final class Operations implements Mutations {
     }
 
     private Outcome change(String method, Caller caller, CallerCredentials who, DeviceName device, CallOptions parsed,
-                           boolean toVfio, Optional<Owner> owner) {
+                           boolean toVfio, Optional<Owner> owner, Phases phases, Started started) {
         List<DeviceName> group = groupOf(device);
         registry.markBusy(group, true);
+        phases.lap("busy signal");
         BindingException.Timeout timedOut = null;
         boolean untouched = false;
         try {
@@ -239,16 +321,18 @@ public final class Operations implements Mutations {
             Grants.Revoked revoked = toVfio ? null : revoke(device, parsed.bind().group());
             BindResult r;
             try {
-                r = parsed.persist()
-                        ? persisting(device, parsed, toVfio)
-                        : toVfio ? engine.rebind(device, parsed.bind()) : engine.restore(device, parsed.bind());
+                if (parsed.persist()) r = persisting(device, parsed, toVfio);
+                else if (started.beside()) r = started.result();
+                else r = toVfio ? engine.rebind(device, parsed.bind(), started.phases()) : engine.restore(device, parsed.bind(), started.phases());
             } catch (BindingException e) {
                 if (revoked != null && !(e instanceof BindingException.Timeout)) giveBack(revoked, e);
                 throw e;
             }
+            phases.lap("move");
             List<String> access = new ArrayList<>();
             if (revoked != null) access.addAll(revoked.steps());
             if (owner.isPresent()) access.addAll(grant(device, owner.get(), r));
+            phases.lap("access");
             LOG.info("{} {} by {}{}: {}{}", method, device, describe(who, caller), parsed.persist() ? " (persist)" : "", describe(r),
                     access.isEmpty() ? "" : "; " + String.join("; ", access));
             return new Outcome(device, r, access, toVfio);
@@ -270,6 +354,7 @@ public final class Operations implements Mutations {
             } else {
                 registry.markBusy(group, false);
                 if (!untouched) refreshBeforeReplying(group);
+                phases.lap("refresh and signals");
             }
         }
     }
