@@ -195,13 +195,17 @@ final class Executor {
         if (candidates.isEmpty()) return "no host driver matches it (no alias in modules.alias); it would be left with no driver";
         List<String> loaded = new ArrayList<>(), missing = new ArrayList<>();
         for (String m : candidates) {
-            boolean in;
+            // named as the kernel names the driver that refused it (cdx-sim-net), not as modules.alias names its module
+            Optional<String> driver;
             try {
-                in = sysfs.moduleLoaded(new org.vfiod.daemon.sysfs.DriverName(m)) || sysfs.driverOfModule(new org.vfiod.daemon.sysfs.DriverName(m)).isPresent();
+                DriverName module = new DriverName(m);
+                driver = sysfs.driverOfModule(module).map(DriverName::value)
+                        .or(() -> sysfs.moduleLoaded(module) ? Optional.of(m) : Optional.empty());
             } catch (IOException | IllegalArgumentException e) {
-                in = false;
+                driver = Optional.empty();
             }
-            (in ? loaded : missing).add(m);
+            if (driver.isPresent()) loaded.add(driver.get());
+            else missing.add(m);
         }
         String why = loaded.isEmpty() ? "no host driver bound it"
                 : String.join(", ", loaded) + (loaded.size() == 1 ? " refused it" : " refused it, each") + " (its probe failed; see the kernel log)";
