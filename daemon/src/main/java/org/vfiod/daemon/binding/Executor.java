@@ -195,13 +195,19 @@ final class Executor {
         if (candidates.isEmpty()) return "no host driver matches it (no alias in modules.alias); it would be left with no driver";
         List<String> loaded = new ArrayList<>(), missing = new ArrayList<>();
         for (String m : candidates) {
+            // a loaded one is named by its driver, as the kernel's log names who refused (cdx-sim-net, not cdx_sim_net)
+            Optional<String> driver;
             boolean in;
             try {
-                in = sysfs.moduleLoaded(new org.vfiod.daemon.sysfs.DriverName(m)) || sysfs.driverOfModule(new org.vfiod.daemon.sysfs.DriverName(m)).isPresent();
+                DriverName module = new DriverName(m);
+                driver = sysfs.driverOfModule(module).map(DriverName::value);
+                in = driver.isPresent() || sysfs.moduleLoaded(module);
             } catch (IOException | IllegalArgumentException e) {
+                driver = Optional.empty();
                 in = false;
             }
-            (in ? loaded : missing).add(m);
+            if (in) loaded.add(driver.orElse(m));
+            else missing.add(m);
         }
         String why = loaded.isEmpty() ? "no host driver bound it"
                 : String.join(", ", loaded) + (loaded.size() == 1 ? " refused it" : " refused it, each") + " (its probe failed; see the kernel log)";
