@@ -119,9 +119,44 @@ public final class JournalStore {
         return aside;
     }
 
-    /** "IOMMU group 12" is group-12.journal; "device 0000:00:03.0" is device-0000_00_03.0.journal. */
+    /**
+     * The file of a gate's key, one file per key and one key per file, so that two moves in flight never share a
+     * journal. {@code IOMMU group 12} is {@code group-12.journal}, as vfiod always named it; {@code device pci
+     * 0000:00:03.0} (a device without a group) is {@code device-pci-0000_3a00_3a03_2e0.journal}: the bus and the
+     * name each escaped as systemd escapes labels (every character outside {@code [A-Za-z0-9]} as {@code _} and its
+     * hex digits), joined by a {@code -}, which no escaped text holds; any other key is {@code key-} and the whole
+     * key escaped. The earlier {@code device-0000_00_03.0.journal} put {@code a.b} and {@code a_b}, and one name on
+     * two buses, in one file. Files of that form are still read: the reconcile takes every {@code *.journal} and
+     * reads the group from the record, never from the file's name.
+     */
     static String fileName(String groupKey) {
-        String k = groupKey.startsWith("IOMMU group ") ? "group-" + groupKey.substring(12) : groupKey.replace(' ', '-');
-        return k.replace(':', '_').replaceAll("[^A-Za-z0-9_.-]", "_") + SUFFIX;
+        if (groupKey.startsWith(GROUP) && isDigits(groupKey.substring(GROUP.length()))) {
+            return "group-" + groupKey.substring(GROUP.length()) + SUFFIX;
+        }
+        String[] w = groupKey.split(" ", -1);
+        if (w.length == 3 && w[0].equals("device") && !w[1].isEmpty() && !w[2].isEmpty()) {
+            return "device-" + escaped(w[1]) + "-" + escaped(w[2]) + SUFFIX;
+        }
+        return "key-" + escaped(groupKey) + SUFFIX;
+    }
+
+    private static final String GROUP = "IOMMU group ";
+
+    private static boolean isDigits(String s) {
+        if (s.isEmpty() || s.length() > 9) return false;
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) < '0' || s.charAt(i) > '9') return false;
+        return true;
+    }
+
+    /** Every character outside {@code [A-Za-z0-9]} as {@code _} and two hex digits ({@code _u} and four beyond ASCII). */
+    private static String escaped(String s) {
+        StringBuilder b = new StringBuilder(3 * s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) b.append(c);
+            else if (c < 0x80) b.append(String.format("_%02x", (int) c));
+            else b.append(String.format("_u%04x", (int) c));
+        }
+        return b.toString();
     }
 }

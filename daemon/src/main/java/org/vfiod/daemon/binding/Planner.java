@@ -464,9 +464,12 @@ public final class Planner {
         return groupKey(device.iommuGroup(), device.name());
     }
 
-    /** The key of the gate the device's operations pass: its IOMMU group, or the device alone without one. */
+    /**
+     * The key of the gate the device's operations pass: its IOMMU group, or the device alone without one (no-IOMMU
+     * mode), named with its bus, since two buses may each have a device of the same kernel name.
+     */
     private static String groupKey(OptionalInt group, DeviceName name) {
-        return group.isPresent() ? "IOMMU group " + group.getAsInt() : "device " + name;
+        return group.isPresent() ? "IOMMU group " + group.getAsInt() : "device " + name.bus() + " " + name.name();
     }
 
     private static String describe(List<Device> devices) {

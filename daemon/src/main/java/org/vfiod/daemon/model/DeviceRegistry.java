@@ -128,6 +128,7 @@ public final class DeviceRegistry {
         quiet = true;
         try {
             for (Device d : devices) apply(d);
+            applyLearnedDrivers();
         } finally {
             quiet = false;
             publishView();
@@ -194,6 +195,21 @@ public final class DeviceRegistry {
                 return;
             }
             apply(read.get());
+            applyLearnedDrivers();
+        }
+    }
+
+    /**
+     * The read just applied may have found a vfio module loaded (the move of this device loaded it): every device
+     * whose VfioDriver still names that module, read before, gets its driver's name now, and is announced. Applied
+     * from what is known of each device, reading nothing, as {@link #markBusy} does.
+     */
+    private void applyLearnedDrivers() {
+        for (String module = vfioDrivers.nextLearned(); module != null; module = vfioDrivers.nextLearned()) {
+            for (DeviceState d : new ArrayList<>(devices.values())) {
+                Variant<?> shown = d.properties().get("VfioDriver");
+                if (shown != null && module.equals(shown.getValue())) apply(d.device());
+            }
         }
     }
 

@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who is using a device: the host (its disks mounted, swapped on, stacked or held open exclusively; its network
@@ -22,16 +24,23 @@ import java.util.TreeSet;
  * the swap, route and address files. Nothing is cached between checks.
  */
 public final class HostUseScanner {
+    private static final Logger LOG = LoggerFactory.getLogger(HostUseScanner.class);
+
     private final HostPaths paths;
     private final InterfaceAddresses ipv4;
     private final ExclusiveOpen exclusiveOpen;
     private final ProcessTable processes;
 
     public HostUseScanner(HostPaths paths, InterfaceAddresses ipv4, ExclusiveOpen exclusiveOpen) {
+        this(paths, ipv4, exclusiveOpen, ProcessTable.FdFolders.KERNEL);
+    }
+
+    /** {@code fdFolders}: how each {@code /proc/PID/fd} is opened (a test refuses some). */
+    HostUseScanner(HostPaths paths, InterfaceAddresses ipv4, ExclusiveOpen exclusiveOpen, ProcessTable.FdFolders fdFolders) {
         this.paths = paths;
         this.ipv4 = ipv4;
         this.exclusiveOpen = exclusiveOpen;
-        this.processes = new ProcessTable(paths.proc());
+        this.processes = new ProcessTable(paths.proc(), fdFolders);
     }
 
     /** This host's /sys, /proc and /dev, its addresses from rtnetlink and the kernel's EBUSY. */
@@ -78,7 +87,8 @@ public final class HostUseScanner {
         List<HostUse> uses = new ArrayList<>();
         if (blocks.isEmpty() && interfaces.isEmpty() && nodes.isEmpty()) return uses;
         // a NIC alone has no node and no disk: nothing in /proc's process folders can say it is in use
-        ProcessScan scan = nodes.isEmpty() && blocks.isEmpty() ? new ProcessScan(Map.of(), Map.of()) : processes.scan(nodes.keySet());
+        ProcessScan scan = nodes.isEmpty() && blocks.isEmpty() ? ProcessScan.none() : processes.scan(nodes.keySet());
+        if (scan.denied() > 0) warnPartial(scan);
         if (!blocks.isEmpty()) uses.addAll(blockUses(blocks, scan));
         if (!interfaces.isEmpty()) uses.addAll(interfaceUses(interfaces));
         List<HostUse> opens = new ArrayList<>();
@@ -92,6 +102,18 @@ public final class HostUseScanner {
         uses.addAll(opens);
         uses.sort(ORDER);
         return List.copyOf(uses);
+    }
+
+    /**
+     * Once per check, not per process: the check saw less than every process, so "nobody uses it" may be wrong.
+     * The shipped unit keeps CAP_DAC_READ_SEARCH for this; a unit made by hand, or a vfiod run as another user,
+     * may not have it.
+     */
+    private static void warnPartial(ProcessScan scan) {
+        LOG.warn("the host-use check is partial: {} of {} processes would not show their descriptors (/proc/PID/fd: "
+                + "permission denied), so what they hold open (a VM's /dev/vfio node, a DRM or disk node) is not seen; "
+                + "vfiod needs to run as root with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE, as systemd/vfiod.service "
+                + "gives it", scan.denied(), scan.processes());
     }
 
     private List<HostUse> blockUses(List<BlockDevice> blocks, ProcessScan scan) throws IOException {

@@ -40,9 +40,29 @@ final class ProcessTable {
     private static final int DIRENT_MAX = (DIRENT_NAME + 256 + 7) & ~7;
 
     private final Path procRoot;
+    private final FdFolders fdFolders;
+
+    /**
+     * Opens a process's {@code fd} folder: a descriptor, or the errno negated. The seam is here because the tests
+     * run as root, which no mode bits keep out, and the refusal to test is the one a vfiod without
+     * CAP_DAC_READ_SEARCH gets from another user's process.
+     */
+    interface FdFolders {
+        int open(int procFd, long name, int pid);
+
+        FdFolders KERNEL = (procFd, name, pid) -> {
+            int fd = Syscalls.openat(procFd, name, Syscalls.O_RDONLY | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC);
+            return fd >= 0 ? fd : -Native.getLastError();
+        };
+    }
 
     ProcessTable(Path procRoot) {
+        this(procRoot, FdFolders.KERNEL);
+    }
+
+    ProcessTable(Path procRoot, FdFolders fdFolders) {
         this.procRoot = procRoot;
+        this.fdFolders = fdFolders;
     }
 
     /** A fresh pass; {@code wantedTargets} are link texts as the kernel writes them, such as {@code /dev/dri/card1}. */
@@ -52,15 +72,15 @@ final class ProcessTable {
         if (procFd < 0) throw new IOException("cannot open " + procRoot + ": errno " + Native.getLastError());
         try {
             int[] pids = listPids(procFd);
-            CompletableFuture<Part> other = CompletableFuture.supplyAsync(() -> new Part(wanted).scan(procFd, pids, 1));
-            Part mine = new Part(wanted).scan(procFd, pids, 0);
+            CompletableFuture<Part> other = CompletableFuture.supplyAsync(() -> new Part(wanted, fdFolders).scan(procFd, pids, 1));
+            Part mine = new Part(wanted, fdFolders).scan(procFd, pids, 0);
             Part theirs;
             try {
                 theirs = other.join();
             } catch (CompletionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : e;
             }
-            return merge(mine, theirs);
+            return merge(mine, theirs, pids.length);
         } finally {
             Syscalls.close(procFd);
         }
@@ -100,7 +120,7 @@ final class ProcessTable {
         return i == at ? -1 : value;
     }
 
-    private static ProcessScan merge(Part a, Part b) {
+    private static ProcessScan merge(Part a, Part b, int processes) {
         Map<String, List<Integer>> openers = new TreeMap<>();
         for (Part p : List.of(a, b)) {
             p.openers.forEach((target, pids) -> openers.computeIfAbsent(target, t -> new ArrayList<>()).addAll(pids));
@@ -111,7 +131,7 @@ final class ProcessTable {
             p.namespaces.forEach((ns, pids) -> namespaces.computeIfAbsent(ns, t -> new ArrayList<>()).addAll(pids));
         }
         namespaces.replaceAll((ns, pids) -> sortedDistinct(pids));
-        return new ProcessScan(Collections.unmodifiableMap(openers), Collections.unmodifiableMap(namespaces));
+        return new ProcessScan(Collections.unmodifiableMap(openers), Collections.unmodifiableMap(namespaces), processes, a.denied + b.denied);
     }
 
     private static List<Integer> sortedDistinct(List<Integer> pids) {
@@ -155,13 +175,17 @@ final class ProcessTable {
     /** One thread's share of the processes, with its own native buffers. */
     private static final class Part {
         final Wanted wanted;
+        final FdFolders fdFolders;
         final Map<String, List<Integer>> openers = new HashMap<>();
+        /** Processes whose descriptors vfiod may not read: counted, for the check to say it saw less than all. */
+        int denied;
         final Map<String, List<Integer>> namespaces = new HashMap<>();
         private byte[] lastNamespace = new byte[0];
         private List<Integer> lastNamespacePids;
 
-        Part(Wanted wanted) {
+        Part(Wanted wanted, FdFolders fdFolders) {
             this.wanted = wanted;
+            this.fdFolders = fdFolders;
         }
 
         Part scan(int procFd, int[] pids, int first) {
@@ -180,9 +204,12 @@ final class ProcessTable {
                     long n = Syscalls.readlinkat(procFd, nameAddress, linkAddress, linkSize);
                     if (n > 0 && n < linkSize) namespace(linkView, (int) n, pid);
                     putAscii(nameView, digits, "/fd");
-                    int fdDir = Syscalls.openat(procFd, nameAddress, Syscalls.O_RDONLY | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC);
-                    // the process has exited, or is a zombie, or will not show its descriptors: nothing of it to see
-                    if (fdDir < 0) continue;
+                    int fdDir = fdFolders.open(procFd, nameAddress, pid);
+                    if (fdDir < 0) {
+                        // exited, or a zombie: nothing of it to see; but a refusal hides what it holds open
+                        if (fdDir == -Syscalls.EACCES || fdDir == -Syscalls.EPERM) denied++;
+                        continue;
+                    }
                     try {
                         long got;
                         do {

@@ -21,8 +21,10 @@ final class Syscalls {
     static final int O_DIRECTORY = oDirectory(System.getProperty("os.arch", ""));
     static final int O_CLOEXEC = 0x80000;
 
+    static final int EPERM = 1;
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int EACCES = 13;
     static final int EBUSY = 16;
 
     static final int AF_NETLINK = 16;

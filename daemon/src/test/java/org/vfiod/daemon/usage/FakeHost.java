@@ -47,8 +47,13 @@ public final class FakeHost {
     }
 
     public HostUseScanner scanner() {
+        return scanner(ProcessTable.FdFolders.KERNEL);
+    }
+
+    /** The same, opening each {@code /proc/PID/fd} with {@code fdFolders}. */
+    HostUseScanner scanner(ProcessTable.FdFolders fdFolders) {
         return new HostUseScanner(new HostPaths(sys, proc, dev), new FileInterfaceAddresses(ipv4File),
-                node -> busy.contains(node.getFileName().toString()));
+                node -> busy.contains(node.getFileName().toString()), fdFolders);
     }
 
     // ---- sysfs ------------------------------------------------------------------------------------------

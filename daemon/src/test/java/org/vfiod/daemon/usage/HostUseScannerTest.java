@@ -2,6 +2,7 @@ package org.vfiod.daemon.usage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -364,5 +365,28 @@ class HostUseScannerTest {
     void aFolderOutsideTheSysfsRootIsRefused() throws IOException {
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere/0000:03:00.0"));
         assertThrows(IllegalArgumentException.class, () -> host.scanner().scan(elsewhere, false));
+    }
+
+    @Test
+    void processesThatHideTheirDescriptorsMakeOneWarningPerCheckSayingItIsPartial() throws IOException {
+        Path device = host.device("0000:01:00.0");
+        FakeHost.node(device.resolve("drm/card1"), "226:1", "dri/card1", null);
+        host.process(300, "Xorg", FakeHost.HOST_NAMESPACE);
+        host.open(300, 5, "/dev/dri/card1");
+        host.process(301, "qemu", FakeHost.HOST_NAMESPACE);
+        HostUseScanner scanner = host.scanner(ProcessTableTest.refusing(java.util.Set.of(300, 301)));
+        try (org.vfiod.daemon.state.LoggedLines log = new org.vfiod.daemon.state.LoggedLines(HostUseScanner.class)) {
+            // Xorg's use is hidden: the answer cannot show it, the log says why
+            assertEquals(List.of(), scanner.scan(device, false).stream().map(HostUse::describe).toList());
+            List<String> warnings = log.lines().stream().filter(l -> l.startsWith("WARN")).toList();
+            assertEquals(1, warnings.size(), log.all());
+            String w = warnings.get(0);
+            assertTrue(w.contains("partial") && w.contains("2 of 4 processes") && w.contains("CAP_DAC_READ_SEARCH"), w);
+        }
+        // with every folder readable the use shows, and nothing is said
+        try (org.vfiod.daemon.state.LoggedLines log = new org.vfiod.daemon.state.LoggedLines(HostUseScanner.class)) {
+            assertEquals(1, host.scanner().scan(device, false).size());
+            assertEquals(List.of(), log.lines().stream().filter(l -> l.startsWith("WARN")).toList());
+        }
     }
 }

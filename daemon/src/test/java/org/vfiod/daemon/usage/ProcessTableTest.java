@@ -59,6 +59,30 @@ class ProcessTableTest {
         assertEquals(Map.of("/dev/dri/card1", List.of(11)), scan.openers());
     }
 
+    /** As the kernel answers a reader without CAP_DAC_READ_SEARCH for another user's process (root passes mode 000). */
+    static ProcessTable.FdFolders refusing(Set<Integer> pids) {
+        return (procFd, name, pid) -> pids.contains(pid) ? -Syscalls.EACCES : ProcessTable.FdFolders.KERNEL.open(procFd, name, pid);
+    }
+
+    @Test
+    void aProcessThatWillNotShowItsDescriptorsIsCountedNotJustSkipped() throws IOException {
+        FakeHost host = new FakeHost(dir);
+        host.process(10, "a", FakeHost.HOST_NAMESPACE);
+        host.open(10, 0, "/dev/dri/card1");
+        host.process(11, "qemu", FakeHost.HOST_NAMESPACE);
+        host.open(11, 0, "/dev/dri/card1");
+        host.process(12, "exited", FakeHost.HOST_NAMESPACE);
+        Files.delete(host.proc.resolve("12/fd"));
+        ProcessScan scan = new ProcessTable(host.proc, refusing(Set.of(11))).scan(Set.of("/dev/dri/card1"));
+        assertEquals(Map.of("/dev/dri/card1", List.of(10)), scan.openers());
+        assertEquals(1, scan.denied(), "the refused process, not the one that exited");
+        assertEquals(3, scan.processes());
+
+        ProcessScan all = new ProcessTable(host.proc).scan(Set.of("/dev/dri/card1"));
+        assertEquals(Map.of("/dev/dri/card1", List.of(10, 11)), all.openers());
+        assertEquals(0, all.denied());
+    }
+
     @Test
     void eachMountNamespaceKeepsItsFirstFewPids() throws IOException {
         FakeHost host = new FakeHost(dir);

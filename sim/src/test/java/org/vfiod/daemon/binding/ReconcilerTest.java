@@ -162,6 +162,25 @@ class ReconcilerTest {
     }
 
     @Test
+    void aDeviceJournalOfTheEarlierNamingIsStillReconciled() throws Exception {
+        // what the version before left for a device without a group: "group device NAME", in device-NAME.journal
+        // with ':' as '_'; the file name is no longer made, but such a file is read and rolled back at start
+        Plan plan = plan(NIC, OPTS, true);
+        TreeMap<String, String> before = m.snapshot();
+        crashAfter(plan, 2);
+        Path current = journal.dir().resolve(JournalStore.fileName(plan.groupKey()));
+        Path old = journal.dir().resolve("device-0000_03_00.0.journal");
+        Files.writeString(old, Files.readString(current).replace("group IOMMU group 3\n", "group device 0000:03:00.0\n"));
+        Files.delete(current);
+        assertEquals("device 0000:03:00.0", JournalRecord.decode(Files.readString(old)).plan().groupKey());
+        List<Reconciler.Outcome> out = restart();
+        assertEquals("", SimulatedMachine.diff(before, m.snapshot()));
+        assertEquals(1, out.size());
+        assertTrue(out.get(0).text().startsWith("put back on e1000e after an interrupted Rebind of 0000:03:00.0"), out.get(0).text());
+        assertEquals(0, journals());
+    }
+
+    @Test
     void anUnreadableJournalIsSetAsideAndNothingIsWritten() throws Exception {
         Plan plan = plan(NIC, OPTS, true);
         crashAfter(plan, 2);

@@ -1,10 +1,13 @@
 package org.vfiod.daemon.bus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.interfaces.ObjectManager;
 import org.freedesktop.dbus.interfaces.Properties;
@@ -18,7 +21,9 @@ import org.vfiod.daemon.aliases.AliasIndex;
 import org.vfiod.daemon.aliases.AliasSources;
 import org.vfiod.daemon.binding.PollingDriverWaiter;
 import org.vfiod.daemon.binding.RebindEngine;
+import org.vfiod.daemon.binding.BindOptions;
 import org.vfiod.daemon.model.DeviceRegistry;
+import org.vfiod.daemon.model.DeviceState;
 import org.vfiod.daemon.sim.SimulatedKernel;
 import org.vfiod.daemon.sim.SimulatedSysfs;
 import org.vfiod.daemon.sysfs.DeviceName;
@@ -98,5 +103,28 @@ class DeviceSignalsTest {
         assertEquals(new Variant<>(""), pc.getPropertiesChanged().get("Driver"));
         assertEquals(new Variant<>("unbound"), pc.getPropertiesChanged().get("State"));
         assertEquals(List.of(), pc.getPropertiesRemoved());
+    }
+
+    @Test
+    void aVfioModuleOneMoveLoadedGivesTheDevicesThatStayedTheDriversNameAndSaysSo() throws Exception {
+        DeviceName nic = PciAddress.require("0000:03:00.0").toDeviceName();
+        // before: vfio_pci is not loaded, so every PCI device shows the module's name
+        List<DeviceState> stayed = registry.all().stream().filter(d -> !d.name().equals(nic))
+                .filter(d -> "vfio_pci".equals(d.properties().get("VfioDriver").getValue())).toList();
+        assertTrue(stayed.size() >= 2, "devices showing the module's name: " + stayed.size());
+        engine.rebind(nic, BindOptions.defaults());
+        // the moved device's events: its read finds the module loaded
+        registry.refresh(nic);
+        Map<String, Object> renamed = new HashMap<>();
+        for (DBusSignal s : bus.signals()) {
+            if (s instanceof Properties.PropertiesChanged pc && pc.getPropertiesChanged().containsKey("VfioDriver")) {
+                renamed.put(pc.getPath(), pc.getPropertiesChanged().get("VfioDriver").getValue());
+            }
+        }
+        for (DeviceState d : stayed) {
+            assertEquals("vfio-pci", renamed.get(d.path()), d.name() + " announced with the driver's name: " + renamed);
+            assertEquals("vfio-pci", registry.get(d.name()).orElseThrow().properties().get("VfioDriver").getValue());
+        }
+        assertEquals("vfio-pci", registry.get(nic).orElseThrow().properties().get("VfioDriver").getValue());
     }
 }
