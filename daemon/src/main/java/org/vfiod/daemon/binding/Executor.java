@@ -36,12 +36,6 @@ final class Executor {
         boolean isVfio(String driver);
     }
 
-    /** The host drivers whose aliases match a device: who refused it when a Restore's probe bound nothing. */
-    @FunctionalInterface
-    interface HostDrivers {
-        List<String> matching(DeviceName device) throws IOException;
-    }
-
     Executor(Sysfs sysfs, KernelCalls calls, ProbeWait probeWait, Rollback rollback, JournalStore journal, VfioDrivers vfio,
              HostDrivers hostDrivers) {
         this.hostDrivers = hostDrivers;
@@ -186,26 +180,18 @@ final class Executor {
 
     /** Why no host driver took the device: the drivers that refused it, or that none is there to take it. */
     private String refused(DeviceName device) {
-        List<String> candidates;
+        List<HostDrivers.Candidate> candidates;
         try {
-            candidates = hostDrivers.matching(device);
+            candidates = hostDrivers.of(device);
         } catch (IOException e) {
             return "no host driver bound it (its host drivers cannot be told: " + RebindEngine.describe(e) + "; see the kernel log)";
         }
         if (candidates.isEmpty()) return "no host driver matches it (no alias in modules.alias); it would be left with no driver";
         List<String> loaded = new ArrayList<>(), missing = new ArrayList<>();
-        for (String m : candidates) {
+        for (HostDrivers.Candidate c : candidates) {
             // named as the kernel names the driver that refused it (cdx-sim-net), not as modules.alias names its module
-            Optional<String> driver;
-            try {
-                DriverName module = new DriverName(m);
-                driver = sysfs.driverOfModule(module).map(DriverName::value)
-                        .or(() -> sysfs.moduleLoaded(module) ? Optional.of(m) : Optional.empty());
-            } catch (IOException | IllegalArgumentException e) {
-                driver = Optional.empty();
-            }
-            if (driver.isPresent()) loaded.add(driver.get());
-            else missing.add(m);
+            if (c.loaded()) loaded.add(c.driver().orElse(c.module()));
+            else missing.add(c.module());
         }
         String why = loaded.isEmpty() ? "no host driver bound it"
                 : String.join(", ", loaded) + (loaded.size() == 1 ? " refused it" : " refused it, each") + " (its probe failed; see the kernel log)";

@@ -41,6 +41,7 @@ public final class RebindEngine implements AutoCloseable {
     private final Supplier<AliasIndex> index;
     private final ModuleLoader modules;
     private final Planner planner;
+    private final HostDrivers hostDrivers;
     private final KernelCalls calls = new KernelCalls();
     private final Executor executor;
     private final Reconciler reconciler;
@@ -69,11 +70,12 @@ public final class RebindEngine implements AutoCloseable {
         this.index = index;
         this.modules = modules;
         this.planner = new Planner(sysfs, index, hostUses, defaultPolicy);
+        this.hostDrivers = new HostDrivers(sysfs, index);
         ProbeWait probeWait = new ProbeWait(waiter);
         Rollback rollback = new Rollback(sysfs, calls, probeWait);
         this.executor = new Executor(sysfs, calls, probeWait, rollback, journal,
                 d -> index.get().isVfioModule(d) || org.vfiod.daemon.sysfs.KernelBus.isFallbackDriver(d),
-                d -> index.get().hostModules(sysfs.read(d).map(Device::modalias).orElse("")));
+                hostDrivers);
         this.reconciler = new Reconciler(sysfs, journal, rollback, calls);
     }
 
@@ -316,18 +318,8 @@ public final class RebindEngine implements AutoCloseable {
      */
     private Optional<String> hostDriver(DeviceName device) {
         try {
-            Optional<Device> d = sysfs.read(device);
-            if (d.isEmpty()) return Optional.empty();
             java.util.Set<String> drivers = new java.util.TreeSet<>();
-            for (String module : index.get().hostModules(d.get().modalias())) {
-                DriverName m;
-                try {
-                    m = new DriverName(module);
-                } catch (IllegalArgumentException notAName) {
-                    continue;
-                }
-                sysfs.driverOfModule(m).ifPresent(x -> drivers.add(x.value()));
-            }
+            for (HostDrivers.Candidate c : hostDrivers.of(device)) c.driver().ifPresent(drivers::add);
             return drivers.size() == 1 ? Optional.of(drivers.iterator().next()) : Optional.empty();
         } catch (IOException e) {
             LOG.debug("cannot tell the host driver of {}: {}", device, e.toString());
