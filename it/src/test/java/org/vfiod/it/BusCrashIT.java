@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.vfiod.daemon.sim.SimulatedSysfs;
@@ -110,20 +109,20 @@ class BusCrashIT {
         for (int k = 1; k <= writes; k++) {
             SysfsSnapshot snapshot = env.snapshot();
             VfiodProcess killed = env.startVfiod(List.of(), true);
-            int base = writesOf(env, killed.pid()).size();
+            int base = env.simulatedWritesBy(killed.pid()).size();
             env.fault("sigkill-after-write " + (base + k));
             Proc call = env.callInBackground(User.ROOT, path, Env.DEVICE_IFACE + "." + method, "{}");
             assertEquals(SIGKILLED, killed.exitCode(EXIT_LIMIT), killed::log);
             call.awaitExit(Duration.ofSeconds(30));
             env.clearFaults();
-            List<String> killedWrites = writesOf(env, killed.pid()).subList(base, base + k);
-            assertEquals(1, journals(env), "the killed vfiod left its journal after write " + k);
+            List<String> killedWrites = env.simulatedWritesBy(killed.pid()).subList(base, base + k);
+            assertEquals(1, env.journalCount(), "the killed vfiod left its journal after write " + k);
 
             VfiodProcess restarted = env.startVfiod(List.of(), true);
             String line = restarted.awaitLog("reconcile:", Duration.ofSeconds(5));
             assertTrue(line.contains("rolled back") || line.contains("put back"), line);
             snapshot.assertUnchanged(method + " " + name + " killed after write " + k + " (" + killedWrites + ") and restarted");
-            assertEquals(0, journals(env), "the journal is gone once reconciled");
+            assertEquals(0, env.journalCount(), "the journal is gone once reconciled");
             assertEquals(before.get(name), Env.string(env.get(User.ROOT, path, Env.DEVICE_IFACE, "Driver").assertOk()), name + " after write " + k);
             // a container's objects: back on their drivers too (removed with the container's driver, added by the next)
             for (Map.Entry<String, String> d : before.entrySet()) {
@@ -132,7 +131,7 @@ class BusCrashIT {
             String recovery = Env.string(env.get(User.ROOT, path, Env.DEVICE_IFACE, "Recovery").assertOk());
             assertTrue(recovery.startsWith("put back on " + before.get(name)) && recovery.contains(" after an interrupted " + method + " of " + name),
                     recovery);
-            List<String> again = writesOf(env, restarted.pid());
+            List<String> again = env.simulatedWritesBy(restarted.pid());
             Set<String> seen = new HashSet<>();
             for (String w : again) {
                 assertTrue(seen.add(w), "the reconcile made " + w + " twice: " + again);
@@ -145,9 +144,9 @@ class BusCrashIT {
     /** The writes one uninterrupted move makes, which it then undoes with the opposite move (not counted). */
     private static int cleanWrites(Env env, String path, String method) {
         VfiodProcess v = env.startVfiod(List.of(), true);
-        int base = writesOf(env, v.pid()).size();
+        int base = env.simulatedWritesBy(v.pid()).size();
         env.call(User.ROOT, path, Env.DEVICE_IFACE + "." + method, "{}").assertOk();
-        int n = writesOf(env, v.pid()).size() - base;
+        int n = env.simulatedWritesBy(v.pid()).size() - base;
         env.call(User.ROOT, path, Env.DEVICE_IFACE + "." + (method.equals("Rebind") ? "Restore" : "Rebind"), "{}").assertOk();
         v.close();
         return n;
@@ -157,26 +156,6 @@ class BusCrashIT {
         Path link = env.sysfsRoot().resolve("bus").resolve(bus).resolve("devices").resolve(name).resolve("driver");
         try {
             return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static List<String> writesOf(Env env, long pid) {
-        Path log = env.sysfsRoot().resolve(".vfiod-sim/writes");
-        try {
-            if (!Files.exists(log)) return List.of();
-            return Files.readAllLines(log).stream().filter(l -> l.startsWith(pid + " ")).map(l -> l.substring(l.indexOf(' ') + 1)).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static long journals(Env env) {
-        Path dir = env.runtimeDir().resolve("journal");
-        if (!Files.isDirectory(dir)) return 0;
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -53,7 +53,7 @@ class BusRestartIT {
             assertTrue(v.log().contains("lost the bus connection"), v::log);
             rebind.awaitExit(Duration.ofSeconds(10));
             env.clearFaults();
-            journaled = journals(env) > 0;
+            journaled = env.journalCount() > 0;
             System.out.println("BusRestartIT: the vfiod that lost its bus left " + (journaled ? "its journal" : "no journal")
                     + "; the NIC was on '" + env.driverOf(NIC) + "'");
         } finally {
@@ -67,7 +67,7 @@ class BusRestartIT {
             assertTrue(Set.of("e1000e", "vfio-pci").contains(driver), "the NIC is on '" + driver + "'\n" + again.log());
             if (driver.equals("e1000e")) assertEquals("(null)", env.overrideOf(NIC), "put back as it was");
             else assertEquals("vfio-pci", env.overrideOf(NIC), "kept as the completed move left it");
-            assertEquals(0, journals(env), "the journal is reconciled and gone:\n" + again.log());
+            assertEquals(0, env.journalCount(), "the journal is reconciled and gone:\n" + again.log());
             if (journaled) assertTrue(again.log().contains("reconcile:"), again::log);
             // serves again: the move is made, and undone
             assertEquals("vfio-pci", Env.string(call(second, "Rebind", NIC).assertOk()));
@@ -90,9 +90,5 @@ class BusRestartIT {
         Path writes = env.sysfsRoot().resolve(".vfiod-sim/writes");
         if (!Files.exists(writes)) return 0;
         return (int) Files.readAllLines(writes).stream().filter(l -> l.contains(NIC + "/driver_override vfio-pci")).count();
-    }
-
-    private static long journals(Env env) {
-        return ClientDisconnectIT.journals(env);
     }
 }

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -77,25 +75,15 @@ class ClientDisconnectIT {
             String driver = env.driverOf(NIC), override = env.overrideOf(NIC);
             boolean completed = driver.equals("vfio-pci") && override.equals("vfio-pci");
             boolean rolledBack = driver.equals("e1000e") && override.equals("(null)");
-            if ((completed || rolledBack) && journals(env) == 0 && env.deviceProperty(NIC, "Driver").equals(driver)) {
+            if ((completed || rolledBack) && env.journalCount() == 0 && env.deviceProperty(NIC, "Driver").equals(driver)) {
                 System.out.println("ClientDisconnectIT: round " + round + ": " + (completed ? "completed" : "rolled back"));
                 return;
             }
             if (System.nanoTime() > until) {
-                fail("round " + round + ": the NIC is on '" + driver + "' with override " + override + ", " + journals(env)
+                fail("round " + round + ": the NIC is on '" + driver + "' with override " + override + ", " + env.journalCount()
                         + " journal(s); vfiod log:\n" + env.vfiod().log());
             }
             Thread.sleep(50);
-        }
-    }
-
-    static long journals(Env env) {
-        Path dir = env.runtimeDir().resolve("journal");
-        if (!Files.isDirectory(dir)) return 0;
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -3,15 +3,10 @@ package org.vfiod.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -61,52 +56,31 @@ class CrashIT {
         for (int k = 1; k <= writes; k++) {
             SysfsSnapshot before = env.snapshot();
             VfiodProcess killed = env.startVfiod(List.of(), true);
-            int base = writesOf(env, killed.pid()).size();
+            int base = env.simulatedWritesBy(killed.pid()).size();
             env.fault("sigkill-after-write " + (base + k));
             Proc call = env.managerInBackground(User.ROOT, method, address, opts);
             assertEquals(SIGKILLED, killed.exitCode(EXIT_LIMIT), killed::log);
             call.awaitExit(Duration.ofSeconds(30));
             env.clearFaults();
-            List<String> killedWrites = writesOf(env, killed.pid()).subList(base, base + k);
-            assertEquals(1, journals(env), "the killed vfiod left its journal after write " + k);
+            List<String> killedWrites = env.simulatedWritesBy(killed.pid()).subList(base, base + k);
+            assertEquals(1, env.journalCount(), "the killed vfiod left its journal after write " + k);
 
             VfiodProcess restarted = env.startVfiod(List.of(), true);
             String line = restarted.awaitLog("reconcile:", Duration.ofSeconds(5));
             assertTrue(line.contains("rolled back"), line);
             before.assertUnchanged(method + " " + address + " killed after write " + k + " (" + killedWrites + ") and restarted");
-            assertEquals(0, journals(env), "the journal is gone once reconciled");
+            assertEquals(0, env.journalCount(), "the journal is gone once reconciled");
             assertEquals(driverBefore, env.deviceProperty(address, "Driver"));
             String recovery = env.deviceProperty(address, "Recovery");
             assertTrue(recovery.startsWith("put back on " + driverBefore) && recovery.contains(" after an interrupted " + method + " of " + address), recovery);
 
-            List<String> again = writesOf(env, restarted.pid());
+            List<String> again = env.simulatedWritesBy(restarted.pid());
             Set<String> seen = new HashSet<>();
             for (String w : again) {
                 assertTrue(seen.add(w), "the reconcile made " + w + " twice: " + again);
                 assertTrue(!killedWrites.contains(w), "the reconcile made " + w + " again, which the killed vfiod had made: " + killedWrites);
             }
             restarted.close();
-        }
-    }
-
-    /** The simulated kernel's record of the writes this process made, in order ("ATTRIBUTE VALUE"). */
-    private static List<String> writesOf(Env env, long pid) {
-        Path log = env.sysfsRoot().resolve(".vfiod-sim/writes");
-        try {
-            if (!Files.exists(log)) return List.of();
-            return Files.readAllLines(log).stream().filter(l -> l.startsWith(pid + " ")).map(l -> l.substring(l.indexOf(' ') + 1)).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static long journals(Env env) {
-        Path dir = env.runtimeDir().resolve("journal");
-        if (!Files.isDirectory(dir)) return 0;
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

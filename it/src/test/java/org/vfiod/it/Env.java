@@ -159,6 +159,28 @@ public final class Env implements AutoCloseable {
         return dir.resolve("run-vfiod");
     }
 
+    /** How many journals vfiod's runtime directory holds: one per move in flight, or left by a killed vfiod. */
+    public long journalCount() {
+        Path journal = runtimeDir().resolve("journal");
+        if (!Files.isDirectory(journal)) return 0;
+        try (java.util.stream.Stream<Path> s = Files.list(journal)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".journal")).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The simulated kernel's record of the writes process {@code pid} made, in order ("ATTRIBUTE VALUE"). */
+    public List<String> simulatedWritesBy(long pid) {
+        Path log = sysfsRoot().resolve(".vfiod-sim/writes");
+        try {
+            if (!Files.exists(log)) return List.of();
+            return Files.readAllLines(log).stream().filter(l -> l.startsWith(pid + " ")).map(l -> l.substring(l.indexOf(' ') + 1)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Starts another vfiod on the class's bus with the default modules and {@code extra} arguments. */
     public VfiodProcess startVfiod(List<String> extra, boolean awaitReady) {
         List<String> args = vfiodArgs(address(), modules);

@@ -45,6 +45,6 @@ class ModprobeHangIT {
         }
         assertEquals("vfio-pci", driver);
         assertEquals("vfio-pci", env.driverOf(NIC));
-        assertEquals(0, ClientDisconnectIT.journals(env));
+        assertEquals(0, env.journalCount());
     }
 }
